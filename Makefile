@@ -1,0 +1,36 @@
+# Quick start:  make train   (train the quick-start config on generated data)
+#               make test    (run the test suite)
+# `make env` builds .venv once; later runs only check it is up to date.
+
+PYTHON_BASE ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# Built mmcv wheels are kept here, shared by every clone of the repository.
+export UPERNET_MM_CACHE ?= $(HOME)/.cache/upernet_mm
+PYTEST_ARGS ?=
+ENV_STAMP := $(VENV)/.upernet_mm-env
+
+.PHONY: env test train clean-env
+
+env: $(ENV_STAMP)
+
+$(ENV_STAMP): setup.py requirements.txt requirements/*.txt tools/build_mmcv_wheel.sh
+	@test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
+	$(PIP) install -q -U pip
+	$(PIP) install -q -r requirements/build.txt
+	@wheel=$$(tools/build_mmcv_wheel.sh $(PY)) && \
+		echo "installing $$wheel" && $(PIP) install -q --no-deps "$$wheel"
+	$(PIP) install -q -r requirements/mminstall.txt
+	$(PIP) install -q -e '.[all]'
+	$(PY) -c "import mmcv.ops, mmseg, mmpretrain, upernet_mm; print('upernet_mm', upernet_mm.__version__, 'with mmcv', mmcv.__version__, 'mmseg', mmseg.__version__)"
+	@touch $@
+
+test: env
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+train: env
+	$(PY) tools/train.py configs/upernet_convnext.py
+
+clean-env:
+	rm -rf $(VENV)

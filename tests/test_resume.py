@@ -1,0 +1,192 @@
+"""Runner checkpoints load with weights_only=True and resume exactly."""
+import os
+
+import pytest
+import torch
+from mmengine.hooks import Hook
+from mmengine.runner import Runner
+
+from upernet_mm.engine import (TRUSTED_CHECKPOINTS_ENV, UnsafeCheckpointError,
+                               load_local_checkpoint, trust_checkpoint)
+
+NORM = dict(type='BN', requires_grad=True)
+CLASSES = ('bg', 'a', 'b', 'c')
+
+
+def _runner_kwargs(data_root, work_dir, max_iters=6, safe=True, **extra):
+    model = dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            bgr_to_rgb=True,
+            size=(32, 40),
+            pad_val=0,
+            seg_pad_val=255),
+        backbone=dict(
+            type='ResNetV1c',
+            depth=18,
+            stem_channels=8,
+            base_channels=8,
+            out_indices=(0, 1, 2, 3),
+            norm_cfg=NORM),
+        decode_head=dict(
+            type='UPerHead',
+            in_channels=[8, 16, 32, 64],
+            in_index=[0, 1, 2, 3],
+            channels=16,
+            dropout_ratio=0.0,
+            num_classes=len(CLASSES),
+            norm_cfg=NORM),
+        auxiliary_head=dict(
+            type='FCNHead',
+            in_channels=32,
+            in_index=2,
+            channels=8,
+            num_convs=1,
+            dropout_ratio=0.0,
+            num_classes=len(CLASSES),
+            norm_cfg=NORM,
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)),
+        test_cfg=dict(mode='whole'))
+    dataset = dict(
+        type='BaseSegDataset',
+        data_root=str(data_root),
+        data_prefix=dict(
+            img_path='images/training', seg_map_path='annotations/training'),
+        img_suffix='.png',
+        seg_map_suffix='.png',
+        metainfo=dict(classes=CLASSES),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
+    return dict(
+        model=model,
+        work_dir=str(work_dir),
+        train_dataloader=dict(
+            batch_size=2,
+            num_workers=0,
+            sampler=dict(type='InfiniteSampler', shuffle=True),
+            dataset=dataset),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
+        optim_wrapper=dict(
+            type='OptimWrapper',
+            optimizer=dict(
+                type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)),
+        param_scheduler=[
+            dict(type='PolyLR', power=0.9, eta_min=1e-4, begin=0, end=6,
+                 by_epoch=False)
+        ],
+        default_hooks=dict(
+            checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2),
+            logger=dict(type='LoggerHook', interval=1)),
+        custom_hooks=[dict(type='WeightsOnlyCheckpointHook')] if safe else [],
+        randomness=dict(seed=0),
+        default_scope='upernet_mm',
+        experiment_name=f'exp_{os.path.basename(str(work_dir))}',
+        **extra)
+
+
+class _RecordAtStart(Hook):
+    """Keep what the runner holds when training (re)starts."""
+
+    def before_train(self, runner):
+        self.iter = runner.iter
+        self.weights = {
+            k: v.clone() for k, v in runner.model.state_dict().items()
+        }
+        self.optimizer = runner.optim_wrapper.state_dict()
+        self.schedulers = [s.state_dict() for s in runner.param_schedulers]
+        self.loss_history = runner.message_hub.get_scalar('train/loss').data
+
+
+def test_checkpoint_is_weights_only_and_resume_continues(seg_folder, tmp_path):
+    first = Runner(**_runner_kwargs(seg_folder, tmp_path / 'first'))
+    first.train()
+    ckpt4 = tmp_path / 'first' / 'iter_4.pth'
+    # the plain torch.load with weights_only=True accepts it
+    saved = torch.load(ckpt4, map_location='cpu', weights_only=True)
+    assert saved['meta']['iter'] == 4
+
+    record = _RecordAtStart()
+    resumed = Runner(**_runner_kwargs(
+        seg_folder, tmp_path / 'second', load_from=str(ckpt4), resume=True,
+        custom_hooks=[dict(type='WeightsOnlyCheckpointHook'), record]))
+    resumed.train()
+
+    # what continues: counter, weights, optimizer, scheduler, history
+    assert record.iter == 4
+    for key, value in saved['state_dict'].items():
+        torch.testing.assert_close(record.weights[key], value, rtol=0, atol=0)
+    saved_opt = saved['optimizer']['state']
+    assert saved_opt, 'SGD momentum buffers expected in the checkpoint'
+    for idx, state in saved_opt.items():
+        torch.testing.assert_close(
+            record.optimizer['state'][idx]['momentum_buffer'],
+            state['momentum_buffer'], rtol=0, atol=0)
+    assert record.schedulers == saved['param_schedulers']
+    assert record.schedulers[0]['last_step'] == 4
+    assert len(record.loss_history[0]) == 4
+
+    # the resumed run ends where the uninterrupted one did
+    assert resumed.iter == 6
+    final_a = torch.load(tmp_path / 'first' / 'iter_6.pth',
+                         weights_only=True)['state_dict']
+    final_b = resumed.model.state_dict()
+    for key, value in final_a.items():
+        torch.testing.assert_close(final_b[key], value, rtol=0, atol=1e-6)
+    assert resumed.param_schedulers[0].last_step == 6
+
+
+def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
+        seg_folder, tmp_path, monkeypatch):
+    monkeypatch.setenv(TRUSTED_CHECKPOINTS_ENV, '')
+    plain = Runner(**_runner_kwargs(
+        seg_folder, tmp_path / 'plain', max_iters=2, safe=False))
+    plain.train()
+    ckpt = str(tmp_path / 'plain' / 'iter_2.pth')
+
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_local_checkpoint(ckpt, map_location='cpu')
+    msg = str(info.value)
+    assert ckpt in msg and 'weights_only=True' in msg
+    assert f'--trust-checkpoint {ckpt}' in msg
+    assert TRUSTED_CHECKPOINTS_ENV in msg
+
+    # resuming through the Runner gives the same error
+    with pytest.raises(UnsafeCheckpointError):
+        Runner(**_runner_kwargs(
+            seg_folder, tmp_path / 'again', max_iters=4, load_from=ckpt,
+            resume=True)).train()
+
+    # explicit opt-in for this one file
+    trust_checkpoint(ckpt)
+    with pytest.warns(UserWarning, match='trusted checkpoint'):
+        loaded = load_local_checkpoint(ckpt, map_location='cpu')
+    assert loaded['meta']['iter'] == 2
+
+
+def test_upgrade_checkpoint_tool_makes_plain_checkpoint_resumable(
+        seg_folder, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    monkeypatch.setenv(TRUSTED_CHECKPOINTS_ENV, '')
+    Runner(**_runner_kwargs(
+        seg_folder, tmp_path / 'plain', max_iters=2, safe=False)).train()
+    src = str(tmp_path / 'plain' / 'iter_2.pth')
+    dst = str(tmp_path / 'safe.pth')
+    tool = os.path.join(os.path.dirname(__file__), '..', 'tools',
+                        'upgrade_checkpoint.py')
+    refused = subprocess.run([sys.executable, tool, src, dst],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and 'Refusing to load' in refused.stderr
+    subprocess.run([sys.executable, tool, src, dst, '--trust'], check=True)
+    torch.load(dst, weights_only=True)
+    resumed = Runner(**_runner_kwargs(
+        seg_folder, tmp_path / 'resumed', max_iters=4, load_from=dst,
+        resume=True))
+    resumed.train()
+    assert resumed.iter == 4

@@ -1,0 +1,92 @@
+"""Loading of local checkpoint files with ``torch.load(weights_only=True)``.
+
+Importing this module registers :func:`load_local_checkpoint` as mmengine's
+loader for local paths, so ``load_from``, ``resume`` and ``init_cfg``
+checkpoints all go through it. A file holding pickled Python objects is
+refused with :class:`UnsafeCheckpointError`, unless the user has trusted that
+one file explicitly (``--trust-checkpoint FILE`` on the tools or the
+``UPERNET_MM_TRUSTED_CHECKPOINTS`` environment variable).
+"""
+import os
+import os.path as osp
+import pickle
+import warnings
+
+import torch
+from mmengine.runner.checkpoint import CheckpointLoader
+
+TRUSTED_CHECKPOINTS_ENV = 'UPERNET_MM_TRUSTED_CHECKPOINTS'
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint that cannot be loaded without running pickled code."""
+
+
+def trusted_checkpoints() -> set:
+    """Real paths of the files listed in ``UPERNET_MM_TRUSTED_CHECKPOINTS``
+    (separated by ``os.pathsep``)."""
+    value = os.environ.get(TRUSTED_CHECKPOINTS_ENV, '')
+    return {osp.realpath(p) for p in value.split(os.pathsep) if p}
+
+
+def trust_checkpoint(filename: str) -> None:
+    """Allow full unpickling of one checkpoint file the user trusts.
+
+    The path is added to ``UPERNET_MM_TRUSTED_CHECKPOINTS`` so that worker
+    and distributed processes started later inherit the choice.
+
+    Args:
+        filename (str): The checkpoint file.
+    """
+    paths = trusted_checkpoints() | {osp.realpath(osp.expanduser(filename))}
+    os.environ[TRUSTED_CHECKPOINTS_ENV] = os.pathsep.join(sorted(paths))
+
+
+def load_local_checkpoint(filename, map_location=None):
+    """Load a local checkpoint with ``weights_only=True``.
+
+    Args:
+        filename (str): Path of the checkpoint.
+        map_location (str | callable | None): As in :func:`torch.load`.
+
+    Returns:
+        dict: The loaded checkpoint.
+
+    Raises:
+        FileNotFoundError: If the file does not exist.
+        UnsafeCheckpointError: If the file needs arbitrary unpickling and
+            was not trusted explicitly.
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:
+        reason = str(error).strip().splitlines()
+        detail = next((line for line in reason if 'Unsupported global' in line
+                       or 'Unsupported operand' in line), reason[0])
+        if osp.realpath(filename) not in trusted_checkpoints():
+            raise UnsafeCheckpointError(
+                f'Refusing to load checkpoint {filename}: it holds pickled '
+                f'Python objects that torch.load(weights_only=True) rejects '
+                f'({detail.strip()}), and unpickling them could run code '
+                'from the file. Checkpoints written with upernet_mm\'s '
+                'default_runtime (WeightsOnlyCheckpointHook) do not have '
+                'this problem; this one was probably written by plain '
+                'mmengine. If you trust this file, opt in for it alone: '
+                f'pass `--trust-checkpoint {filename}` to tools/train.py or '
+                f'tools/test.py, set {TRUSTED_CHECKPOINTS_ENV}={filename}, '
+                'or rewrite it once as a safe file with `python '
+                f'tools/upgrade_checkpoint.py {filename} OUT.pth '
+                '--trust`.') from error
+        warnings.warn(f'Loading trusted checkpoint {filename} with '
+                      'weights_only=False, as the user asked.')
+        return torch.load(
+            filename, map_location=map_location, weights_only=False)
+
+
+CheckpointLoader.register_scheme(
+    prefixes='', force=True)(
+        load_local_checkpoint)

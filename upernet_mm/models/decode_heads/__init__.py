@@ -1,0 +1,5 @@
+from .checked_decode_head import CheckedDecodeHead
+from .fcn_head import FCNHead
+from .uper_head import UPerHead
+
+__all__ = ['CheckedDecodeHead', 'FCNHead', 'UPerHead']

@@ -1,0 +1,3 @@
+from .pyramid_pooling import PyramidPoolingModule
+
+__all__ = ['PyramidPoolingModule']

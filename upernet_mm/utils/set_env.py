@@ -1,0 +1,19 @@
+from mmengine.registry import init_default_scope as _init_default_scope
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Register the modules of mmseg and upernet_mm into the registries.
+
+    Args:
+        init_default_scope (bool): Whether to make ``upernet_mm`` the global
+            default scope, so that registries build from our nodes first and
+            fall back to mmseg's and mmengine's. Defaults to True.
+    """
+    from mmseg.utils import register_all_modules as register_mmseg_modules
+    register_mmseg_modules(init_default_scope=False)
+
+    import upernet_mm.engine  # noqa: F401
+    import upernet_mm.models  # noqa: F401
+
+    if init_default_scope:
+        _init_default_scope('upernet_mm')
