@@ -1,4 +1,5 @@
 """Runner checkpoints load with weights_only=True and resume exactly."""
+import copy
 import os
 
 import pytest
@@ -7,7 +8,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from upernet_mm.engine import (TRUSTED_CHECKPOINTS_ENV, UnsafeCheckpointError,
-                               load_local_checkpoint, trust_checkpoint)
+                               load_from_local, trust_checkpoint)
 
 NORM = dict(type='BN', requires_grad=True)
 CLASSES = ('bg', 'a', 'b', 'c')
@@ -63,7 +64,7 @@ def _runner_kwargs(data_root, work_dir, max_iters=6, safe=True, **extra):
             dict(type='LoadAnnotations'),
             dict(type='PackSegInputs')
         ])
-    return dict(
+    kwargs = dict(
         model=model,
         work_dir=str(work_dir),
         train_dataloader=dict(
@@ -86,8 +87,9 @@ def _runner_kwargs(data_root, work_dir, max_iters=6, safe=True, **extra):
         custom_hooks=[dict(type='WeightsOnlyCheckpointHook')] if safe else [],
         randomness=dict(seed=0),
         default_scope='upernet_mm',
-        experiment_name=f'exp_{os.path.basename(str(work_dir))}',
-        **extra)
+        experiment_name=f'exp_{os.path.basename(str(work_dir))}')
+    kwargs.update(extra)
+    return kwargs
 
 
 class _RecordAtStart(Hook):
@@ -98,7 +100,7 @@ class _RecordAtStart(Hook):
         self.weights = {
             k: v.clone() for k, v in runner.model.state_dict().items()
         }
-        self.optimizer = runner.optim_wrapper.state_dict()
+        self.optimizer = copy.deepcopy(runner.optim_wrapper.state_dict())
         self.schedulers = [s.state_dict() for s in runner.param_schedulers]
         self.loss_history = runner.message_hub.get_scalar('train/loss').data
 
@@ -134,11 +136,14 @@ def test_checkpoint_is_weights_only_and_resume_continues(seg_folder, tmp_path):
     # the resumed run ends where the uninterrupted one did
     assert resumed.iter == 6
     final_a = torch.load(tmp_path / 'first' / 'iter_6.pth',
-                         weights_only=True)['state_dict']
-    final_b = resumed.model.state_dict()
-    for key, value in final_a.items():
-        torch.testing.assert_close(final_b[key], value, rtol=0, atol=1e-6)
-    assert resumed.param_schedulers[0].last_step == 6
+                         weights_only=True)
+    final_b = torch.load(tmp_path / 'second' / 'iter_6.pth',
+                         weights_only=True)
+    for key, value in final_a['state_dict'].items():
+        torch.testing.assert_close(
+            final_b['state_dict'][key], value, rtol=0, atol=1e-6)
+    assert final_b['param_schedulers'] == final_a['param_schedulers']
+    assert final_b['meta']['iter'] == 6
 
 
 def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
@@ -150,7 +155,7 @@ def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
     ckpt = str(tmp_path / 'plain' / 'iter_2.pth')
 
     with pytest.raises(UnsafeCheckpointError) as info:
-        load_local_checkpoint(ckpt, map_location='cpu')
+        load_from_local(ckpt, map_location='cpu')
     msg = str(info.value)
     assert ckpt in msg and 'weights_only=True' in msg
     assert f'--trust-checkpoint {ckpt}' in msg
@@ -165,7 +170,7 @@ def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
     # explicit opt-in for this one file
     trust_checkpoint(ckpt)
     with pytest.warns(UserWarning, match='trusted checkpoint'):
-        loaded = load_local_checkpoint(ckpt, map_location='cpu')
+        loaded = load_from_local(ckpt, map_location='cpu')
     assert loaded['meta']['iter'] == 2
 
 

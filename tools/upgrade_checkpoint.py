@@ -32,12 +32,12 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     from upernet_mm.engine import (UnsafeCheckpointError,
-                                   load_local_checkpoint, to_weights_only,
+                                   load_from_local, to_weights_only,
                                    trust_checkpoint)
     if args.trust:
         trust_checkpoint(args.src)
     try:
-        checkpoint = load_local_checkpoint(args.src, map_location='cpu')
+        checkpoint = load_from_local(args.src, map_location='cpu')
     except UnsafeCheckpointError as error:
         sys.exit(f'error: {error}')
     unsupported = []

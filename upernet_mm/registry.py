@@ -37,8 +37,13 @@ SCOPE = 'upernet_mm'
 
 
 def _child(name, parent, locations=()):
+    # A child registry imports only its own locations on lookup, so it also
+    # takes over mmseg's, to find mmseg's modules before anyone imported them.
     return Registry(
-        name, parent=parent, scope=SCOPE, locations=list(locations))
+        name,
+        parent=parent,
+        scope=SCOPE,
+        locations=list(locations) + list(parent._locations))
 
 
 RUNNERS = _child('runner', MMSEG_RUNNERS)

@@ -1,10 +1,10 @@
 from .checkpoint_format import from_weights_only, to_weights_only
 from .checkpoint_loading import (TRUSTED_CHECKPOINTS_ENV,
-                                 UnsafeCheckpointError, load_local_checkpoint,
+                                 UnsafeCheckpointError, load_from_local,
                                  trust_checkpoint)
 from .hooks import *  # noqa: F401,F403
 
 __all__ = [
     'from_weights_only', 'to_weights_only', 'TRUSTED_CHECKPOINTS_ENV',
-    'UnsafeCheckpointError', 'load_local_checkpoint', 'trust_checkpoint'
+    'UnsafeCheckpointError', 'load_from_local', 'trust_checkpoint'
 ]

@@ -36,6 +36,8 @@ def to_weights_only(obj, path='checkpoint', unsupported=None):
     Returns:
         The converted object; ``obj`` is not modified.
     """
+    if isinstance(obj, np.generic):  # before _PLAIN: np.float64 is a float
+        return obj.item()
     if isinstance(obj, _PLAIN):
         return obj
     if isinstance(obj, HistoryBuffer):
@@ -48,8 +50,6 @@ def to_weights_only(obj, path='checkpoint', unsupported=None):
         }
     if isinstance(obj, np.ndarray) and obj.dtype != object:
         return {_ARRAY_TAG: _tensor(obj)}
-    if isinstance(obj, np.generic):
-        return obj.item()
     if isinstance(obj, dict):
         items = ((k, to_weights_only(v, f'{path}.{k}', unsupported))
                  for k, v in obj.items())

@@ -1,6 +1,6 @@
 """Loading of local checkpoint files with ``torch.load(weights_only=True)``.
 
-Importing this module registers :func:`load_local_checkpoint` as mmengine's
+Importing this module registers :func:`load_from_local` as mmengine's
 loader for local paths, so ``load_from``, ``resume`` and ``init_cfg``
 checkpoints all go through it. A file holding pickled Python objects is
 refused with :class:`UnsafeCheckpointError`, unless the user has trusted that
@@ -42,7 +42,7 @@ def trust_checkpoint(filename: str) -> None:
     os.environ[TRUSTED_CHECKPOINTS_ENV] = os.pathsep.join(sorted(paths))
 
 
-def load_local_checkpoint(filename, map_location=None):
+def load_from_local(filename, map_location=None):
     """Load a local checkpoint with ``weights_only=True``.
 
     Args:
@@ -87,6 +87,5 @@ def load_local_checkpoint(filename, map_location=None):
             filename, map_location=map_location, weights_only=False)
 
 
-CheckpointLoader.register_scheme(
-    prefixes='', force=True)(
-        load_local_checkpoint)
+# mmengine logs "Loads checkpoint by {name[10:]} backend", hence the name.
+CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
