@@ -51,9 +51,9 @@ RUNNER_CONSTRUCTORS = _child('runner constructor', MMSEG_RUNNER_CONSTRUCTORS)
 LOOPS = _child('loop', MMSEG_LOOPS)
 HOOKS = _child('hook', MMSEG_HOOKS, ['upernet_mm.engine.hooks'])
 
-DATASETS = _child('dataset', MMSEG_DATASETS)
+DATASETS = _child('dataset', MMSEG_DATASETS, ['upernet_mm.datasets'])
 DATA_SAMPLERS = _child('data sampler', MMSEG_DATA_SAMPLERS)
-TRANSFORMS = _child('transform', MMSEG_TRANSFORMS)
+TRANSFORMS = _child('transform', MMSEG_TRANSFORMS, ['upernet_mm.datasets'])
 
 MODELS = _child('model', MMSEG_MODELS, ['upernet_mm.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMSEG_MODEL_WRAPPERS)
