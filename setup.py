@@ -1,4 +1,7 @@
+import os
 import os.path as osp
+import shutil
+import sys
 
 from setuptools import find_packages, setup
 
@@ -19,7 +22,37 @@ def parse_requirements(name):
         return [line for line in lines if line]
 
 
+def add_mim_extension():
+    """Ship ``configs/`` and ``tools/`` inside the package as
+    ``upernet_mm/.mim/``, where openmim looks for them.
+
+    Editable installs get symlinks (edits show up at once); builds of wheels
+    and sdists get copies.
+    """
+    if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
+        mode = 'symlink'
+    elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install',
+                                         'build', 'build_py')):
+        mode = 'copy'
+    else:
+        return
+    mim_root = osp.join(HERE, 'upernet_mm', '.mim')
+    os.makedirs(mim_root, exist_ok=True)
+    for name in ('configs', 'tools'):
+        src, dst = osp.join(HERE, name), osp.join(mim_root, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim_root), dst)
+        else:
+            shutil.copytree(
+                src, dst, ignore=shutil.ignore_patterns('__pycache__'))
+
+
 if __name__ == '__main__':
+    add_mim_extension()
     setup(
         name='upernet_mm',
         version=get_version(),
@@ -30,6 +63,7 @@ if __name__ == '__main__':
         keywords='semantic segmentation, UPerNet, OpenMMLab',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
+        package_data={'upernet_mm': ['.mim/configs/**/*', '.mim/tools/*']},
         python_requires='>=3.9',
         license='Apache License 2.0',
         install_requires=parse_requirements('runtime'),

@@ -1,0 +1,66 @@
+"""Test (evaluate) a checkpoint with mmengine's Runner.
+
+Example:
+    python tools/test.py CONFIG CHECKPOINT
+    python tools/test.py CONFIG CHECKPOINT --show-dir vis --tta
+    tools/dist_test.sh CONFIG CHECKPOINT 2
+"""
+import argparse
+
+from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
+                                            load_config)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Test a segmentor')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out',
+        help='directory where the predicted masks are written as PNG files')
+    parser.add_argument(
+        '--show', action='store_true', help='show predictions in a window')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where images with predictions drawn are saved')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds per shown image')
+    parser.add_argument(
+        '--tta', action='store_true', help='test-time augmentation')
+    add_runner_args(parser)
+    return parser.parse_args(argv)
+
+
+def enable_visualization(cfg, args):
+    """Make the visualization hook draw (and show or save) predictions."""
+    hook = cfg.default_hooks.get('visualization')
+    if hook is None:
+        raise SystemExit(
+            '--show/--show-dir need a visualization hook: add '
+            "default_hooks.visualization=dict(type='SegVisualizationHook')")
+    hook['draw'] = True
+    if args.show:
+        hook['show'] = True
+        hook['wait_time'] = args.wait_time
+    if args.show_dir:
+        cfg.visualizer['save_dir'] = args.show_dir
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args)
+    if args.tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+        cfg.test_evaluator['keep_results'] = True
+    build_runner(cfg).test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,52 @@
+"""Train a segmentor with mmengine's Runner.
+
+Example:
+    python tools/train.py configs/upernet_convnext.py
+    python tools/train.py CONFIG --work-dir work_dirs/x --resume
+    tools/dist_train.sh CONFIG 2          # 2 processes (gloo without CUDA)
+"""
+import argparse
+import logging
+
+from mmengine.logging import print_log
+
+from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
+                                            load_config)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work_dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision training')
+    add_runner_args(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = load_config(args)
+    if args.amp:
+        wrapper = cfg.optim_wrapper.type
+        if wrapper == 'AmpOptimWrapper':
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+        elif wrapper != 'OptimWrapper':
+            raise SystemExit(
+                '--amp needs optim_wrapper.type "OptimWrapper" (it becomes '
+                f'"AmpOptimWrapper"), but the config has "{wrapper}"')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.loss_scale = 'dynamic'
+    cfg.resume = args.resume
+    build_runner(cfg).train()
+
+
+if __name__ == '__main__':
+    main()

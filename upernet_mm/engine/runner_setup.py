@@ -1,0 +1,78 @@
+"""What tools/train.py and tools/test.py share: common arguments, config
+loading and building the Runner."""
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from .checkpoint_loading import trust_checkpoint
+from .cpu_distributed import setup_cpu_distributed
+
+
+def add_runner_args(parser) -> None:
+    """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
+    ``--local-rank`` and ``--trust-checkpoint`` to an argument parser."""
+    parser.add_argument('--work-dir', help='directory for logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs such as '
+        'train_cfg.max_iters=100 or model.decode_head.channels=128; lists as '
+        'key="[a,b]" (quotes needed, no spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (without CUDA, processes use gloo on the CPU)')
+    parser.add_argument(
+        '--trust-checkpoint',
+        metavar='FILE',
+        action='append',
+        default=[],
+        help='allow full unpickling of this checkpoint file, which you '
+        'trust (checkpoints are otherwise loaded with weights_only=True)')
+    # torch.distributed.launch passes --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args) -> Config:
+    """Read ``args.config`` and apply the common arguments.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments of a tool.
+
+    Returns:
+        Config: The config, with ``work_dir`` and ``launcher`` set.
+    """
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    for path in args.trust_checkpoint:
+        trust_checkpoint(path)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Build the Runner (``runner_type`` from our registry if set), after
+    setting up CPU-only distributed runs.
+
+    Args:
+        cfg (Config): The complete config.
+
+    Returns:
+        Runner: The runner.
+    """
+    setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
+    if 'runner_type' in cfg:
+        from upernet_mm.registry import RUNNERS
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
