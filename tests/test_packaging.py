@@ -1,0 +1,49 @@
+"""configs/ and tools/ reach users through the package, as openmim expects."""
+import glob
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import upernet_mm
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def _expected_files():
+    configs = [
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
+                           recursive=True)
+    ]
+    tools = [
+        osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'tools', '*'))
+        if p.endswith(('.py', '.sh'))
+    ]
+    assert configs and tools
+    return configs + tools
+
+
+def test_installed_package_has_mim_configs_and_tools():
+    mim = osp.join(osp.dirname(upernet_mm.__file__), '.mim')
+    for rel in _expected_files():
+        assert osp.isfile(osp.join(mim, rel)), rel
+
+
+def test_wheel_ships_configs_and_tools(tmp_path):
+    src = tmp_path / 'src'
+    shutil.copytree(
+        ROOT, src,
+        ignore=shutil.ignore_patterns('.venv', '.git', 'data', 'work_dirs',
+                                      '.mim', '__pycache__', '*.egg-info',
+                                      'build', 'dist', '.pytest_cache'))
+    subprocess.run([
+        sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
+        '--no-build-isolation', str(src), '-w', str(tmp_path / 'wheel')
+    ], check=True, capture_output=True)
+    wheel, = glob.glob(str(tmp_path / 'wheel' / 'upernet_mm-*.whl'))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for rel in _expected_files():
+        assert f'upernet_mm/.mim/{rel}' in names, rel
+    assert 'upernet_mm/models/decode_heads/uper_head.py' in names
