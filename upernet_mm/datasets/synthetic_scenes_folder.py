@@ -1,0 +1,282 @@
+"""The SyntheticScenes folder on disk: writing it once, atomically, and
+checking that it is complete.
+
+Layout (ADE20K's)::
+
+    ROOT/
+      synthetic_scenes.json            # how it was made, written last
+      images/{training,validation}/NNNNN.jpg
+      annotations/{training,validation}/NNNNN.png   # uint8 class indices
+
+A folder is generated into a hidden temporary sibling and renamed into
+place, so ROOT is either absent or complete, and processes that generate it
+at the same time (distributed training) do not disturb each other: the first
+rename wins and the others use its result. Nothing is ever written over an
+existing, non-empty ROOT.
+"""
+import errno
+import json
+import os
+import os.path as osp
+import shutil
+import tempfile
+
+import cv2
+import numpy as np
+
+from .synthetic_scenes_classes import CLASSES, PALETTE
+from .synthetic_scenes_generator import MIN_SIZE, SCENE_KINDS, render_scene
+
+MANIFEST = 'synthetic_scenes.json'
+FORMAT_VERSION = 1
+SPLITS = ('training', 'validation')
+IMG_DIR, ANN_DIR = 'images', 'annotations'
+IMG_SUFFIX, SEG_MAP_SUFFIX = '.jpg', '.png'
+JPEG_QUALITY = 90
+DEFAULT_GENERATOR_CFG = dict(seed=0, num_train=400, num_val=100, size=128)
+
+
+class SyntheticScenesFolderError(RuntimeError):
+    """A SyntheticScenes folder exists but is incomplete or inconsistent."""
+
+
+def check_generator_cfg(generator_cfg=None):
+    """Complete and check generation settings.
+
+    Args:
+        generator_cfg (dict, optional): Any of ``seed`` (int >= 0),
+            ``num_train`` and ``num_val`` (int >= 1) and ``size`` (int >=
+            64, image height and width). Missing keys take the defaults
+            ``seed=0, num_train=400, num_val=100, size=128``.
+
+    Returns:
+        dict: All four settings.
+    """
+    cfg = dict(DEFAULT_GENERATOR_CFG)
+    given = dict(generator_cfg or {})
+    unknown = sorted(set(given) - set(cfg))
+    if unknown:
+        raise ValueError(f'unknown SyntheticScenes generator settings '
+                         f'{unknown}; known: {sorted(cfg)}')
+    cfg.update(given)
+    minimum = dict(seed=0, num_train=1, num_val=1, size=MIN_SIZE)
+    for key, low in minimum.items():
+        value = cfg[key]
+        is_int = isinstance(value, (int, np.integer)) and not isinstance(
+            value, bool)
+        if not is_int or value < low:
+            raise ValueError(f'SyntheticScenes generator setting {key} must '
+                             f'be an integer >= {low}, got {value!r}')
+        cfg[key] = int(value)
+    return cfg
+
+
+def scene_names(num):
+    """File stems of a split with ``num`` scenes: ``00000``, ``00001``..."""
+    return [f'{index:05d}' for index in range(num)]
+
+
+def render_split_scene(seed, split, index, size):
+    """Render scene ``index`` of ``split``; it depends on nothing else, so a
+    split's first scenes do not change with its length.
+
+    Args:
+        seed (int): Seed of the whole dataset.
+        split (str): ``'training'`` or ``'validation'``.
+        index (int): Index of the scene in the split; even indices are
+            street scenes, odd ones rooms.
+        size (int): Image height and width.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: RGB image and label map.
+    """
+    rng = np.random.default_rng([seed, SPLITS.index(split), index])
+    return render_scene(rng, SCENE_KINDS[index % 2], size)
+
+
+def _is_empty_or_missing(root):
+    if not osp.lexists(root):
+        return True
+    if not osp.isdir(root):
+        raise NotADirectoryError(
+            f'SyntheticScenes data root {root} exists and is not a folder')
+    return not os.listdir(root)
+
+
+def _write_folder(folder, cfg):
+    for split, num in zip(SPLITS, (cfg['num_train'], cfg['num_val'])):
+        img_dir = osp.join(folder, IMG_DIR, split)
+        ann_dir = osp.join(folder, ANN_DIR, split)
+        os.makedirs(img_dir)
+        os.makedirs(ann_dir)
+        for index, name in enumerate(scene_names(num)):
+            img, label = render_split_scene(cfg['seed'], split, index,
+                                            cfg['size'])
+            ok_img, jpg = cv2.imencode(
+                IMG_SUFFIX, np.ascontiguousarray(img[..., ::-1]),
+                [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            ok_ann, png = cv2.imencode(SEG_MAP_SUFFIX, label,
+                                       [cv2.IMWRITE_PNG_COMPRESSION, 9])
+            if not (ok_img and ok_ann):
+                raise RuntimeError(f'OpenCV failed to encode scene {name} '
+                                   f'of {split}')
+            with open(osp.join(img_dir, name + IMG_SUFFIX), 'wb') as f:
+                f.write(jpg.tobytes())
+            with open(osp.join(ann_dir, name + SEG_MAP_SUFFIX), 'wb') as f:
+                f.write(png.tobytes())
+    manifest = dict(
+        dataset='SyntheticScenes',
+        format_version=FORMAT_VERSION,
+        generator=cfg,
+        splits=dict(zip(SPLITS, (cfg['num_train'], cfg['num_val']))),
+        img_suffix=IMG_SUFFIX,
+        seg_map_suffix=SEG_MAP_SUFFIX,
+        classes=list(CLASSES),
+        palette=PALETTE)
+    with open(osp.join(folder, MANIFEST), 'w') as f:
+        json.dump(manifest, f, indent=2)
+    return manifest
+
+
+def write_synthetic_scenes(root, **generator_cfg):
+    """Generate SyntheticScenes into ``root``, which must be missing or an
+    empty folder.
+
+    The scenes are written to a temporary folder next to ``root`` and renamed
+    to ``root`` at the end. If another process put a folder at ``root`` in
+    the meantime, its folder is kept and ``FileExistsError`` is raised.
+
+    Args:
+        root (str): Folder to create.
+        **generator_cfg: ``seed``, ``num_train``, ``num_val``, ``size``; see
+            :func:`check_generator_cfg`.
+
+    Returns:
+        dict: The manifest written to ``root/synthetic_scenes.json``.
+    """
+    cfg = check_generator_cfg(generator_cfg)
+    if not _is_empty_or_missing(root):
+        raise FileExistsError(
+            f'SyntheticScenes data root {root} exists and is not empty; it '
+            'is never written over (remove it to generate again)')
+    # rename into the real location, so a symlinked empty folder works too
+    target = osp.realpath(root)
+    parent = osp.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(target)}.tmp-', dir=parent)
+    try:
+        manifest = _write_folder(tmp, cfg)
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private
+        try:
+            os.rename(tmp, target)
+        except OSError as e:
+            if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                raise FileExistsError(
+                    f'SyntheticScenes data root {root} was created by another '
+                    'process while generating; keeping that one') from e
+            raise
+    finally:
+        if osp.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def _some(names, limit=3):
+    names = sorted(names)
+    more = f' and {len(names) - limit} more' if len(names) > limit else ''
+    return ', '.join(names[:limit]) + more
+
+
+def check_synthetic_scenes(root):
+    """Check that ``root`` holds a complete SyntheticScenes folder.
+
+    Args:
+        root (str): The data root.
+
+    Returns:
+        dict: Its manifest.
+
+    Raises:
+        SyntheticScenesFolderError: Naming the folder and what is missing,
+            unexpected or empty.
+    """
+    hint = (f'remove {root} to generate it again, or point data_root to '
+            'another folder')
+    if not osp.isdir(root):
+        raise SyntheticScenesFolderError(
+            f'SyntheticScenes data root {root} does not exist')
+    manifest_path = osp.join(root, MANIFEST)
+    if not osp.isfile(manifest_path):
+        raise SyntheticScenesFolderError(
+            f'{root} exists but has no {MANIFEST}: it is not a complete '
+            f'SyntheticScenes folder (generation writes that file last); '
+            f'{hint}')
+    try:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+        splits = {split: int(manifest['splits'][split]) for split in SPLITS}
+        classes = tuple(manifest['classes'])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise SyntheticScenesFolderError(
+            f'{manifest_path} is unreadable or lacks "splits"/"classes" '
+            f'({e!r}); {hint}') from e
+    if classes != CLASSES:
+        raise SyntheticScenesFolderError(
+            f'{root} was generated with classes {list(classes)}, but '
+            f'SyntheticScenes now has {list(CLASSES)}; {hint}')
+    problems = []
+    for split, num in splits.items():
+        expected = scene_names(num)
+        for sub, suffix in ((IMG_DIR, IMG_SUFFIX), (ANN_DIR, SEG_MAP_SUFFIX)):
+            folder = osp.join(root, sub, split)
+            if not osp.isdir(folder):
+                problems.append(f'folder {folder} is missing')
+                continue
+            files = {name for name in os.listdir(folder)
+                     if name.endswith(suffix)}
+            wanted = {name + suffix for name in expected}
+            missing, extra = wanted - files, files - wanted
+            empty = [name for name in wanted & files
+                     if osp.getsize(osp.join(folder, name)) == 0]
+            if missing:
+                problems.append(f'{folder} lacks {len(missing)} of {num} '
+                                f'files ({_some(missing)})')
+            if extra:
+                problems.append(f'{folder} has {len(extra)} unexpected '
+                                f'files ({_some(extra)})')
+            if empty:
+                problems.append(f'{folder} has {len(empty)} empty files '
+                                f'({_some(empty)})')
+    if problems:
+        raise SyntheticScenesFolderError(
+            f'SyntheticScenes folder {root} is incomplete or inconsistent '
+            f'with its {MANIFEST}: ' + '; '.join(problems) + f'. {hint}')
+    return manifest
+
+
+def ensure_synthetic_scenes(root, generator_cfg=None):
+    """Generate SyntheticScenes into ``root`` if it is missing or empty, then
+    check it.
+
+    Safe when several processes call it at once: each generates into its own
+    temporary folder and all but the first rename keep the first result.
+
+    Args:
+        root (str): The data root.
+        generator_cfg (dict, optional): Settings used only if ``root`` is
+            generated; see :func:`check_generator_cfg`.
+
+    Returns:
+        tuple[dict, bool]: The manifest of the folder and whether this call
+        generated it.
+    """
+    cfg = check_generator_cfg(generator_cfg)
+    generated = False
+    if _is_empty_or_missing(root):
+        try:
+            write_synthetic_scenes(root, **cfg)
+            generated = True
+        except FileExistsError:
+            if _is_empty_or_missing(root):
+                raise
+    return check_synthetic_scenes(root), generated
