@@ -1,0 +1,158 @@
+"""The two conversions of ``tools/convert_hf.py``, directory to directory."""
+import os
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+import torch
+
+from .errors import ConversionError
+from .fields import strip_scope
+from .hf_files import (read_config, read_preprocessor, read_weights,
+                       weights_path, write_weights)
+from .metainfo import classes_from_id2label, dataset_classes, palette_for
+from .mm_config import config_text, write_config
+from .preprocessing import (data_preprocessor_to_mm, image_processor_to_hf,
+                            resize_from_processor)
+from .rules import check_shapes
+from .upernet import (hf_state_to_mm, hf_to_mm_model, mm_state_to_hf,
+                      mm_to_hf_config)
+
+
+def build_mm_model(model_cfg: Dict):
+    """Build an mm model config in the ``upernet_mm`` scope (CPU)."""
+    from mmengine.registry import DefaultScope
+
+    from upernet_mm.registry import MODELS
+    from upernet_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    if strip_scope(model_cfg['backbone']['type']) == 'ConvNeXt':
+        import mmpretrain.models  # noqa: F401
+    with DefaultScope.overwrite_default_scope('upernet_mm'):
+        return MODELS.build(model_cfg)
+
+
+def _shapes(module) -> Dict[str, torch.Size]:
+    return {k: v.shape for k, v in module.state_dict().items()}
+
+
+def to_mm(hf_dir: str,
+          out_dir: str,
+          name: Optional[str] = None,
+          self_contained: bool = False) -> Tuple[str, str, List[str]]:
+    """Convert a transformers UperNet directory to an upernet_mm config and
+    checkpoint.
+
+    The checkpoint is checked against the model built from the written
+    config (keys and shapes) before it is saved.
+
+    Args:
+        hf_dir (str): Directory with ``config.json`` and weights.
+        out_dir (str): Where ``{name}.py`` and ``{name}.pth`` are written.
+        name (str, optional): File name stem. Defaults to the name of
+            ``hf_dir``.
+        self_contained (bool): Write the config with its bases merged in
+            instead of inheriting them by path. Default: False.
+
+    Returns:
+        tuple[str, str, list[str]]: Config path, checkpoint path and notes.
+    """
+    hf_dir = osp.abspath(hf_dir)
+    name = name or osp.basename(osp.normpath(hf_dir))
+    config = read_config(hf_dir)
+    processor = read_preprocessor(hf_dir)
+    origin = osp.join(hf_dir, 'config.json')
+    preprocessor, notes = data_preprocessor_to_mm(processor, hf_dir)
+    model = hf_to_mm_model(config, origin, preprocessor)
+    source = weights_path(hf_dir)
+    state = hf_state_to_mm(model, read_weights(hf_dir), source)
+    classes = classes_from_id2label(config, origin)
+    palette = palette_for(classes)
+
+    pipeline = [dict(type='LoadImageFromFile')]
+    resize = resize_from_processor(processor)
+    if resize is not None:
+        pipeline.append(resize)
+    pipeline.append(dict(type='PackSegInputs'))
+    os.makedirs(out_dir, exist_ok=True)
+    config_path = write_config(
+        osp.join(out_dir, f'{name}.py'),
+        config_text(model, classes, palette, pipeline, hf_dir),
+        self_contained)
+
+    from mmengine.config import Config
+    built = build_mm_model(Config.fromfile(config_path).model)
+    check_shapes(state, _shapes(built), source,
+                 f'the model of the written config {config_path}')
+    checkpoint_path = osp.join(out_dir, f'{name}.pth')
+    torch.save(
+        dict(
+            meta=dict(
+                dataset_meta=dict(classes=tuple(classes), palette=palette),
+                converted_from=hf_dir),
+            state_dict=state), checkpoint_path)
+    return config_path, checkpoint_path, notes
+
+
+def load_mm_checkpoint(path: str) -> Dict:
+    """Load an mm checkpoint with ``weights_only=True`` (upernet_mm's local
+    loader, which honours ``--trust-checkpoint``)."""
+    from upernet_mm.engine.checkpoint_loading import load_from_local
+    return load_from_local(path, map_location='cpu')
+
+
+def to_hf(config_path: str,
+          checkpoint_path: str,
+          out_dir: str,
+          cfg_options: Optional[Dict] = None) -> Tuple[str, List[str]]:
+    """Convert an upernet_mm config and checkpoint to a transformers
+    directory (``config.json``, ``model.safetensors``,
+    ``preprocessor_config.json``).
+
+    Args:
+        config_path (str): The mm config.
+        checkpoint_path (str): Its checkpoint.
+        out_dir (str): The directory to write.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        tuple[str, list[str]]: ``out_dir`` and notes on options that do
+        not carry over.
+
+    Raises:
+        ConversionError: For unsupported models or options, checkpoints that
+            do not match the config, or a config without class names.
+    """
+    from mmengine.config import Config
+    cfg = Config.fromfile(config_path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model_cfg = cfg.model.to_dict()
+    checkpoint = load_mm_checkpoint(checkpoint_path)
+    state = checkpoint.get('state_dict', checkpoint)
+    meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'),
+                                                dict) else None
+    classes = dataset_classes(cfg, meta)
+    if classes is None:
+        raise ConversionError(
+            f'{config_path} names no dataset classes (metainfo, a dataset '
+            f'type, or meta.dataset_meta of {checkpoint_path}); id2label '
+            'needs them: add metainfo=dict(classes=(...)) to the config')
+    hf_config, notes = mm_to_hf_config(model_cfg, classes)
+    check_shapes(state, _shapes(build_mm_model(model_cfg)), checkpoint_path,
+                 f'the model of {config_path}')
+    hf_state = mm_state_to_hf(model_cfg, state, checkpoint_path)
+
+    from transformers import SegformerImageProcessor, UperNetConfig
+    from transformers import UperNetForSemanticSegmentation as UperNet
+    config = UperNetConfig(**hf_config)
+    with torch.device('meta'):
+        reference = UperNet(config)
+    check_shapes(hf_state, _shapes(reference), checkpoint_path,
+                 'transformers UperNet built from the converted config')
+    processor_args, more = image_processor_to_hf(cfg)
+    notes += more
+    os.makedirs(out_dir, exist_ok=True)
+    config.save_pretrained(out_dir)
+    write_weights(out_dir, hf_state)
+    SegformerImageProcessor(**processor_args).save_pretrained(out_dir)
+    return out_dir, notes

@@ -1,0 +1,98 @@
+"""Reading and writing transformers model directories without importing
+transformers: ``config.json``, ``preprocessor_config.json`` and weights as
+safetensors (single or sharded) or ``pytorch_model.bin`` (loaded with
+``torch.load(weights_only=True)``)."""
+import json
+import os
+import os.path as osp
+from typing import Any, Dict, Optional
+
+import torch
+
+CONFIG_NAME = 'config.json'
+PREPROCESSOR_NAME = 'preprocessor_config.json'
+SAFE_WEIGHTS = 'model.safetensors'
+BIN_WEIGHTS = 'pytorch_model.bin'
+
+
+def _read_json(path: str) -> Dict[str, Any]:
+    with open(path, encoding='utf-8') as f:
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as error:
+            raise ValueError(f'{path} is not valid JSON: {error}') from None
+
+
+def read_config(hf_dir: str) -> Dict[str, Any]:
+    """``config.json`` of a transformers directory.
+
+    Raises:
+        FileNotFoundError: If ``hf_dir`` or its ``config.json`` is missing.
+    """
+    if not osp.isdir(hf_dir):
+        raise FileNotFoundError(
+            f'{hf_dir} is not a directory; a transformers model directory '
+            f'with {CONFIG_NAME} and weights is expected (nothing is '
+            'downloaded: fetch Hub models first, e.g. with `hf download`)')
+    path = osp.join(hf_dir, CONFIG_NAME)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{hf_dir} has no {CONFIG_NAME}')
+    return _read_json(path)
+
+
+def read_preprocessor(hf_dir: str) -> Optional[Dict[str, Any]]:
+    """``preprocessor_config.json`` of a directory, or None."""
+    path = osp.join(hf_dir, PREPROCESSOR_NAME)
+    return _read_json(path) if osp.isfile(path) else None
+
+
+def _load_file(path: str) -> Dict[str, torch.Tensor]:
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+        return load_file(path, device='cpu')
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    if not isinstance(state, dict):
+        raise ValueError(f'{path} does not hold a state dict')
+    return state
+
+
+def weights_path(hf_dir: str) -> str:
+    """The weights file (or shard index) of a directory, safetensors first.
+
+    Raises:
+        FileNotFoundError: Naming the files looked for.
+    """
+    names = [
+        SAFE_WEIGHTS, SAFE_WEIGHTS + '.index.json', BIN_WEIGHTS,
+        BIN_WEIGHTS + '.index.json'
+    ]
+    for name in names:
+        path = osp.join(hf_dir, name)
+        if osp.isfile(path):
+            return path
+    raise FileNotFoundError(f'{hf_dir} has no weights: looked for '
+                            f'{", ".join(names)}')
+
+
+def read_weights(hf_dir: str) -> Dict[str, torch.Tensor]:
+    """All weights of a transformers directory as one state dict."""
+    path = weights_path(hf_dir)
+    if not path.endswith('.index.json'):
+        return _load_file(path)
+    index = _read_json(path).get('weight_map', {})
+    state = {}
+    for shard in sorted(set(index.values())):
+        state.update(_load_file(osp.join(hf_dir, shard)))
+    return state
+
+
+def write_weights(hf_dir: str, state: Dict[str, torch.Tensor]) -> str:
+    """Write ``model.safetensors`` (as transformers does: contiguous, no
+    shared storage, ``format=pt`` metadata) and return its path."""
+    from safetensors.torch import save_file
+    os.makedirs(hf_dir, exist_ok=True)
+    path = osp.join(hf_dir, SAFE_WEIGHTS)
+    tensors = {k: v.detach().cpu().contiguous().clone()
+               for k, v in state.items()}
+    save_file(tensors, path, metadata={'format': 'pt'})
+    return path

@@ -1,0 +1,132 @@
+"""Class names and palettes: transformers ``id2label`` <-> mm dataset
+metainfo."""
+from typing import Any, Dict, List, Optional, Sequence
+
+from .errors import ConversionError
+
+
+def classes_from_id2label(hf_cfg: Dict[str, Any], origin: str) -> List[str]:
+    """Class names ordered by label id.
+
+    Args:
+        hf_cfg (dict): An HF config (``id2label``, else ``num_labels``).
+        origin (str): The config file, for errors.
+
+    Raises:
+        ConversionError: If the ids are not exactly ``0 .. n-1``.
+    """
+    id2label = hf_cfg.get('id2label')
+    if not id2label:
+        num = hf_cfg.get('num_labels', 2)
+        return [f'LABEL_{i}' for i in range(num)]
+    try:
+        ids = sorted(int(i) for i in id2label)
+    except ValueError as error:
+        raise ConversionError(
+            f'{origin}: id2label has a non-integer id ({error})') from None
+    if ids != list(range(len(ids))):
+        raise ConversionError(
+            f'{origin}: id2label ids must be 0..{len(ids) - 1} without gaps '
+            f'(they index the logits), got {ids}')
+    by_id = {int(k): v for k, v in id2label.items()}
+    return [str(by_id[i]) for i in ids]
+
+
+def _known_palettes() -> List[Dict[str, Any]]:
+    """METAINFO of the datasets registered in mmseg and upernet_mm."""
+    from mmseg.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    from mmseg.registry import DATASETS
+    found = []
+    registries = [DATASETS]
+    try:
+        import upernet_mm.datasets  # noqa: F401
+        from upernet_mm.registry import DATASETS as OURS
+        registries.append(OURS)
+    except ImportError:
+        pass
+    for registry in registries:
+        for cls in registry.module_dict.values():
+            meta = getattr(cls, 'METAINFO', None)
+            if isinstance(meta, dict) and meta.get('classes') \
+                    and meta.get('palette'):
+                found.append(meta)
+    return found
+
+
+def voc_palette(num_classes: int) -> List[List[int]]:
+    """The PASCAL VOC colour map: distinct, deterministic colours for up to
+    256 classes (bits of the class id spread over R, G and B)."""
+    palette = []
+    for i in range(num_classes):
+        r = g = b = 0
+        c = i
+        for shift in range(7, -1, -1):
+            r |= ((c >> 0) & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+        palette.append([r, g, b])
+    return palette
+
+
+def palette_for(classes: Sequence[str]) -> List[List[int]]:
+    """The palette of the mmseg dataset with exactly these classes, else the
+    VOC colour map."""
+    for meta in _known_palettes():
+        if tuple(meta['classes']) == tuple(classes) and \
+                len(meta['palette']) == len(classes):
+            return [list(map(int, c)) for c in meta['palette']]
+    return voc_palette(len(classes))
+
+
+def _dataset_cfgs(cfg) -> List[Any]:
+    """Dataset configs of the test, val and train loaders (unwrapping
+    dataset wrappers), in that order."""
+    found = []
+    for name in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        loader = cfg.get(name) if hasattr(cfg, 'get') else None
+        dataset = loader.get('dataset') if loader else None
+        while dataset is not None:
+            found.append(dataset)
+            dataset = dataset.get('dataset') if hasattr(dataset,
+                                                        'get') else None
+    return found
+
+
+def dataset_classes(cfg, checkpoint_meta: Optional[Dict] = None
+                    ) -> Optional[List[str]]:
+    """Class names of an mm config, or None if it names none.
+
+    Looks at, in order: a top-level ``metainfo``; the ``metainfo`` of the
+    test/val/train datasets; the ``METAINFO`` of their dataset type; the
+    checkpoint's ``meta.dataset_meta``.
+
+    Args:
+        cfg (Config): The mm config.
+        checkpoint_meta (dict, optional): The checkpoint's ``meta``.
+    """
+    top = cfg.get('metainfo')
+    if top and top.get('classes'):
+        return list(top['classes'])
+    datasets = _dataset_cfgs(cfg)
+    for dataset in datasets:
+        meta = dataset.get('metainfo')
+        if meta and meta.get('classes'):
+            return list(meta['classes'])
+    for dataset in datasets:
+        if not dataset.get('type'):
+            continue
+        from mmengine.registry import DefaultScope
+        from upernet_mm.registry import DATASETS
+        from upernet_mm.utils import register_all_modules
+        register_all_modules(init_default_scope=False)
+        with DefaultScope.overwrite_default_scope('upernet_mm'):
+            cls = DATASETS.get(dataset['type'])
+        meta = getattr(cls, 'METAINFO', None) if cls else None
+        if meta and meta.get('classes'):
+            return list(meta['classes'])
+    meta = (checkpoint_meta or {}).get('dataset_meta') or {}
+    if meta.get('classes'):
+        return list(meta['classes'])
+    return None
