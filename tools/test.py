@@ -3,10 +3,12 @@
 Example:
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --show-dir vis --tta
+    python tools/test.py CONFIG CHECKPOINT --deploy bf16
     tools/dist_test.sh CONFIG CHECKPOINT 2
 """
 import argparse
 
+from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
                                             load_config)
 
@@ -27,6 +29,7 @@ def parse_args(argv=None):
         '--wait-time', type=float, default=2, help='seconds per shown image')
     parser.add_argument(
         '--tta', action='store_true', help='test-time augmentation')
+    add_deploy_args(parser)
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -59,6 +62,12 @@ def main(argv=None):
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
+    deploy = deploy_kwargs(args)
+    if deploy is not None:
+        # applied after the checkpoint is loaded, before the first batch
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
+            dict(type='DeployHook', **deploy)
+        ]
     build_runner(cfg).test()
 
 

@@ -1,3 +1,4 @@
+from .deploy_hook import DeployHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
-__all__ = ['WeightsOnlyCheckpointHook']
+__all__ = ['DeployHook', 'WeightsOnlyCheckpointHook']

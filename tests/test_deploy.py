@@ -1,0 +1,204 @@
+"""Deploy mode: BatchNorm folding, channels_last, bf16, torch.compile, and
+the DeployHook behind tools/test.py --deploy."""
+import copy
+
+import pytest
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmengine.config import ConfigDict
+
+from upernet_mm.benchmark.candidates import convnext_model_cfg, randomize
+from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
+from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
+
+TOL = 1e-4
+
+
+def _bn_stats(module, seed=0):
+    """Non-trivial BN statistics (fresh BNs fold to the identity)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.num_features,
+                                                 generator=gen))
+                m.running_var.copy_(torch.rand(m.num_features,
+                                               generator=gen) + 0.5)
+                if m.affine:
+                    m.weight.copy_(torch.randn(m.num_features,
+                                               generator=gen))
+                    m.bias.copy_(torch.randn(m.num_features, generator=gen))
+    return module.eval()
+
+
+def _count_bn(module):
+    return sum(isinstance(m, nn.BatchNorm2d) for m in module.modules())
+
+
+@pytest.mark.parametrize('order,folds', [
+    (('conv', 'norm', 'act'), True),
+    (('norm', 'conv', 'act'), False),
+    (('conv', 'act', 'norm'), False),
+])
+def test_conv_module_folds_only_when_norm_follows_conv(order, folds):
+    channels = 4 if order[0] == 'norm' else 3
+    m = _bn_stats(ConvModule(channels, 4, 3, padding=1, order=order,
+                             norm_cfg=dict(type='BN')))
+    x = torch.randn(2, channels, 9, 7)
+    with torch.no_grad():
+        ref = m(x)
+    report = fold_batchnorm(m)
+    assert (report.folded == ['bn']) == folds
+    assert (report.kept == []) == folds
+    assert m.with_norm != folds
+    with torch.no_grad():
+        torch.testing.assert_close(m(x), ref, atol=1e-5, rtol=1e-5)
+
+
+def test_sequential_folds_adjacent_pairs_only():
+    seq = _bn_stats(nn.Sequential(
+        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Conv2d(4, 4, 1), nn.ReLU(), nn.BatchNorm2d(4),
+        nn.Conv2d(4, 5, 1, bias=False), nn.BatchNorm2d(5, affine=False)))
+    x = torch.randn(2, 3, 8, 8)
+    with torch.no_grad():
+        ref = seq(x)
+    report = fold_batchnorm(seq)
+    assert report.folded == ['1', '7']
+    assert report.kept == ['5']  # a ReLU sits between conv 3 and BN 5
+    with torch.no_grad():
+        torch.testing.assert_close(seq(x), ref, atol=1e-5, rtol=1e-5)
+
+
+def test_fold_needs_eval_mode():
+    with pytest.raises(RuntimeError, match='eval'):
+        fold_batchnorm(nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1)))
+
+
+def _segmentor(backbone='convnext'):
+    from upernet_mm.converters.commands import build_mm_model
+    if backbone == 'convnext':
+        cfg = convnext_model_cfg('atto', channels=32, num_classes=6)
+    else:  # ResNetV1c: BN in the deep stem, blocks and downsample paths
+        cfg = convnext_model_cfg('atto', channels=32, num_classes=6)
+        cfg['backbone'] = dict(
+            type='ResNetV1c', depth=18, stem_channels=16, base_channels=16,
+            out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN'))
+        cfg['decode_head']['in_channels'] = [16, 32, 64, 128]
+        cfg['auxiliary_head']['in_channels'] = 64
+    torch.manual_seed(0)
+    return randomize(build_mm_model(cfg), seed=1).eval()
+
+
+def _logits(model, x):
+    metas = [dict(img_shape=tuple(x.shape[2:]),
+                  ori_shape=tuple(x.shape[2:]),
+                  pad_shape=tuple(x.shape[2:]))] * x.shape[0]
+    with torch.no_grad():
+        return model.encode_decode(x, metas)
+
+
+@pytest.mark.parametrize('backbone', ['convnext', 'resnet'])
+def test_fp32_deploy_matches_original(backbone):
+    model = _segmentor(backbone)
+    x = torch.randn(2, 3, 64, 96)
+    ref = _logits(model, x)
+    assert ref.std() > 0.1  # not a trivial model
+    deployed = deploy_segmentor(copy.deepcopy(model), precision='fp32')
+    out = _logits(deployed, x)
+    assert out.dtype == torch.float32
+    torch.testing.assert_close(out, ref, atol=TOL, rtol=0)
+    # every BN of the inference path folded, weights NHWC
+    assert _count_bn(deployed.decode_head) == 0
+    assert _count_bn(deployed.backbone) == 0
+    assert _count_bn(model.decode_head) > 0
+    w = deployed.decode_head.fpn_bottleneck.conv.weight
+    assert w.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_fp32_deploy_through_test_step_and_slide():
+    model = _segmentor()
+    model.test_cfg = ConfigDict(mode='slide', crop_size=(48, 48),
+                                stride=(32, 32))
+    deployed = deploy_segmentor(copy.deepcopy(model))
+    gen = torch.Generator().manual_seed(0)
+    data = dict(inputs=[torch.randint(0, 256, (3, 70, 90), generator=gen,
+                                      dtype=torch.uint8)])
+    from mmseg.structures import SegDataSample
+    data['data_samples'] = [
+        SegDataSample(metainfo=dict(img_shape=(70, 90), ori_shape=(70, 90)))
+    ]
+    ref = model.test_step(copy.deepcopy(data))[0].seg_logits.data
+    out = deployed.test_step(copy.deepcopy(data))[0].seg_logits.data
+    torch.testing.assert_close(out, ref, atol=TOL, rtol=0)
+
+
+def test_bf16_deploy_keeps_float32_logits_and_classes():
+    model = _segmentor()
+    x = torch.randn(2, 3, 64, 96)
+    ref = _logits(model, x)
+    deployed = deploy_segmentor(copy.deepcopy(model), precision='bf16')
+    assert deployed.backbone.downsample_layers[0][0].weight.dtype == \
+        torch.bfloat16
+    assert deployed.decode_head.bottleneck.conv.weight.dtype == \
+        torch.bfloat16
+    assert deployed.decode_head.conv_seg.weight.dtype == torch.float32
+    out = _logits(deployed, x)
+    assert out.dtype == torch.float32
+    diff = (out - ref).abs().max().item()
+    assert 0 < diff < 0.2  # bf16 rounding, not garbage
+    agree = (out.argmax(1) == ref.argmax(1)).float().mean().item()
+    assert agree > 0.97
+
+
+def test_compile_wires_backbone_and_head():
+    model = _segmentor()
+    x = torch.randn(1, 3, 64, 64)
+    ref = _logits(model, x)
+    # the eager backend checks the wiring without minutes of compilation
+    deployed = deploy_segmentor(
+        copy.deepcopy(model), compile=True,
+        compile_kwargs=dict(backend='eager'))
+    assert deployed.backbone._compiled_call_impl is not None
+    torch.testing.assert_close(_logits(deployed, x), ref, atol=TOL, rtol=0)
+
+
+def test_deploy_rejects_bad_use():
+    model = _segmentor()
+    with pytest.raises(ValueError, match="precision must be one of"):
+        deploy_segmentor(model, precision='fp16')
+    deploy_segmentor(model)
+    with pytest.raises(RuntimeError, match='already in deploy form'):
+        deploy_segmentor(model)
+    with pytest.raises(TypeError, match='backbone'):
+        deploy_segmentor(nn.Conv2d(1, 1, 1))
+
+
+def test_cli_flags():
+    import argparse
+    parser = argparse.ArgumentParser()
+    add_deploy_args(parser)
+    assert deploy_kwargs(parser.parse_args([])) is None
+    assert deploy_kwargs(parser.parse_args(['--deploy'])) == dict(
+        precision='fp32', compile=False)
+    assert deploy_kwargs(parser.parse_args(['--deploy', 'bf16',
+                                            '--compile'])) == dict(
+        precision='bf16', compile=True)
+    with pytest.raises(SystemExit):
+        deploy_kwargs(parser.parse_args(['--compile']))
+
+
+def test_deploy_hook_unwraps_and_deploys():
+    from types import SimpleNamespace
+
+    from upernet_mm.engine.hooks import DeployHook
+    model = _segmentor()
+    logs = []
+    runner = SimpleNamespace(
+        model=model, logger=SimpleNamespace(info=logs.append))
+    DeployHook(precision='bf16').before_test(runner)
+    assert model._upernet_mm_deployed['precision'] == 'bf16'
+    assert logs and 'deploy form' in logs[0]
+    with pytest.raises(ValueError, match='DeployHook: precision'):
+        DeployHook(precision='int4')

@@ -1,0 +1,111 @@
+"""Turn a trained mmseg segmentor into its inference form, in place."""
+import logging
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+
+from .fold_bn import fold_batchnorm
+
+PRECISIONS = ('fp32', 'bf16')
+
+
+def _to_input(dtype: torch.dtype, channels_last: bool):
+    """Forward pre-hook casting the first (tensor) input."""
+
+    def hook(module, args):
+        if not args or not torch.is_tensor(args[0]):
+            return None
+        x = args[0]
+        if x.is_floating_point():
+            x = x.to(dtype)
+        if channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return (x, ) + tuple(args[1:])
+
+    return hook
+
+
+def deploy_segmentor(model: nn.Module,
+                     precision: str = 'fp32',
+                     fold_bn: bool = True,
+                     channels_last: bool = True,
+                     compile: bool = False,
+                     compile_kwargs: Optional[dict] = None) -> nn.Module:
+    """Put a trained segmentor (mmseg ``EncoderDecoder`` and subclasses) in
+    its inference form, in place.
+
+    Steps: ``eval()``; BatchNorm folded into the preceding convolutions
+    (:func:`fold_batchnorm`); weights and the backbone input in
+    ``channels_last`` memory format; with ``precision='bf16'`` the backbone,
+    neck and decode head hold bfloat16 weights and compute in bfloat16,
+    while the data preprocessor and each head's final 1x1 classifier
+    (``conv_seg``) stay float32, so logits are float32 and upsampled in
+    float32; optionally ``torch.compile`` of the backbone and decode head.
+    The model keeps its class and API (``test_step``, ``predict``,
+    ``encode_decode``, ``slide`` inference), so mmseg's Runner and
+    inferencer use it unchanged. The auxiliary head, unused at inference,
+    is left untouched.
+
+    Args:
+        model (nn.Module): The segmentor, weights loaded.
+        precision (str): ``'fp32'`` or ``'bf16'``. Default: 'fp32'.
+        fold_bn (bool): Fold BatchNorm into convolutions. Default: True.
+        channels_last (bool): Use the NHWC memory format, which oneDNN's
+            CPU convolutions prefer. Default: True.
+        compile (bool): ``torch.compile`` the backbone and the decode head's
+            ``forward`` (first calls per input shape compile, which takes
+            minutes on CPU). Default: False.
+        compile_kwargs (dict, optional): Arguments of ``torch.compile``.
+
+    Returns:
+        nn.Module: ``model`` itself, for chaining.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f'deploy_segmentor: precision must be one of '
+                         f'{PRECISIONS}, got {precision!r}')
+    for name in ('backbone', 'decode_head'):
+        if not isinstance(getattr(model, name, None), nn.Module):
+            raise TypeError(
+                f'deploy_segmentor expects an mmseg segmentor with a '
+                f'{name!r} module, got {type(model).__name__}')
+    if getattr(model, '_upernet_mm_deployed', None):
+        raise RuntimeError('deploy_segmentor: this model is already in '
+                           f'deploy form ({model._upernet_mm_deployed})')
+    model.eval()
+    heads = [model.decode_head]
+    neck = getattr(model, 'neck', None) if getattr(model, 'with_neck',
+                                                   False) else None
+    if fold_bn:
+        report = fold_batchnorm(model)
+        if report.kept:
+            print_log(
+                f'deploy_segmentor: {len(report.kept)} BatchNorm layers '
+                f'are not directly after a convolution and stay: '
+                f'{report.kept[:5]}', logger='current', level=logging.INFO)
+    dtype = torch.bfloat16 if precision == 'bf16' else torch.float32
+    compute = [model.backbone] + ([neck] if neck is not None else []) + heads
+    for module in compute:
+        if dtype != torch.float32:
+            module.to(dtype)  # floating-point tensors only
+        if channels_last:
+            module.to(memory_format=torch.channels_last)
+    for head in heads:
+        if dtype != torch.float32:
+            head.conv_seg.float()
+            head.conv_seg.register_forward_pre_hook(
+                _to_input(torch.float32, False))
+    model.backbone.register_forward_pre_hook(_to_input(dtype, channels_last))
+    if compile:
+        kwargs = dict(compile_kwargs or {})
+        model.backbone.compile(**kwargs)
+        # BaseDecodeHead.predict calls self.forward directly, not __call__
+        model.decode_head.forward = torch.compile(model.decode_head.forward,
+                                                  **kwargs)
+    model._upernet_mm_deployed = dict(
+        precision=precision,
+        fold_bn=fold_bn,
+        channels_last=channels_last,
+        compile=compile)
+    return model
