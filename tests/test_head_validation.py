@@ -17,7 +17,7 @@ FCN = dict(in_channels=16, in_index=1, channels=8, num_classes=3)
     (dict(in_channels=[]), r'UPerHead: in_channels must be a non-empty list'),
     (dict(in_channels=[8, 0]), r'in_channels must hold positive ints'),
     (dict(in_index=1), r'UPerHead: in_index must be a list'),
-    (dict(pool_scales=()), r'UPerHead: pool_scales must be a non-empty'),
+    (dict(pool_scales=6), r'UPerHead: pool_scales must be a list'),
     (dict(pool_scales=(1, 0)), r'pool_scales .* got \(1, 0\)'),
     (dict(pool_scales=(1, -2)), r'pool_scales'),
     (dict(channels=0), r'UPerHead: channels must be a positive int, got 0'),
@@ -91,3 +91,14 @@ def test_extra_feature_maps_are_allowed():
     head = FCNHead(**{**FCN, 'in_index': 2}).eval()
     inputs = [torch.randn(1, c, 4, 4) for c in (4, 8, 16, 32)]
     assert head(inputs).shape == (1, 3, 4, 4)
+
+
+def test_uper_head_without_pyramid_pooling():
+    """pool_scales=() leaves the PPM out: the bottleneck sees the coarsest
+    level alone, and the output keeps the finest level's size."""
+    head = UPerHead(**{**UPER, 'pool_scales': ()}).eval()
+    assert head.psp_modules is None
+    assert head.bottleneck.conv.in_channels == 16
+    out = head([torch.randn(2, 8, 12, 10), torch.randn(2, 16, 6, 5)])
+    assert out.shape == (2, 3, 12, 10)
+    assert not any('psp_modules' in k for k in head.state_dict())

@@ -22,7 +22,9 @@ class UPerHead(CheckedDecodeHead):
 
     Args:
         pool_scales (Sequence[int]): Grid sizes of the pyramid pooling on the
-            coarsest level. Default: (1, 2, 3, 6).
+            coarsest level; empty (``()``) leaves the pyramid pooling out, so
+            the bottleneck sees the coarsest level alone (an ablation, not in
+            the paper). Default: (1, 2, 3, 6).
         **kwargs: Arguments of :class:`BaseDecodeHead`; ``in_channels`` and
             ``in_index`` are lists with one entry per level, finest first.
     """
@@ -33,10 +35,10 @@ class UPerHead(CheckedDecodeHead):
             raise ValueError(
                 'UPerHead: input_transform must be "multiple_select" (the '
                 f'head fuses the levels itself), got {input_transform!r}')
-        if not isinstance(pool_scales, (list, tuple)) or not pool_scales \
+        if not isinstance(pool_scales, (list, tuple)) \
                 or any(not _is_int(s) or s <= 0 for s in pool_scales):
-            raise ValueError('UPerHead: pool_scales must be a non-empty list '
-                             f'of positive ints, got {pool_scales!r}')
+            raise ValueError('UPerHead: pool_scales must be a list of '
+                             f'positive ints, got {pool_scales!r}')
         super().__init__(input_transform='multiple_select', **kwargs)
         self.pool_scales = tuple(pool_scales)
         conv_kwargs = dict(
@@ -49,7 +51,7 @@ class UPerHead(CheckedDecodeHead):
             self.in_channels[-1],
             self.channels,
             align_corners=self.align_corners,
-            **conv_kwargs)
+            **conv_kwargs) if pool_scales else None
         self.bottleneck = ConvModule(
             self.in_channels[-1] + len(pool_scales) * self.channels,
             self.channels,
@@ -84,6 +86,8 @@ class UPerHead(CheckedDecodeHead):
 
     def psp_forward(self, x):
         """Pyramid pooling and bottleneck on the coarsest level."""
+        if self.psp_modules is None:
+            return self.bottleneck(x)
         return self.bottleneck(torch.cat([x, *self.psp_modules(x)], dim=1))
 
     def _forward_feature(self, inputs):
