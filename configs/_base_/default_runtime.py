@@ -1,3 +1,8 @@
+# In this scope type='CheckpointHook' (the schedules' default_hooks) builds
+# upernet_mm's AtomicCheckpointHook: checkpoints and last_checkpoint are
+# written to a temporary file, fsynced and renamed, so a kill during a save
+# never leaves a truncated file for --resume (mmengine.CheckpointHook is the
+# plain one).
 default_scope = 'upernet_mm'
 env_cfg = dict(
     cudnn_benchmark=True,
