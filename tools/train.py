@@ -6,10 +6,8 @@ Example:
     tools/dist_train.sh CONFIG 2          # 2 processes (gloo without CUDA)
 """
 import argparse
-import logging
 
-from mmengine.logging import print_log
-
+from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
                                             load_config)
 
@@ -24,7 +22,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--amp',
         action='store_true',
-        help='enable automatic mixed precision training')
+        help='mixed precision: float16 with loss scaling on CUDA, '
+        'bfloat16 autocast on a CPU-only machine')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -32,18 +31,7 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
-    if args.amp:
-        wrapper = cfg.optim_wrapper.type
-        if wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
-        elif wrapper != 'OptimWrapper':
-            raise SystemExit(
-                '--amp needs optim_wrapper.type "OptimWrapper" (it becomes '
-                f'"AmpOptimWrapper"), but the config has "{wrapper}"')
-        else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+    configure_amp(cfg, args.amp)
     cfg.resume = args.resume
     build_runner(cfg).train()
 

@@ -61,7 +61,8 @@ WEIGHT_INITIALIZERS = _child('weight initializer',
                              MMSEG_WEIGHT_INITIALIZERS)
 
 OPTIMIZERS = _child('optimizer', MMSEG_OPTIMIZERS)
-OPTIM_WRAPPERS = _child('optim_wrapper', MMSEG_OPTIM_WRAPPERS)
+OPTIM_WRAPPERS = _child('optim_wrapper', MMSEG_OPTIM_WRAPPERS,
+                        ['upernet_mm.engine.optim_wrappers'])
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMSEG_OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = _child('parameter scheduler', MMSEG_PARAM_SCHEDULERS)

@@ -1,0 +1,132 @@
+"""Export a trained segmentor to ONNX with dynamic batch, height and width.
+
+The graph takes ``image``: float32 (N, 3, H, W), 0-255, channels in the
+order the data pipeline loads them (BGR for ``LoadImageFromFile``); the
+config's mean/std normalisation and channel flip are inside. It returns
+``logits``: (N, num_classes, H, W), whole-image inference (no sliding
+window, no padding: give sizes the backbone accepts, e.g. multiples of 32).
+
+Example:
+    python tools/export_onnx.py CONFIG CHECKPOINT model.onnx
+    python tools/export_onnx.py CONFIG CHECKPOINT model.onnx --shape 512 512 \
+        --verify 384 640
+"""
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Export a segmentor to ONNX')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file (or hf://DIR)')
+    parser.add_argument('out', help='the .onnx file to write')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=(512, 512),
+        metavar=('H', 'W'),
+        help='size of the example input used for tracing (default 512 512)')
+    parser.add_argument('--opset', type=int, help='ONNX opset version')
+    parser.add_argument(
+        '--verify',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help='after export, compare onnxruntime with PyTorch on random '
+        'images of --shape and of this size and print the largest '
+        'difference')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs')
+    parser.add_argument(
+        '--trust-checkpoint',
+        metavar='FILE',
+        action='append',
+        default=[],
+        help='allow full unpickling of this checkpoint file, which you '
+        'trust (checkpoints are otherwise loaded with weights_only=True)')
+    return parser.parse_args(argv)
+
+
+def load_model(config, checkpoint, cfg_options=None):
+    """The segmentor of ``config`` with ``checkpoint`` loaded (strictly), on
+    CPU, in eval mode."""
+    import upernet_mm.engine  # noqa: F401  (weights-only loading, hf://)
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+
+    from upernet_mm.registry import MODELS
+    from upernet_mm.utils import register_all_modules
+    if not osp.isfile(config):
+        raise SystemExit(f'config file not found: {config}')
+    if not checkpoint.startswith('hf://') and not osp.exists(checkpoint):
+        raise SystemExit(f'checkpoint not found: {checkpoint}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    register_all_modules(init_default_scope=False)
+    model_cfg = cfg.model
+    model_cfg.pretrained = None
+    model_cfg.train_cfg = None
+    if 'init_cfg' in model_cfg.get('backbone', {}):
+        model_cfg.backbone.init_cfg = None  # no pretrained download
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'upernet_mm')):
+        model = MODELS.build(model_cfg)
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
+    return model.eval()
+
+
+def verify(model, path, sizes):
+    """Largest |onnxruntime - PyTorch| logit difference per input size."""
+    import onnxruntime as ort
+
+    from upernet_mm.deploy.onnx_export import (INPUT_NAME,
+                                               SegmentorLogits)
+    session = ort.InferenceSession(
+        path, providers=['CPUExecutionProvider'])
+    reference = SegmentorLogits(model).eval()
+    gen = torch.Generator().manual_seed(0)
+    diffs = {}
+    for h, w in sizes:
+        image = torch.rand(1, 3, h, w, generator=gen) * 255
+        with torch.no_grad():
+            expected = reference(image)
+        got = session.run(None, {INPUT_NAME: image.numpy()})[0]
+        diffs[(h, w)] = (torch.from_numpy(got) - expected).abs().max().item()
+    return diffs
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from upernet_mm.engine import trust_checkpoint
+    for path in args.trust_checkpoint:
+        trust_checkpoint(path)
+    try:
+        from upernet_mm.deploy.onnx_export import export_onnx
+        import onnxscript  # noqa: F401
+    except ImportError as e:
+        raise SystemExit(f'ONNX export needs onnx and onnxscript ({e}): '
+                         'pip install onnx onnxscript onnxruntime')
+    model = load_model(args.config, args.checkpoint, args.cfg_options)
+    out_dir = osp.dirname(osp.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)
+    export_onnx(model, args.out, example_size=args.shape, opset=args.opset)
+    print(f'wrote {args.out}: input "image" (N, 3, H, W) float32 0-255, '
+          'output "logits" (N, num_classes, H, W)')
+    if args.verify:
+        diffs = verify(model, args.out, [tuple(args.shape),
+                                         tuple(args.verify)])
+        for (h, w), d in diffs.items():
+            print(f'onnxruntime vs PyTorch at {h}x{w}: max |diff| {d:.2e}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,79 @@
+"""Mixed-precision settings of a training config (``tools/train.py --amp``).
+"""
+import logging
+
+import torch
+from mmengine.logging import print_log
+
+_AMP_ONLY_KEYS = ('loss_scale', 'dtype', 'use_fsdp')
+
+
+def _has_amp_device() -> bool:
+    """Whether mmengine's ``AmpOptimWrapper`` can run here."""
+    from mmengine.device import (is_cuda_available, is_mlu_available,
+                                 is_musa_available, is_npu_available)
+    return (is_cuda_available() or is_npu_available() or is_mlu_available()
+            or is_musa_available())
+
+
+def _native_bf16() -> bool:
+    """Whether the CPU has bfloat16 instructions (True if torch cannot
+    tell)."""
+    checks = [
+        getattr(torch.cpu, name, None)
+        for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
+    ]
+    checks = [c for c in checks if c is not None]
+    return not checks or any(c() for c in checks)
+
+
+def configure_amp(cfg, requested: bool, has_amp_device=None) -> str:
+    """Choose the mixed-precision optimizer wrapper of ``cfg``, in place.
+
+    With an accelerator that mmengine's ``AmpOptimWrapper`` supports,
+    ``requested`` turns ``OptimWrapper`` into ``AmpOptimWrapper`` with
+    dynamic loss scaling. Without one (CPU), an ``AmpOptimWrapper``, asked
+    for or already in the config, becomes :class:`BF16AmpOptimWrapper`
+    (bfloat16 autocast, no loss scaling) with a logged notice, instead of
+    failing in mmengine.
+
+    Args:
+        cfg (Config): The training config; ``cfg.optim_wrapper`` is edited.
+        requested (bool): Whether ``--amp`` was given.
+        has_amp_device (bool, optional): Override the device check (tests).
+
+    Returns:
+        str: The resulting ``optim_wrapper.type``.
+    """
+    wrapper = cfg.optim_wrapper
+    kind = str(wrapper.get('type', 'OptimWrapper')).split('.')[-1]
+    if requested:
+        if kind in ('AmpOptimWrapper', 'BF16AmpOptimWrapper'):
+            print_log('AMP training is already enabled in your config.',
+                      logger='current', level=logging.WARNING)
+        elif kind != 'OptimWrapper':
+            raise SystemExit(
+                '--amp needs optim_wrapper.type "OptimWrapper" (it becomes '
+                f'"AmpOptimWrapper"), but the config has "{wrapper.type}"')
+        else:
+            wrapper.type = 'AmpOptimWrapper'
+            wrapper.loss_scale = 'dynamic'
+            kind = 'AmpOptimWrapper'
+    if has_amp_device is None:
+        has_amp_device = _has_amp_device()
+    if kind == 'AmpOptimWrapper' and not has_amp_device:
+        dropped = {k: wrapper.pop(k) for k in _AMP_ONLY_KEYS if k in wrapper}
+        wrapper.type = 'upernet_mm.BF16AmpOptimWrapper'
+        wrapper.device_type = 'cpu'
+        print_log(
+            'No CUDA/NPU/MLU/MUSA device: mixed precision uses bfloat16 '
+            'autocast on the CPU (BF16AmpOptimWrapper, no loss scaling)'
+            + (f'; ignored AmpOptimWrapper options {dropped}'
+               if dropped else ''),
+            logger='current', level=logging.WARNING)
+        if not _native_bf16():
+            print_log(
+                'This CPU has no native bfloat16 instructions '
+                '(AVX512-BF16/AMX); bfloat16 may be slower than float32.',
+                logger='current', level=logging.WARNING)
+    return wrapper.type
