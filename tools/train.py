@@ -8,6 +8,7 @@ Example:
 import argparse
 
 from upernet_mm.engine.amp import configure_amp
+from upernet_mm.engine.data_startup_check import check_data
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
                                             load_config)
 
@@ -24,6 +25,12 @@ def parse_args(argv=None):
         action='store_true',
         help='mixed precision: float16 with loss scaling on CUDA, '
         'bfloat16 autocast on a CPU-only machine')
+    parser.add_argument(
+        '--check-data',
+        action='store_true',
+        help='before training, decode every image and annotation of the '
+        'train and val sets and check sizes and label values (folders, '
+        'empty splits and num_classes are always checked)')
     add_runner_args(parser)
     return parser.parse_args(argv)
 
@@ -33,6 +40,7 @@ def main(argv=None):
     cfg = load_config(args)
     configure_amp(cfg, args.amp)
     cfg.resume = args.resume
+    check_data(cfg, check_files=args.check_data)
     build_runner(cfg).train()
 
 

@@ -1,0 +1,189 @@
+"""Start-up data checks: each kind of bad data gives a DataCheckError naming
+the file (or folder) and the value, before any training step."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from mmengine.config import Config
+
+from conftest import make_seg_folder
+from test_tools_train import ROOT, TOOLS, _env, _tiny_config
+from upernet_mm.datasets.data_check import DataCheckError
+from upernet_mm.engine.data_startup_check import check_data
+
+
+@pytest.fixture
+def data(tmp_path):
+    root = make_seg_folder(tmp_path / 'data', num_images=4)
+    make_seg_folder(root, num_images=2, split='validation', seed=1)
+    return root
+
+
+def _cfg(tmp_path, data_root, **model_changes):
+    cfg = _tiny_config(data_root=data_root)
+    cfg['model']['decode_head'].update(model_changes)
+    path = str(tmp_path / 'cfg.py')
+    Config(cfg).dump(path)
+    return Config.fromfile(path)
+
+
+def _ann(root, i=1, split='training'):
+    return str(root / 'annotations' / split / f'{i:04d}.png')
+
+
+def _img(root, i=1, split='training'):
+    return str(root / 'images' / split / f'{i:04d}.png')
+
+
+def _raises(cfg, *needles, check_files=True):
+    with pytest.raises(DataCheckError) as info:
+        check_data(cfg, check_files=check_files)
+    msg = str(info.value)
+    for needle in needles:
+        assert str(needle) in msg, msg
+    return msg
+
+
+def test_good_data_passes(tmp_path, data):
+    # 255 (the ignore index) is allowed next to the classes 0..3
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
+    label[:2] = 255
+    cv2.imwrite(_ann(data), label)
+    sizes = check_data(_cfg(tmp_path, data), check_files=True)
+    assert sizes == {'train_dataloader.dataset': 4,
+                     'val_dataloader.dataset': 2}
+
+
+def test_label_value_not_below_num_classes(tmp_path, data):
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
+    label[3:5, 7:10] = 7  # 6 pixels of a class the 4-class model lacks
+    cv2.imwrite(_ann(data), label)
+    cfg = _cfg(tmp_path, data)
+    check_data(cfg)  # the cheap checks do not decode the files
+    _raises(cfg, _ann(data), '7 (6 pixels)', 'num_classes=4',
+            'ignore index 255')
+
+
+def test_label_checked_after_reduce_zero_label(tmp_path, data):
+    cfg = _cfg(tmp_path, data)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.reduce_zero_label = True
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
+    label[0, 0] = 5  # 5 - 1 = 4 >= 4 classes; 0 becomes 255 and is fine
+    cv2.imwrite(_ann(data), label)
+    _raises(cfg, _ann(data), '4 (1 pixels) after reduce_zero_label')
+
+
+@pytest.mark.parametrize('which', ['image', 'annotation'])
+def test_truncated_png(tmp_path, data, which):
+    path = _img(data) if which == 'image' else _ann(data)
+    with open(path, 'rb') as f:
+        content = f.read()
+    with open(path, 'wb') as f:
+        f.write(content[:len(content) // 2])
+    _raises(_cfg(tmp_path, data), f'{which} {path} cannot be decoded',
+            'corrupt or truncated')
+
+
+def test_truncated_jpeg_image(tmp_path, data):
+    # OpenCV decodes a truncated JPEG with a grey bottom and a warning only
+    cfg = _cfg(tmp_path, data)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.img_suffix = '.jpg'
+    for split in ('training', 'validation'):
+        folder = data / 'images' / split
+        for name in os.listdir(folder):
+            img = cv2.imread(str(folder / name))
+            os.remove(folder / name)
+            cv2.imwrite(str(folder / name.replace('.png', '.jpg')), img)
+    path = str(data / 'images' / 'training' / '0002.jpg')
+    with open(path, 'rb') as f:
+        content = f.read()
+    with open(path, 'wb') as f:
+        f.write(content[:-200])
+    assert cv2.imread(path) is not None
+    _raises(cfg, f'image {path} cannot be decoded', 'truncated')
+
+
+def test_garbage_annotation_and_empty_image(tmp_path, data):
+    with open(_ann(data), 'wb') as f:
+        f.write(b'not a png at all')
+    _raises(_cfg(tmp_path, data), f'annotation {_ann(data)} cannot be decoded')
+    open(_ann(data), 'wb').close()
+    _raises(_cfg(tmp_path, data), f'annotation {_ann(data)} is an empty file')
+
+
+def test_size_mismatch(tmp_path, data):
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(_ann(data), label[:30])
+    _raises(_cfg(tmp_path, data), f'image {_img(data)} is 32x40',
+            f'annotation {_ann(data)} is 30x40')
+
+
+def test_rgb_annotation(tmp_path, data):
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
+    cv2.imwrite(_ann(data), np.stack([label, label * 2, label], axis=-1))
+    _raises(_cfg(tmp_path, data), f'annotation {_ann(data)} has 3 channels')
+
+
+def test_image_without_annotation(tmp_path, data):
+    os.remove(_ann(data))
+    _raises(_cfg(tmp_path, data),
+            f'image {_img(data)} has no annotation: {_ann(data)}')
+
+
+def test_empty_split_folder(tmp_path, data):
+    folder = data / 'images' / 'validation'
+    for name in os.listdir(folder):
+        os.remove(folder / name)
+    # found without decoding, so always checked
+    _raises(_cfg(tmp_path, data), 'is empty', f'{folder} has no file ending '
+            "in '.png'", check_files=False)
+
+
+def test_wrong_suffix_lists_what_is_there(tmp_path, data):
+    cfg = _cfg(tmp_path, data)
+    cfg.train_dataloader.dataset.img_suffix = '.jpg'
+    _raises(cfg, "has no file ending in '.jpg'", 'holds 0000.png',
+            check_files=False)
+
+
+def test_wrong_data_root(tmp_path, data):
+    wrong = str(tmp_path / 'dta')
+    _raises(_cfg(tmp_path, wrong), f"data_root '{wrong}' is not a folder",
+            f'its parent {tmp_path} holds', 'data', check_files=False)
+
+
+def test_missing_split_folder(tmp_path, data):
+    cfg = _cfg(tmp_path, data)
+    cfg.val_dataloader.dataset.data_prefix.seg_map_path = 'annotations/val'
+    _raises(cfg, 'data_prefix.seg_map_path folder '
+            f'{data}/annotations/val does not exist', check_files=False)
+
+
+def test_num_classes_disagrees_with_dataset(tmp_path, data):
+    _raises(_cfg(tmp_path, data, num_classes=150),
+            'model.decode_head.num_classes=150',
+            'train_dataloader.dataset (BaseSegDataset', 'has 4 classes',
+            '(bg, a, b, c)', check_files=False)
+
+
+def test_train_tool_check_data_fails_before_training(tmp_path, data):
+    label = cv2.imread(_ann(data, 0), cv2.IMREAD_UNCHANGED)
+    label[0, 0] = 9
+    cv2.imwrite(_ann(data, 0), label)
+    cfg = str(tmp_path / 'tiny.py')
+    Config(_tiny_config(data_root=data)).dump(cfg)
+    out = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
+         str(tmp_path / 'work'), '--check-data'],
+        env=_env(), capture_output=True, text=True, timeout=300, cwd=ROOT)
+    logs = out.stdout + out.stderr
+    assert out.returncode != 0
+    assert 'DataCheckError' in logs and _ann(data, 0) in logs
+    assert '9 (1 pixels)' in logs
+    assert 'Iter(train)' not in logs  # no training step was run

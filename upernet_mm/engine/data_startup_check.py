@@ -1,0 +1,143 @@
+"""Start-up check of a training config's data against its model: run by
+``tools/train.py`` before the Runner is built, so bad data fails in seconds
+rather than hours into a run.
+
+Always (cheap): ``data_root`` and the data folders exist, no split is empty,
+and every head's ``num_classes`` equals the number of classes of the train
+and val datasets. With ``check_files=True`` (``tools/train.py
+--check-data``) every image and annotation is also decoded and checked; see
+:func:`upernet_mm.datasets.data_check.check_sample`.
+"""
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.registry import DefaultScope
+
+from upernet_mm.datasets.data_check import (DataCheckError,
+                                            check_data_folders,
+                                            check_not_empty, check_samples)
+
+_WRAPPER_KEYS = ('dataset', 'datasets')
+
+
+def head_num_classes(model_cfg) -> dict:
+    """``num_classes`` of the decode and auxiliary heads of a model config.
+
+    Args:
+        model_cfg (dict): The ``model`` field of a config (a TTA wrapper's
+            ``module`` is looked into).
+
+    Returns:
+        dict: Field path (``'model.decode_head'``, ...) to ``num_classes``
+        and to ``ignore_index`` (255 when unset), for heads that set it.
+    """
+    model_cfg = model_cfg.get('module', model_cfg)
+    heads = {}
+    for key in ('decode_head', 'auxiliary_head'):
+        value = model_cfg.get(key)
+        items = value if isinstance(value, (list, tuple)) else [value]
+        for i, head in enumerate(items):
+            if isinstance(head, dict) and 'num_classes' in head:
+                path = f'model.{key}' + (
+                    f'[{i}]' if isinstance(value, (list, tuple)) else '')
+                heads[path] = (head['num_classes'],
+                               head.get('ignore_index', 255))
+    return heads
+
+
+def _leaf_datasets(dataset_cfg, path):
+    """(path, config) of the datasets inside dataset wrappers."""
+    children = [k for k in _WRAPPER_KEYS if k in dataset_cfg]
+    if not children:
+        yield path, dataset_cfg
+        return
+    for key in children:
+        value = dataset_cfg[key]
+        if isinstance(value, (list, tuple)):
+            for i, child in enumerate(value):
+                yield from _leaf_datasets(child, f'{path}.{key}[{i}]')
+        else:
+            yield from _leaf_datasets(value, f'{path}.{key}')
+
+
+def _build_lazy(dataset_cfg):
+    from upernet_mm.registry import DATASETS
+    dataset_cfg = dict(dataset_cfg)
+    # serialising an empty data list fails with an opaque numpy error
+    dataset_cfg.update(lazy_init=True, serialize_data=False)
+    return DATASETS.build(dataset_cfg)
+
+
+def check_classes(heads: dict, dataset, where: str) -> None:
+    """Raise if a head's ``num_classes`` differs from the dataset's classes.
+
+    Args:
+        heads (dict): From :func:`head_num_classes`.
+        dataset (BaseDataset): The dataset.
+        where (str): Config path of the dataset, for the message.
+
+    Raises:
+        DataCheckError: Naming the head field, both numbers and the classes.
+    """
+    classes = dataset.metainfo.get('classes')
+    if not classes:
+        return
+    for path, (num_classes, _) in heads.items():
+        if num_classes != len(classes):
+            shown = ', '.join(map(str, classes[:8]))
+            more = ', ...' if len(classes) > 8 else ''
+            raise DataCheckError(
+                f'{path}.num_classes={num_classes} but {where} '
+                f'({type(dataset).__name__}, data_root='
+                f'{dataset.data_root!r}) has {len(classes)} classes '
+                f'({shown}{more}); set num_classes={len(classes)} in every '
+                'head, or metainfo.classes of the dataset')
+
+
+def check_data(cfg: Config, check_files: bool = False,
+               loaders=('train_dataloader', 'val_dataloader')) -> dict:
+    """Check the datasets of a config before training.
+
+    Args:
+        cfg (Config): The complete config.
+        check_files (bool): Also decode every image and annotation and check
+            sizes and label values. Default: False.
+        loaders (Sequence[str]): Dataloader fields to check (missing ones
+            are skipped). Default: train and val.
+
+    Returns:
+        dict: Number of samples per checked dataset path.
+
+    Raises:
+        DataCheckError: Naming the dataset, the file and the value at fault.
+    """
+    from upernet_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    heads = head_num_classes(cfg.get('model', {}))
+    num_classes, ignore_index = next(iter(heads.values()), (None, 255))
+    sizes = {}
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
+        for loader in loaders:
+            loader_cfg = cfg.get(loader)
+            if not loader_cfg or 'dataset' not in loader_cfg:
+                continue
+            for path, dataset_cfg in _leaf_datasets(loader_cfg['dataset'],
+                                                    f'{loader}.dataset'):
+                dataset = _build_lazy(dataset_cfg)
+                if not getattr(dataset, 'generate_if_missing', False):
+                    check_data_folders(dataset)
+                dataset.full_init()
+                check_not_empty(dataset)
+                check_classes(heads, dataset, path)
+                if check_files:
+                    if num_classes is None:
+                        num_classes = len(dataset.metainfo['classes'])
+                    check_samples(dataset, num_classes, ignore_index)
+                sizes[path] = len(dataset)
+    what = 'files decoded and checked' if check_files else \
+        'folders and classes checked (--check-data decodes every file)'
+    print_log(f'Data check: {sizes} samples; {what}', logger='current')
+    return sizes
+
+
+__all__ = ['DataCheckError', 'check_classes', 'check_data',
+           'head_num_classes']
