@@ -69,7 +69,9 @@ def test_default_scope_builds_ours_and_resolves_mmseg(scope):
     model = MODELS.build(_segmentor_cfg())
     assert type(model.decode_head) is UPerHead
     assert type(model.auxiliary_head) is FCNHead
-    assert type(model).__module__.startswith('mmseg.')
+    # our EncoderDecoder subclasses mmseg's (test_cfg checks, batched slide)
+    assert type(model).__module__.startswith('upernet_mm.')
+    assert type(model).__mro__[1].__module__.startswith('mmseg.')
     assert type(model.backbone).__name__ == 'ResNetV1c'
     assert TRANSFORMS.get('LoadAnnotations').__module__.startswith('mmseg.')
     assert TRANSFORMS.get('LoadImageFromFile') is not None

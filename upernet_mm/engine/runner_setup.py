@@ -33,6 +33,12 @@ def add_runner_args(parser) -> None:
         default=[],
         help='allow full unpickling of this checkpoint file, which you '
         'trust (checkpoints are otherwise loaded with weights_only=True)')
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log scalars to TensorBoard (event files next to '
+        'scalars.json in WORK_DIR/TIMESTAMP/vis_data; needs the tensorboard '
+        'package of requirements/optional.txt)')
     # torch.distributed.launch passes --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
@@ -53,12 +59,39 @@ def load_config(args) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if getattr(args, 'tensorboard', False):
+        enable_tensorboard(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     return cfg
+
+
+def enable_tensorboard(cfg: Config) -> None:
+    """Add mmengine's ``TensorboardVisBackend`` to the visualizer's backends
+    (the local backend stays), unless it is there already.
+
+    Args:
+        cfg (Config): A config with a ``visualizer``.
+
+    Raises:
+        ImportError: If the ``tensorboard`` package is not installed.
+        KeyError: If the config has no ``visualizer``.
+    """
+    import importlib.util
+    if importlib.util.find_spec('tensorboard') is None:
+        raise ImportError(
+            'TensorBoard logging needs the tensorboard package: pip install '
+            'tensorboard (it is in requirements/optional.txt)')
+    if cfg.get('visualizer') is None:
+        raise KeyError('TensorBoard logging needs a visualizer in the '
+                       'config (default_runtime.py defines one)')
+    backends = cfg.visualizer.get('vis_backends') or []
+    if not any(b.get('type') == 'TensorboardVisBackend' for b in backends):
+        backends = list(backends) + [dict(type='TensorboardVisBackend')]
+    cfg.visualizer.vis_backends = backends
 
 
 def build_runner(cfg: Config) -> Runner:

@@ -1,0 +1,286 @@
+"""Segment images with a trained model: class-index masks, colour overlays
+and a per-image summary.
+
+Examples:
+    python tools/infer.py CONFIG CHECKPOINT photo.jpg --out-dir out
+    python tools/infer.py CONFIG CHECKPOINT images/ 'more/*.png' \\
+        --out-dir out --batch-size 4 --opacity 0.6 --json
+    # a transformers UperNet directory, converted on the fly
+    python tools/infer.py HF_DIR HF_DIR images/ --out-dir out
+
+For each image NAME.EXT it writes OUT_DIR/masks/NAME.png (class indices,
+the size of the input; 8-bit, 16-bit above 256 classes) and
+OUT_DIR/overlays/NAME.png (the classes' colours over the image); images
+under a folder keep their path relative to it. With --json,
+OUT_DIR/summary.json lists for each image the classes present and their
+pixel fractions. Unreadable files are reported and skipped; the exit code is
+1 when any image failed, 2 when nothing was found.
+"""
+import argparse
+import glob
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]))
+    from mmengine.config import DictAction
+    parser.add_argument(
+        'config', help='config file, or a transformers UperNet directory')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint (.pth), or a transformers UperNet directory '
+        '(also as hf://DIR)')
+    parser.add_argument(
+        'inputs', nargs='+', help='image files, folders (searched '
+        'recursively for images) or glob patterns')
+    parser.add_argument('--out-dir', required=True, help='output folder')
+    parser.add_argument(
+        '--batch-size', type=int, default=1, help='images per forward')
+    parser.add_argument(
+        '--device',
+        default=None,
+        help='e.g. cpu or cuda:0 (default: cuda:0 if available, else cpu)')
+    parser.add_argument(
+        '--opacity',
+        type=float,
+        default=0.5,
+        help='weight of the class colours in the overlays, in (0, 1]')
+    parser.add_argument(
+        '--with-labels',
+        action='store_true',
+        help='write class names on the overlays')
+    parser.add_argument(
+        '--no-overlay', action='store_true', help='write masks only')
+    parser.add_argument(
+        '--json',
+        action='store_true',
+        help='write OUT_DIR/summary.json (classes present and their pixel '
+        'fractions per image)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, e.g. model.test_cfg.mode=slide')
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='allow full unpickling of CHECKPOINT, which you trust (it is '
+        'otherwise loaded with weights_only=True)')
+    args = parser.parse_args(argv)
+    if args.batch_size < 1:
+        parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
+    if not 0 < args.opacity <= 1:
+        parser.error(f'--opacity must be in (0, 1], got {args.opacity}')
+    return args
+
+
+def collect_inputs(patterns):
+    """Expand files, folders and globs into ``(path, output name)`` pairs.
+
+    A folder contributes its images (recursively) named by their path
+    relative to it; a glob names its matches relative to the folder the
+    pattern starts in; a file is named by its base name.
+
+    Args:
+        patterns (list[str]): What the user gave.
+
+    Returns:
+        tuple[list, list[str]]: The pairs, and the patterns that matched
+        nothing.
+
+    Raises:
+        ValueError: If two inputs would write the same output name.
+    """
+    pairs, missing = [], []
+    for pattern in patterns:
+        if osp.isdir(pattern):
+            found = sorted(
+                osp.join(root, name)
+                for root, _, names in os.walk(pattern, followlinks=True)
+                for name in names if name.lower().endswith(IMG_EXTENSIONS))
+            pairs += [(p, osp.relpath(p, pattern)) for p in found]
+            if not found:
+                missing.append(pattern)
+        elif osp.isfile(pattern):
+            pairs.append((pattern, osp.basename(pattern)))
+        elif glob.has_magic(pattern):
+            base = pattern
+            while glob.has_magic(base):
+                base = osp.dirname(base)
+            found = sorted(p for p in glob.glob(pattern, recursive=True)
+                           if osp.isfile(p))
+            pairs += [(p, osp.relpath(p, base or '.')) for p in found]
+            if not found:
+                missing.append(pattern)
+        else:
+            missing.append(pattern)
+    unique, seen = [], set()
+    for path, name in pairs:  # the same file given twice runs once
+        if osp.realpath(path) not in seen:
+            seen.add(osp.realpath(path))
+            unique.append((path, name))
+    names = {}
+    for path, name in unique:
+        stem = osp.splitext(name)[0]
+        if stem in names:
+            raise ValueError(
+                f'{names[stem]} and {path} would both be written as '
+                f'{stem}.png; give them separately or rename one')
+        names[stem] = path
+    pairs = unique
+    return pairs, missing
+
+
+def summarize(mask, classes):
+    """Classes present in a mask with their pixel fractions, largest
+    first."""
+    import numpy as np
+    ids, counts = np.unique(mask, return_counts=True)
+    order = np.argsort(-counts, kind='stable')
+    return [
+        dict(
+            index=int(ids[i]),
+            name=classes[ids[i]] if ids[i] < len(classes) else str(ids[i]),
+            fraction=round(float(counts[i]) / mask.size, 6)) for i in order
+    ]
+
+
+def write_mask(mask, path, num_classes):
+    import mmcv
+    import numpy as np
+    dtype = np.uint8 if num_classes <= 256 else np.uint16
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    if not mmcv.imwrite(mask.astype(dtype), path):
+        raise OSError(f'cannot write {path}')
+
+
+class Progress:
+    """A progress bar with images/s on stderr (rich, from mmengine's
+    dependencies)."""
+
+    def __init__(self, total):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
+                                   TextColumn, TimeRemainingColumn)
+        self.start = time.perf_counter()
+        self.done = 0
+        self.bar = Progress(
+            TextColumn('infer'), BarColumn(), MofNCompleteColumn(),
+            TextColumn('{task.fields[rate]}'), TimeRemainingColumn(),
+            console=Console(stderr=True))
+        self.task = self.bar.add_task('infer', total=total, rate='')
+        self.bar.start()
+
+    def advance(self, num):
+        self.done += num
+        rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+        self.bar.update(self.task, advance=num, rate=f'{rate:.2f} images/s')
+
+    def stop(self):
+        self.bar.stop()
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        pairs, missing = collect_inputs(args.inputs)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
+    for pattern in missing:
+        print(f'warning: no images found for {pattern}', file=sys.stderr)
+    if not pairs:
+        print('error: no input images', file=sys.stderr)
+        return 2
+
+    import mmcv
+    import torch
+
+    from upernet_mm.apis import (build_test_pipeline, inference_model,
+                                 init_model, show_result)
+    from upernet_mm.engine import UnsafeCheckpointError, trust_checkpoint
+    if args.trust_checkpoint:
+        trust_checkpoint(args.checkpoint)
+    device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
+    try:
+        model = init_model(args.config, args.checkpoint, device,
+                           args.cfg_options)
+    except (UnsafeCheckpointError, FileNotFoundError, ValueError) as error:
+        sys.exit(f'error: {error}')
+    pipeline = build_test_pipeline(model.cfg)
+    classes = model.dataset_meta['classes']
+    num_classes = model.decode_head.num_classes
+    mask_dir = osp.join(args.out_dir, 'masks')
+    overlay_dir = osp.join(args.out_dir, 'overlays')
+
+    summary, failed = [], []
+    progress = Progress(len(pairs))
+    start = time.perf_counter()
+
+    def run(batch):
+        results = inference_model(model, [img for _, _, img in batch],
+                                  pipeline)
+        for (path, name, img), result in zip(batch, results):
+            mask = result.pred_sem_seg.data[0].cpu().numpy()
+            stem = osp.splitext(name)[0]
+            entry = dict(input=path, height=int(mask.shape[0]),
+                         width=int(mask.shape[1]))
+            entry['mask'] = osp.join(mask_dir, stem + '.png')
+            write_mask(mask, entry['mask'], num_classes)
+            if not args.no_overlay:
+                entry['overlay'] = osp.join(overlay_dir, stem + '.png')
+                os.makedirs(osp.dirname(entry['overlay']), exist_ok=True)
+                show_result(model, img, result, args.opacity,
+                            args.with_labels, entry['overlay'])
+            entry['classes'] = summarize(mask, classes)
+            summary.append(entry)
+        progress.advance(len(batch))
+
+    batch = []
+    try:
+        for path, name in pairs:
+            img, reason = None, 'not a readable image'
+            try:
+                img = mmcv.imread(path)
+            except Exception as error:  # noqa: BLE001  (any decoder error)
+                reason = str(error) or type(error).__name__
+            if img is None:
+                print(f'\nerror: cannot read {path}: {reason}; skipped',
+                      file=sys.stderr)
+                failed.append(dict(input=path, error=reason))
+                progress.advance(1)
+                continue
+            batch.append((path, name, img))
+            if len(batch) == args.batch_size:
+                run(batch)
+                batch = []
+        if batch:
+            run(batch)
+    finally:
+        progress.stop()
+    elapsed = time.perf_counter() - start
+    if args.json:
+        os.makedirs(args.out_dir, exist_ok=True)
+        with open(osp.join(args.out_dir, 'summary.json'), 'w') as f:
+            json.dump(dict(classes=list(classes), images=summary,
+                           failed=failed), f, indent=1)
+    rate = len(summary) / elapsed if elapsed > 0 else 0.0
+    print(f'infer: {len(summary)} images segmented in {elapsed:.1f} s '
+          f'({rate:.2f} images/s, batch size {args.batch_size}, {device}), '
+          f'{len(failed)} failed; results in {args.out_dir}')
+    if failed:
+        print('failed: ' + ', '.join(f['input'] for f in failed),
+              file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

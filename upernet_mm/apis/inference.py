@@ -1,0 +1,289 @@
+"""Building a segmentor for inference, running it on images and drawing
+its predictions: thin wrappers around mmseg's ``init_model``, the test
+pipeline, ``test_step`` and ``SegLocalVisualizer``."""
+import os.path as osp
+import tempfile
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import DefaultScope
+from mmengine.runner import load_checkpoint
+from mmseg.structures import SegDataSample
+
+from upernet_mm.converters.hf_scheme import PREFIX as HF_PREFIX
+
+ImageType = Union[str, Path, np.ndarray]
+
+
+def is_hf_dir(path) -> bool:
+    """Whether ``path`` is a transformers model directory (``hf://DIR`` or a
+    directory with ``config.json``)."""
+    path = str(path)
+    if path.startswith(HF_PREFIX):
+        return True
+    return osp.isdir(path) and osp.isfile(osp.join(path, 'config.json'))
+
+
+def _hf_path(path) -> str:
+    path = str(path)
+    return path[len(HF_PREFIX):] if path.startswith(HF_PREFIX) else path
+
+
+def _default_palette(num_classes: int) -> List[List[int]]:
+    # the same seeded colours mmseg's BaseSegDataset gives classes without
+    # a palette
+    state = np.random.get_state()
+    np.random.seed(42)
+    palette = np.random.randint(0, 255, size=(num_classes, 3)).tolist()
+    np.random.set_state(state)
+    return palette
+
+
+def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
+    """Classes and palette of the config's test (else val, else train)
+    dataset, without reading its files; numbered classes with mmseg's
+    seeded palette when the config names none.
+
+    Args:
+        cfg (Config): A complete config.
+        num_classes (int): Classes the model predicts.
+
+    Returns:
+        dict: ``classes`` and ``palette``.
+    """
+    from upernet_mm.registry import DATASETS
+    for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
+        dataset = cfg.get(key, {}).get('dataset')
+        if not dataset or 'type' not in dataset:
+            continue
+        try:
+            dataset_cls = DATASETS.get(dataset['type'])
+        except Exception:  # noqa: BLE001  (a type from a missing package)
+            dataset_cls = None
+        if dataset_cls is None:
+            continue
+        meta = dict(getattr(dataset_cls, 'METAINFO', {}))
+        meta.update(dataset.get('metainfo') or {})
+        classes = meta.get('classes')
+        if not classes:
+            continue
+        palette = meta.get('palette') or _default_palette(len(classes))
+        return dict(classes=tuple(classes), palette=list(palette))
+    warnings.warn('No class names in the checkpoint or the config: naming '
+                  f'the {num_classes} classes by their index')
+    return dict(
+        classes=tuple(str(i) for i in range(num_classes)),
+        palette=_default_palette(num_classes))
+
+
+def init_model(config: Union[str, Path, Config],
+               checkpoint: Optional[str] = None,
+               device: str = 'cpu',
+               cfg_options: Optional[dict] = None):
+    """Build a segmentor from a config and load a checkpoint, for inference.
+
+    Wraps mmseg's ``init_model``; it also accepts transformers UperNet
+    directories (converted on the fly with ``upernet_mm.converters``),
+    checkpoints without ``meta`` (classes and palette then come from the
+    config's dataset), and turns SyncBN into BN off CUDA.
+
+    Args:
+        config (str | Path | Config): Config file, Config, or a transformers
+            UperNet directory (its config is generated and, when
+            ``checkpoint`` is None or the same directory, its weights are
+            loaded).
+        checkpoint (str, optional): ``.pth`` file, transformers directory or
+            ``hf://DIR``. None keeps the initial weights. Default: None.
+        device (str): Device to run on. Default: 'cpu'.
+        cfg_options (dict, optional): Overrides merged into the config.
+
+    Returns:
+        nn.Module: The segmentor in eval mode, with ``cfg`` and
+        ``dataset_meta`` (``classes``, ``palette``).
+    """
+    from mmseg.apis import init_model as mmseg_init_model
+
+    from upernet_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    tmp_dir = None
+    if not isinstance(config, Config) and is_hf_dir(config):
+        from upernet_mm.converters.commands import to_mm
+        hf_dir = _hf_path(config)
+        if checkpoint is not None and (
+                not is_hf_dir(checkpoint) or osp.realpath(_hf_path(checkpoint))
+                != osp.realpath(hf_dir)):
+            raise ValueError(
+                f'config is the transformers directory {hf_dir}, so the '
+                f'checkpoint must be that directory or None, got '
+                f'{checkpoint!r}')
+        tmp_dir = tempfile.TemporaryDirectory(prefix='upernet_mm_hf_')
+        config, checkpoint, _ = to_mm(hf_dir, tmp_dir.name)
+    elif checkpoint is not None and not str(checkpoint).startswith(
+            HF_PREFIX) and is_hf_dir(checkpoint):
+        checkpoint = HF_PREFIX + str(checkpoint)
+    try:
+        cfg = config if isinstance(config, Config) else Config.fromfile(
+            str(config))
+        cfg = cfg.copy()
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+        with DefaultScope.overwrite_default_scope(
+                cfg.get('default_scope', 'upernet_mm')):
+            # cfg_options=None makes mmseg drop the backbone's init_cfg
+            model = mmseg_init_model(cfg, None, device='cpu')
+            meta = {}
+            if checkpoint is not None:
+                loaded = load_checkpoint(
+                    model, str(checkpoint), map_location='cpu')
+                meta = loaded.get('meta') or {}
+    finally:
+        if tmp_dir is not None:
+            tmp_dir.cleanup()
+    dataset_meta = meta.get('dataset_meta') or {}
+    if dataset_meta.get('classes') and dataset_meta.get('palette'):
+        model.dataset_meta = dict(
+            classes=tuple(dataset_meta['classes']),
+            palette=list(dataset_meta['palette']))
+    else:
+        model.dataset_meta = dataset_meta_from_config(
+            cfg, model.decode_head.num_classes)
+    if not str(device).startswith('cuda'):
+        model = revert_sync_batchnorm(model)
+    return model.to(device).eval()
+
+
+def build_test_pipeline(cfg: Config) -> Compose:
+    """The config's test pipeline for images given as arrays: annotation
+    loading dropped, ``LoadImageFromFile`` replaced by
+    ``LoadImageFromNDArray``.
+
+    Args:
+        cfg (Config): Uses ``test_pipeline``, else the pipeline of
+            ``test_dataloader.dataset``.
+    """
+    pipeline = cfg.get('test_pipeline')
+    if pipeline is None:
+        pipeline = cfg.get('test_dataloader', {}).get('dataset',
+                                                      {}).get('pipeline')
+    if not pipeline:
+        raise ValueError('the config has neither test_pipeline nor '
+                         'test_dataloader.dataset.pipeline')
+    steps = []
+    for step in pipeline:
+        step = dict(step)
+        if step['type'] in ('LoadAnnotations', 'LoadDepthAnnotation'):
+            continue
+        if step['type'] == 'LoadImageFromFile':
+            step = dict(type='LoadImageFromNDArray')
+        steps.append(step)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'upernet_mm')):
+        return Compose(steps)
+
+
+def _load(img: ImageType) -> np.ndarray:
+    if isinstance(img, np.ndarray):
+        return img
+    array = mmcv.imread(str(img))
+    if array is None:
+        raise OSError(f'cannot read image {img}')
+    return array
+
+
+def inference_model(
+        model,
+        imgs: Union[ImageType, Sequence[ImageType]],
+        pipeline: Optional[Compose] = None
+) -> Union[SegDataSample, List[SegDataSample]]:
+    """Predict the segmentation of one image or a list of images.
+
+    A list runs as one batch per distinct image size (mmseg's data
+    preprocessor stacks only equal sizes); results keep the input order and
+    are at the size of the input image.
+
+    Args:
+        model (nn.Module): A segmentor from :func:`init_model`.
+        imgs (str | Path | np.ndarray | list): Image file(s) or BGR
+            array(s) as read by ``mmcv.imread``.
+        pipeline (Compose, optional): A pipeline from
+            :func:`build_test_pipeline`, to avoid rebuilding it per call.
+
+    Returns:
+        SegDataSample | list[SegDataSample]: With ``pred_sem_seg`` (class
+        indices) and ``seg_logits``.
+    """
+    is_list = isinstance(imgs, (list, tuple))
+    items = list(imgs) if is_list else [imgs]
+    if pipeline is None:
+        pipeline = build_test_pipeline(model.cfg)
+    groups = defaultdict(list)
+    for index, img in enumerate(items):
+        data = pipeline(dict(img=_load(img)))
+        key = (tuple(data['inputs'].shape),
+               tuple(data['data_samples'].ori_shape))
+        groups[key].append((index, data))
+    results = [None] * len(items)
+    with torch.no_grad():
+        for group in groups.values():
+            batch = dict(
+                inputs=[data['inputs'] for _, data in group],
+                data_samples=[data['data_samples'] for _, data in group])
+            for (index, _), result in zip(group, model.test_step(batch)):
+                results[index] = result
+    return results if is_list else results[0]
+
+
+def show_result(model,
+                img: ImageType,
+                result: SegDataSample,
+                opacity: float = 0.5,
+                with_labels: bool = False,
+                out_file: Optional[str] = None) -> np.ndarray:
+    """Draw a prediction over its image with the model's palette
+    (mmseg's ``SegLocalVisualizer``).
+
+    Args:
+        model (nn.Module): A segmentor with ``dataset_meta``.
+        img (str | Path | np.ndarray): The image file or BGR array.
+        result (SegDataSample): Its prediction.
+        opacity (float): Weight of the class colours, in (0, 1].
+            Default: 0.5.
+        with_labels (bool): Write class names on the segments (slow on
+            large images). Default: False.
+        out_file (str, optional): Where to save the drawing.
+
+    Returns:
+        np.ndarray: The drawing, RGB.
+    """
+    from mmseg.visualization import SegLocalVisualizer
+    if not 0 < opacity <= 1:
+        raise ValueError(f'opacity must be in (0, 1], got {opacity}')
+    image = mmcv.bgr2rgb(_load(img))
+    if result.pred_sem_seg.shape != image.shape[:2]:
+        raise ValueError(
+            f'the prediction is {tuple(result.pred_sem_seg.shape)} but the '
+            f'image is {image.shape[:2]}')
+    visualizer = SegLocalVisualizer(
+        name='upernet_mm.show_result', alpha=opacity)
+    visualizer.dataset_meta = dict(
+        classes=model.dataset_meta['classes'],
+        palette=model.dataset_meta['palette'])
+    visualizer.add_datasample(
+        'result',
+        image,
+        result,
+        draw_gt=False,
+        draw_pred=True,
+        with_labels=with_labels)
+    drawn = visualizer.get_image()
+    if out_file is not None:
+        mmcv.imwrite(mmcv.rgb2bgr(drawn), out_file)
+    return drawn
