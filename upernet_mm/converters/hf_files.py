@@ -50,7 +50,10 @@ def _load_file(path: str) -> Dict[str, torch.Tensor]:
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
         return load_file(path, device='cpu')
-    state = torch.load(path, map_location='cpu', weights_only=True)
+    # weights_only=True; a file that needs more is refused with
+    # UnsafeCheckpointError unless the user trusted it
+    from upernet_mm.engine.checkpoint_loading import load_from_local
+    state = load_from_local(path, map_location='cpu')
     if not isinstance(state, dict):
         raise ValueError(f'{path} does not hold a state dict')
     return state

@@ -5,14 +5,19 @@ loader for local paths, so ``load_from``, ``resume`` and ``init_cfg``
 checkpoints all go through it. A file holding pickled Python objects is
 refused with :class:`UnsafeCheckpointError`, unless the user has trusted that
 one file explicitly (``--trust-checkpoint FILE`` on the tools or the
-``UPERNET_MM_TRUSTED_CHECKPOINTS`` environment variable).
+``UPERNET_MM_TRUSTED_CHECKPOINTS`` environment variable). mmengine's loaders
+of remote checkpoints (``https://``, ``open-mmlab://``, ``torchvision://``,
+``mmcls://``, ``s3://``, ...) are registered again, wrapped so that they
+unpickle the downloaded file with ``weights_only=True`` too.
 """
 import os
 import os.path as osp
 import pickle
 import warnings
+from contextlib import contextmanager
 
 import torch
+from mmengine.runner import checkpoint as mmengine_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUSTED_CHECKPOINTS_ENV = 'UPERNET_MM_TRUSTED_CHECKPOINTS'
@@ -42,6 +47,14 @@ def trust_checkpoint(filename: str) -> None:
     os.environ[TRUSTED_CHECKPOINTS_ENV] = os.pathsep.join(sorted(paths))
 
 
+def _rejection_detail(error) -> str:
+    """The line of torch's weights-only error that names what was
+    rejected."""
+    reason = str(error).strip().splitlines() or ['']
+    return next((line for line in reason if 'Unsupported global' in line
+                 or 'Unsupported operand' in line), reason[0])
+
+
 def load_from_local(filename, map_location=None):
     """Load a local checkpoint with ``weights_only=True``.
 
@@ -64,9 +77,7 @@ def load_from_local(filename, map_location=None):
         return torch.load(
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        reason = str(error).strip().splitlines()
-        detail = next((line for line in reason if 'Unsupported global' in line
-                       or 'Unsupported operand' in line), reason[0])
+        detail = _rejection_detail(error)
         if osp.realpath(filename) not in trusted_checkpoints():
             raise UnsafeCheckpointError(
                 f'Refusing to load checkpoint {filename}: it holds pickled '
@@ -87,5 +98,65 @@ def load_from_local(filename, map_location=None):
             filename, map_location=map_location, weights_only=False)
 
 
+@contextmanager
+def _weights_only_torch_load():
+    """Make every ``torch.load`` inside the block use ``weights_only=True``
+    (torch's ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``), also where mmengine's code
+    does not pass it."""
+    names = ('TORCH_FORCE_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')
+    saved = {name: os.environ.pop(name, None) for name in names}
+    os.environ[names[0]] = '1'
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
+
+
+def weights_only_remote_loader(loader):
+    """Wrap one of mmengine's loaders of remote checkpoints (``https://``,
+    ``open-mmlab://``, ...) so that the downloaded file is unpickled with
+    ``weights_only=True``, and a file that needs more is refused with
+    :class:`UnsafeCheckpointError`.
+
+    Args:
+        loader (callable): ``loader(filename, map_location=None)``.
+
+    Returns:
+        callable: The wrapped loader.
+    """
+
+    def load_from_remote(filename, map_location=None):
+        try:
+            with _weights_only_torch_load():
+                return loader(filename, map_location=map_location)
+        except pickle.UnpicklingError as error:
+            raise UnsafeCheckpointError(
+                f'Refusing to load checkpoint {filename}: it holds pickled '
+                'Python objects that torch.load(weights_only=True) rejects '
+                f'({_rejection_detail(error).strip()}), and unpickling them '
+                'could run code from the file. If you trust it, download it '
+                'and pass the local file with `--trust-checkpoint FILE`.'
+            ) from error
+
+    load_from_remote.__name__ = loader.__name__
+    load_from_remote.__doc__ = loader.__doc__
+    return load_from_remote
+
+
 # mmengine logs "Loads checkpoint by {name[10:]} backend", hence the name.
 CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
+for _prefixes, _loader in (
+        (('http://', 'https://'), mmengine_checkpoint.load_from_http),
+        ('pavi://', mmengine_checkpoint.load_from_pavi),
+        (('modelzoo://', 'torchvision://'),
+         mmengine_checkpoint.load_from_torchvision),
+        (('open-mmlab://', 'openmmlab://'),
+         mmengine_checkpoint.load_from_openmmlab),
+        ('mmcls://', mmengine_checkpoint.load_from_mmcls),
+        ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'),
+         mmengine_checkpoint.load_from_ceph)):
+    CheckpointLoader.register_scheme(prefixes=_prefixes, force=True)(
+        weights_only_remote_loader(_loader))
