@@ -115,20 +115,22 @@ def _weights_only_torch_load():
                 os.environ[name] = value
 
 
-def weights_only_remote_loader(loader):
+def weights_only_remote_loader(name):
     """Wrap one of mmengine's loaders of remote checkpoints (``https://``,
     ``open-mmlab://``, ...) so that the downloaded file is unpickled with
     ``weights_only=True``, and a file that needs more is refused with
     :class:`UnsafeCheckpointError`.
 
     Args:
-        loader (callable): ``loader(filename, map_location=None)``.
+        name (str): Name of the loader in ``mmengine.runner.checkpoint``
+            (looked up at each call), e.g. ``'load_from_http'``.
 
     Returns:
-        callable: The wrapped loader.
+        callable: The wrapped loader ``(filename, map_location=None)``.
     """
 
     def load_from_remote(filename, map_location=None):
+        loader = getattr(mmengine_checkpoint, name)
         try:
             with _weights_only_torch_load():
                 return loader(filename, map_location=map_location)
@@ -141,22 +143,19 @@ def weights_only_remote_loader(loader):
                 'and pass the local file with `--trust-checkpoint FILE`.'
             ) from error
 
-    load_from_remote.__name__ = loader.__name__
-    load_from_remote.__doc__ = loader.__doc__
+    # mmengine logs "Loads checkpoint by {name[10:]} backend"
+    load_from_remote.__name__ = name
     return load_from_remote
 
 
 # mmengine logs "Loads checkpoint by {name[10:]} backend", hence the name.
 CheckpointLoader.register_scheme(prefixes='', force=True)(load_from_local)
-for _prefixes, _loader in (
-        (('http://', 'https://'), mmengine_checkpoint.load_from_http),
-        ('pavi://', mmengine_checkpoint.load_from_pavi),
-        (('modelzoo://', 'torchvision://'),
-         mmengine_checkpoint.load_from_torchvision),
-        (('open-mmlab://', 'openmmlab://'),
-         mmengine_checkpoint.load_from_openmmlab),
-        ('mmcls://', mmengine_checkpoint.load_from_mmcls),
-        ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'),
-         mmengine_checkpoint.load_from_ceph)):
+for _prefixes, _name in (
+        (('http://', 'https://'), 'load_from_http'),
+        ('pavi://', 'load_from_pavi'),
+        (('modelzoo://', 'torchvision://'), 'load_from_torchvision'),
+        (('open-mmlab://', 'openmmlab://'), 'load_from_openmmlab'),
+        ('mmcls://', 'load_from_mmcls'),
+        ((r'(\S+\:)?s3://', r'(\S+\:)?petrel://'), 'load_from_ceph')):
     CheckpointLoader.register_scheme(prefixes=_prefixes, force=True)(
-        weights_only_remote_loader(_loader))
+        weights_only_remote_loader(_name))

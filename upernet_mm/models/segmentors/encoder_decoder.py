@@ -7,6 +7,7 @@ from mmseg.models.segmentors import EncoderDecoder as MMSegEncoderDecoder
 from torch import Tensor
 
 from upernet_mm.registry import MODELS
+from ..head_input_check import check_head_inputs
 
 
 def _is_pair(value) -> bool:
@@ -82,6 +83,10 @@ class EncoderDecoder(MMSegEncoderDecoder):
     """mmseg's ``EncoderDecoder`` with ``test_cfg`` checked at build time and
     ``test_cfg.batch_size`` for sliding-window inference.
 
+    At build time it also checks that the heads' ``in_channels`` and
+    ``in_index`` match the feature maps of the backbone (and neck), see
+    :func:`~upernet_mm.models.head_input_check.check_head_inputs`.
+
     Registered as ``EncoderDecoder`` in the ``upernet_mm`` scope, so it
     shadows mmseg's class there on purpose: every upernet_mm config gets the
     checks and the option, and without ``batch_size`` it runs mmseg's code
@@ -102,6 +107,8 @@ class EncoderDecoder(MMSegEncoderDecoder):
     def __init__(self, **kwargs):
         check_test_cfg(kwargs.get('test_cfg'))
         super().__init__(**kwargs)
+        # heads vs. backbone channels, by a dry run on a small zero image
+        check_head_inputs(self)
 
     def slide_inference(self, inputs: Tensor,
                         batch_img_metas: List[dict]) -> Tensor:
