@@ -213,6 +213,11 @@ def test_api_matches_tool_and_draws_the_palette(trained, tmp_path):
     expected = np.array(PALETTE, np.uint8)[mask]
     np.testing.assert_array_equal(drawn, expected)
     assert mmcv.imread(str(tmp_path / 'drawn.png')).shape == (64, 64, 3)
+    # a checkpoint without meta: classes and palette from the config
+    bare = tmp_path / 'bare.pth'
+    torch.save(dict(state_dict=model.state_dict()), bare)
+    again = init_model(trained.config, str(bare))
+    assert again.dataset_meta == dict(classes=CLASSES, palette=PALETTE)
     half = show_result(model, paths[1], single, opacity=0.5)
     image = mmcv.bgr2rgb(mmcv.imread(paths[1])).astype(np.float64)
     np.testing.assert_allclose(half, image * 0.5 + expected * 0.5, atol=1)
