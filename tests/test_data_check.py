@@ -187,3 +187,23 @@ def test_train_tool_check_data_fails_before_training(tmp_path, data):
     assert 'DataCheckError' in logs and _ann(data, 0) in logs
     assert '9 (1 pixels)' in logs
     assert 'Iter(train)' not in logs  # no training step was run
+
+
+def test_16bit_annotation_values_above_255(tmp_path, data):
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED).astype(np.uint16)
+    label[0, 0] = 300  # LoadAnnotations would make it 44 silently
+    cv2.imwrite(_ann(data), label)
+    _raises(_cfg(tmp_path, data), f'annotation {_ann(data)} holds values '
+            '[300] > 255')
+
+
+def test_datasets_inside_wrappers_are_checked(tmp_path, data):
+    cfg = _cfg(tmp_path, data)
+    inner = cfg.train_dataloader.dataset
+    cfg.train_dataloader.dataset = dict(
+        type='ConcatDataset',
+        datasets=[dict(type='RepeatDataset', times=2, dataset=inner), inner])
+    sizes = check_data(cfg)
+    assert sizes['train_dataloader.dataset.datasets[0].dataset'] == 4
+    os.remove(_ann(data, 3))
+    _raises(cfg, f'image {_img(data, 3)} has no annotation')
