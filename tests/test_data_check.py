@@ -207,3 +207,10 @@ def test_datasets_inside_wrappers_are_checked(tmp_path, data):
     assert sizes['train_dataloader.dataset.datasets[0].dataset'] == 4
     os.remove(_ann(data, 3))
     _raises(cfg, f'image {_img(data, 3)} has no annotation')
+
+
+def test_other_dataset_types_are_skipped(tmp_path, data):
+    cfg = _cfg(tmp_path, data)
+    cfg.val_dataloader.dataset = dict(type='mmengine.BaseDataset',
+                                      data_root='/nonexistent')
+    assert check_data(cfg) == {'train_dataloader.dataset': 4}

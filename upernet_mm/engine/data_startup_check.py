@@ -8,9 +8,12 @@ and val datasets. With ``check_files=True`` (``tools/train.py
 --check-data``) every image and annotation is also decoded and checked; see
 :func:`upernet_mm.datasets.data_check.check_sample`.
 """
+import logging
+
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
+from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.datasets.data_check import (DataCheckError,
                                             check_data_folders,
@@ -60,7 +63,14 @@ def _leaf_datasets(dataset_cfg, path):
 
 
 def _build_lazy(dataset_cfg):
+    """The dataset without loading its data list, or None if its type is not
+    an mmseg ``BaseSegDataset``."""
     from upernet_mm.registry import DATASETS
+    dataset_type = dataset_cfg.get('type')
+    cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) \
+        else dataset_type
+    if not (isinstance(cls, type) and issubclass(cls, BaseSegDataset)):
+        return None
     dataset_cfg = dict(dataset_cfg)
     # serialising an empty data list fails with an opaque numpy error
     dataset_cfg.update(lazy_init=True, serialize_data=False)
@@ -105,7 +115,8 @@ def check_data(cfg: Config, check_files: bool = False,
             are skipped). Default: train and val.
 
     Returns:
-        dict: Number of samples per checked dataset path.
+        dict: Number of samples per checked dataset path (datasets that are
+        not mmseg ``BaseSegDataset`` subclasses are skipped with a warning).
 
     Raises:
         DataCheckError: Naming the dataset, the file and the value at fault.
@@ -123,6 +134,12 @@ def check_data(cfg: Config, check_files: bool = False,
             for path, dataset_cfg in _leaf_datasets(loader_cfg['dataset'],
                                                     f'{loader}.dataset'):
                 dataset = _build_lazy(dataset_cfg)
+                if dataset is None:
+                    print_log(f'Data check skipped for {path}: '
+                              f'{dataset_cfg.get("type")} is not an mmseg '
+                              'BaseSegDataset', logger='current',
+                              level=logging.WARNING)
+                    continue
                 if not getattr(dataset, 'generate_if_missing', False):
                     check_data_folders(dataset)
                 dataset.full_init()
