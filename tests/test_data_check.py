@@ -214,3 +214,20 @@ def test_other_dataset_types_are_skipped(tmp_path, data):
     cfg.val_dataloader.dataset = dict(type='mmengine.BaseDataset',
                                       data_root='/nonexistent')
     assert check_data(cfg) == {'train_dataloader.dataset': 4}
+
+
+def test_exif_rotated_image_against_unrotated_annotation(tmp_path, data):
+    # OpenCV (training) turns a 32x40 JPEG with EXIF orientation 6 into
+    # 40x32, while the annotation stays 32x40
+    from PIL import Image
+    cfg = _cfg(tmp_path, data)
+    cfg.train_dataloader.dataset.img_suffix = '.jpg'
+    folder = data / 'images' / 'training'
+    for name in os.listdir(folder):
+        img = Image.open(folder / name).convert('RGB')
+        exif = img.getexif()
+        if name == '0001.png':
+            exif[0x0112] = 6
+        img.save(folder / name.replace('.png', '.jpg'), exif=exif)
+    _raises(cfg, f"image {folder / '0001.jpg'} is 40x32 (h x w) after the "
+            'EXIF orientation that OpenCV applies', 'is 32x40')

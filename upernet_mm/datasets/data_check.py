@@ -165,18 +165,22 @@ def check_sample(sample, num_classes, ignore_index=255) -> None:
     if not osp.isfile(seg_path):
         raise DataCheckError(
             f'image {img_path} has no annotation: {seg_path} does not exist')
-    raw = np.asarray(_open_fully(seg_path, 'annotation'))
+    annotation = _open_fully(seg_path, 'annotation')
+    raw = np.asarray(annotation)
     if raw.ndim == 3 and raw.shape[2] > 1:
         raise DataCheckError(
             f'annotation {seg_path} has {raw.shape[2]} channels (mode '
-            f'{Image.open(seg_path).mode}); a label map must be a '
-            'single-channel (L or P mode) PNG of class indices')
+            f'{annotation.mode}); a label map must be a single-channel (L '
+            'or P mode) PNG of class indices')
     raw = raw.reshape(raw.shape[:2])
     img_size, seg_size = _loaded_size(image), raw.shape
     if tuple(img_size) != tuple(seg_size):
+        rotated = ' after the EXIF orientation that OpenCV applies' \
+            if img_size != image.size[::-1] else ''
         raise DataCheckError(
-            f'image {img_path} is {img_size[0]}x{img_size[1]} (h x w) but '
-            f'its annotation {seg_path} is {seg_size[0]}x{seg_size[1]}')
+            f'image {img_path} is {img_size[0]}x{img_size[1]} (h x w)'
+            f'{rotated} but its annotation {seg_path} is '
+            f'{seg_size[0]}x{seg_size[1]}')
     if raw.size and int(raw.max()) > 255:
         values = np.unique(raw[raw > 255])
         raise DataCheckError(
