@@ -277,6 +277,16 @@ def test_analyze_logs_plots_two_runs(trained, tmp_path):
     assert img.shape[1] > img.shape[0] > 100
     assert img.std() > 10  # not a blank canvas
 
+    # validation (logged with step 0, the epoch) counts at its iteration
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'analyze_logs', osp.join(TOOLS, 'analyze_logs.py'))
+    analyze_logs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(analyze_logs)
+    series = analyze_logs.load_run(str(trained.work))
+    assert sorted(series['mIoU']) == [3, 6]
+    assert sorted(series['loss']) == list(range(1, ITERS + 1))
+
     bad = run_tool('analyze_logs.py', str(trained.work), '--keys', 'nope',
                    '--out', str(tmp_path / 'x.png'), check=False)
     assert bad.returncode != 0

@@ -8,7 +8,10 @@ Examples:
 
 A run is a work dir (all its TIMESTAMP/vis_data/scalars.json files, in
 time order, so resumed runs continue) or one such json file, as written by
-mmengine's LocalVisBackend: one json object per line with a "step".
+mmengine's LocalVisBackend: one json object per line with a "step". The x
+axis is the training iteration: validation records count at the iteration
+after which they were logged (mmengine logs them with the epoch as "step"
+unless the LoggerHook has log_metric_by_epoch=False).
 """
 import argparse
 import glob
@@ -61,14 +64,19 @@ def log_files(run):
 
 
 def load_run(run):
-    """Read a run's scalars as ``{key: {step: value}}``; a later file (a
-    resumed run) overrides the steps it repeats.
+    """Read a run's scalars as ``{key: {iteration: value}}``.
+
+    Training records carry their ``iter``; a record without one (validation)
+    is placed at the iteration of the training record before it, or at its
+    ``step`` when none came before. A later file (a resumed run) overrides
+    the iterations it repeats.
 
     Raises:
         ValueError: Naming the file and line of a malformed record.
     """
     series = defaultdict(dict)
     for path in log_files(run):
+        last_iter = None
         with open(path) as f:
             for number, line in enumerate(f, 1):
                 if not line.strip():
@@ -80,8 +88,16 @@ def load_run(run):
                     raise ValueError(
                         f'{path}:{number}: not a scalar record with a '
                         f'"step" ({error})') from error
+                skip = {'step', 'iter'}
+                if 'iter' in record:
+                    last_iter = step = int(record['iter'])
+                else:
+                    # the timings of a validation are not the iteration's
+                    skip |= {'time', 'data_time'}
+                    if last_iter is not None:
+                        step = last_iter
                 for key, value in record.items():
-                    if key != 'step' and isinstance(value, (int, float)):
+                    if key not in skip and isinstance(value, (int, float)):
                         series[key][step] = float(value)
     return series
 
