@@ -8,7 +8,7 @@ import torch
 from .errors import ConversionError
 from .fields import strip_scope
 from .hf_files import (read_config, read_preprocessor, read_weights,
-                       weights_path, write_weights)
+                       weights_path)
 from .metainfo import classes_from_id2label, dataset_classes, palette_for
 from .mm_config import config_text, write_config
 from .preprocessing import (data_preprocessor_to_mm, image_processor_to_hf,
@@ -106,7 +106,8 @@ def to_hf(config_path: str,
           cfg_options: Optional[Dict] = None) -> Tuple[str, List[str]]:
     """Convert an upernet_mm config and checkpoint to a transformers
     directory (``config.json``, ``model.safetensors``,
-    ``preprocessor_config.json``).
+    ``preprocessor_config.json``), written by transformers'
+    ``save_pretrained`` so the keys are those of the Hub checkpoints.
 
     Args:
         config_path (str): The mm config.
@@ -145,14 +146,17 @@ def to_hf(config_path: str,
     from transformers import SegformerImageProcessor, UperNetConfig
     from transformers import UperNetForSemanticSegmentation as UperNet
     config = UperNetConfig(**hf_config)
+    # built without allocating or initialising weights, then given ours
     with torch.device('meta'):
-        reference = UperNet(config)
-    check_shapes(hf_state, _shapes(reference), checkpoint_path,
+        model = UperNet(config)
+    check_shapes(hf_state, _shapes(model), checkpoint_path,
                  'transformers UperNet built from the converted config')
+    model.load_state_dict(hf_state, strict=True, assign=True)
     processor_args, more = image_processor_to_hf(cfg)
     notes += more
     os.makedirs(out_dir, exist_ok=True)
-    config.save_pretrained(out_dir)
-    write_weights(out_dir, hf_state)
+    # transformers writes config.json and model.safetensors in its own
+    # on-disk layout (the key names of the Hub checkpoints)
+    model.save_pretrained(out_dir)
     SegformerImageProcessor(**processor_args).save_pretrained(out_dir)
     return out_dir, notes

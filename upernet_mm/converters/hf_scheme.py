@@ -36,17 +36,17 @@ def convert_hf_dir(hf_dir: str) -> dict:
     """
     from .metainfo import classes_from_id2label, palette_for
     config = read_config(hf_dir)
-    state = read_weights(hf_dir)
     meta = dict(converted_from=hf_dir)
     if config.get('model_type') == 'upernet':
+        # the config is checked before the weights are read
         pre, _ = data_preprocessor_to_mm(read_preprocessor(hf_dir), hf_dir)
         model = hf_to_mm_model(config, hf_dir, pre)
-        state = hf_state_to_mm(model, state, hf_dir)
+        state = hf_state_to_mm(model, read_weights(hf_dir), hf_dir)
         classes = classes_from_id2label(config, hf_dir)
         meta['dataset_meta'] = dict(
             classes=tuple(classes), palette=palette_for(classes))
     else:
-        state = hf_backbone_state_to_mm(config, state, hf_dir)
+        state = hf_backbone_state_to_mm(config, read_weights(hf_dir), hf_dir)
     return dict(meta=meta, state_dict=state)
 
 

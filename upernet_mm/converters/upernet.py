@@ -223,16 +223,21 @@ def hf_backbone_state_to_mm(hf_config: Dict[str, Any],
     hf_cfg = with_defaults(hf_config, mapping.hf_defaults)
     backbone = mapping.to_mm_config(hf_cfg, field)
     base = mapping.hf_base_prefix
-    prefix = base if any(k.startswith(base) for k in hf_state) else ''
-    state = mapping.normalize_hf_state(hf_state, prefix)
-    rules = mapping.trunk_rules(backbone, 'backbone.', prefix)
+    # the trunk sits under ``base`` in *Model/*ForImageClassification and
+    # in memory, at the root in *Backbone files (SwinBackbone too, saved)
+    for prefix in (base, ''):
+        state = mapping.normalize_hf_state(hf_state, prefix)
+        rules = mapping.trunk_rules(backbone, 'backbone.', prefix)
+        if rules[0].hf_keys[0] in state:
+            break
     if any(k.startswith('hidden_states_norms.') for k in state):
         rules += mapping.out_norm_rules(backbone, 'backbone.', '')
 
     def ignore(key):
         # classification heads and the final norm of *Model
-        return (key.startswith('classifier.') or mapping.hf_ignorable(key)
-                or key.startswith(f'{prefix}layernorm.'))
+        return (key.startswith(('classifier.', f'{prefix}layernorm.',
+                                f'{base}layernorm.'))
+                or mapping.hf_ignorable(key))
 
     return apply_rules(rules, state, 'mm', origin, ignore=ignore)
 
