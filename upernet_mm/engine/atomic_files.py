@@ -22,8 +22,8 @@ def temporary_name(path: str) -> str:
     """A unique hidden name next to ``path``, ending in :data:`TMP_SUFFIX`
     (so that mmengine never takes it for a checkpoint)."""
     folder, name = osp.split(path)
-    return osp.join(folder,
-                    f'.{name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{TMP_SUFFIX}')
+    unique = f'{os.getpid()}-{uuid.uuid4().hex[:8]}'
+    return osp.join(folder, f'.{name}.{unique}{TMP_SUFFIX}')
 
 
 def fsync_dir(folder: str) -> None:

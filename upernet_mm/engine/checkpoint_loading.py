@@ -103,7 +103,8 @@ def _weights_only_torch_load():
     """Make every ``torch.load`` inside the block use ``weights_only=True``
     (torch's ``TORCH_FORCE_WEIGHTS_ONLY_LOAD``), also where mmengine's code
     does not pass it."""
-    names = ('TORCH_FORCE_WEIGHTS_ONLY_LOAD', 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')
+    names = ('TORCH_FORCE_WEIGHTS_ONLY_LOAD',
+             'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD')
     saved = {name: os.environ.pop(name, None) for name in names}
     os.environ[names[0]] = '1'
     try:
