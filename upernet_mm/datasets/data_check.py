@@ -98,6 +98,33 @@ def check_not_empty(dataset) -> None:
     raise DataCheckError(f'{_describe(dataset)} is empty: {source}')
 
 
+def check_annotations_exist(dataset, max_errors=10) -> None:
+    """Raise if images of a fully initialised dataset have no annotation
+    file (cheap: one ``stat`` per sample, nothing is decoded).
+
+    Args:
+        dataset (BaseSegDataset): The dataset.
+        max_errors (int): How many missing files to name. Default: 10.
+
+    Raises:
+        DataCheckError: Naming the images and the annotation files expected.
+    """
+    missing = []
+    for index in range(len(dataset)):
+        sample = dataset.get_data_info(index)
+        seg_path = sample.get('seg_map_path')
+        if seg_path is not None and not osp.isfile(seg_path):
+            missing.append(f'image {sample["img_path"]} has no annotation: '
+                           f'{seg_path} does not exist')
+    if missing:
+        shown = missing[:max_errors]
+        more = f' (first {max_errors} shown)' if len(missing) > max_errors \
+            else ''
+        raise DataCheckError(
+            f'{_describe(dataset)}: {len(missing)} image(s) without '
+            f'annotation{more}:\n  ' + '\n  '.join(shown))
+
+
 def _open_fully(path, kind):
     """Decode an image file with Pillow; raise on a corrupt or truncated
     file."""

@@ -3,8 +3,8 @@
 rather than hours into a run.
 
 Always (cheap): ``data_root`` and the data folders exist, no split is empty,
-and every head's ``num_classes`` equals the number of classes of the train
-and val datasets. With ``check_files=True`` (``tools/train.py
+every image has an annotation file, and every head's ``num_classes`` equals
+the number of classes of the train and val datasets. With ``check_files=True`` (``tools/train.py
 --check-data``) every image and annotation is also decoded and checked; see
 :func:`upernet_mm.datasets.data_check.check_sample`.
 """
@@ -16,6 +16,7 @@ from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.datasets.data_check import (DataCheckError,
+                                            check_annotations_exist,
                                             check_data_folders,
                                             check_not_empty, check_samples)
 
@@ -144,6 +145,7 @@ def check_data(cfg: Config, check_files: bool = False,
                     check_data_folders(dataset)
                 dataset.full_init()
                 check_not_empty(dataset)
+                check_annotations_exist(dataset)
                 check_classes(heads, dataset, path)
                 if check_files:
                     if num_classes is None:
