@@ -245,3 +245,62 @@ def test_stage_subset_and_custom_convnext_arch(tmp_path):
     assert list(cfg.model.backbone.out_indices) == [1, 2, 3]
     assert list(cfg.model.decode_head.in_channels) == [16, 32, 64]
     assert cfg.model.auxiliary_head.in_channels == 64
+
+
+
+def test_fine_tune_converted_model_on_another_dataset(convnext_mm, tmp_path):
+    """The to-mm config, with a dataset and a schedule base added to its
+    ``_base_``, fine-tunes from the converted checkpoint on the 13
+    SyntheticScenes classes (the 4-class classifiers are re-initialised),
+    and the result converts back with the new classes."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from upernet_mm.datasets import SyntheticScenesDataset
+    config, checkpoint = convnext_mm
+    bases = [osp.join(ROOT, 'configs', '_base_', p) for p in (
+        'datasets/synthetic_scenes.py', 'schedules/schedule_20k.py')]
+    text = open(config).read()
+    assert text.count('_base_ = [') == 1
+    text = text.replace('_base_ = [', f'_base_ = [{bases[0]!r}, '
+                        f'{bases[1]!r},', 1)
+    (tmp_path / 'converted.py').write_text(text)
+    (tmp_path / 'finetune.py').write_text(f"""
+_base_ = ['converted.py']
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=(48, 48)),
+    decode_head=dict(num_classes=13, norm_cfg=norm_cfg),
+    auxiliary_head=dict(num_classes=13, norm_cfg=norm_cfg))
+load_from = {checkpoint!r}
+""")
+    cfg = Config.fromfile(str(tmp_path / 'finetune.py'))
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(num_workers=0, persistent_workers=False, batch_size=2)
+        loader.dataset.update(
+            data_root=str(tmp_path / 'scenes'),
+            generator_cfg=dict(seed=0, num_train=4, num_val=2, size=64))
+    cfg.train_dataloader.dataset.pipeline[3].crop_size = (48, 48)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2,
+                         val_interval=100)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.iter == 2
+    state = runner.model.state_dict()
+    converted = torch.load(checkpoint, weights_only=True)['state_dict']
+    assert state['decode_head.conv_seg.weight'].shape[0] == 13
+    # two steps from the loaded backbone move it only slightly
+    key = 'backbone.stages.2.0.pointwise_conv1.weight'
+    delta = (state[key] - converted[key]).abs().max()
+    assert 0 < delta < 0.1 * converted[key].abs().max()
+
+    # back to transformers: id2label from the fine-tuned checkpoint's meta
+    from upernet_mm.converters.commands import to_hf
+    to_hf(str(tmp_path / 'finetune.py'), str(tmp_path / 'work' /
+                                              'iter_2.pth'),
+          str(tmp_path / 'hf'))
+    hf_cfg = json.loads((tmp_path / 'hf' / 'config.json').read_text())
+    classes = SyntheticScenesDataset.METAINFO['classes']
+    assert [hf_cfg['id2label'][str(i)] for i in range(13)] == list(classes)

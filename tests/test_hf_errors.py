@@ -169,10 +169,25 @@ def test_mm_checkpoint_keys_must_match_config(convnext_files, tmp_path):
 
 def test_classes_must_match_num_classes(convnext_files, tmp_path):
     _, config, checkpoint = convnext_files
+    ckpt = torch.load(checkpoint, weights_only=True)
+    # the checkpoint's dataset_meta comes first
+    ckpt['meta']['dataset_meta']['classes'] = ('a', 'b')
+    torch.save(ckpt, str(tmp_path / 'two.pth'))
     with pytest.raises(UnsupportedOptionError,
                        match='num_classes=4 but the dataset has 2 classes'):
-        to_hf(config, checkpoint, str(tmp_path / 'o'),
-              cfg_options={'metainfo': dict(classes=('a', 'b'))})
+        to_hf(config, str(tmp_path / 'two.pth'), str(tmp_path / 'o'))
+    # without it, the config's metainfo
+    del ckpt['meta']
+    torch.save(ckpt, str(tmp_path / 'no_meta.pth'))
+    with pytest.raises(UnsupportedOptionError,
+                       match='num_classes=4 but the dataset has 3 classes'):
+        to_hf(config, str(tmp_path / 'no_meta.pth'), str(tmp_path / 'o'),
+              cfg_options={'metainfo': dict(classes=('a', 'b', 'c'))})
+    with pytest.raises(ConversionError,
+                       match='names the dataset classes; id2label'):
+        to_hf(config, str(tmp_path / 'no_meta.pth'), str(tmp_path / 'o'),
+              cfg_options={'metainfo': None})
+    assert not (tmp_path / 'o').exists()
 
 
 def test_pickled_code_in_pytorch_model_bin_is_refused(convnext_files,
@@ -216,4 +231,9 @@ def test_hf_scheme_errors_name_the_directory(tmp_path):
     model['backbone_config']['model_type'] = 'beit'
     (tmp_path / 'config.json').write_text(json.dumps(model))
     with pytest.raises(UnsupportedBackboneError, match="'beit'"):
+        CheckpointLoader.load_checkpoint(f'hf://{tmp_path}')
+    # a backbone-only directory of an unsupported type
+    (tmp_path / 'config.json').write_text(json.dumps(dict(model_type='vit')))
+    with pytest.raises(UnsupportedBackboneError,
+                       match=r"config.json.model_type='vit' is not supported"):
         CheckpointLoader.load_checkpoint(f'hf://{tmp_path}')

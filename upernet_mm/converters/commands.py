@@ -135,8 +135,8 @@ def to_hf(config_path: str,
     classes = dataset_classes(cfg, meta)
     if classes is None:
         raise ConversionError(
-            f'{config_path} names no dataset classes (metainfo, a dataset '
-            f'type, or meta.dataset_meta of {checkpoint_path}); id2label '
+            f'Neither {checkpoint_path} (meta.dataset_meta) nor {config_path} '
+            '(metainfo, a dataset type) names the dataset classes; id2label '
             'needs them: add metainfo=dict(classes=(...)) to the config')
     hf_config, notes = mm_to_hf_config(model_cfg, classes)
     check_shapes(state, _shapes(build_mm_model(model_cfg)), checkpoint_path,

@@ -1,9 +1,9 @@
-"""Reading and writing transformers model directories without importing
-transformers: ``config.json``, ``preprocessor_config.json`` and weights as
-safetensors (single or sharded) or ``pytorch_model.bin`` (loaded with
-``torch.load(weights_only=True)``)."""
+"""Reading transformers model directories without importing transformers:
+``config.json``, ``preprocessor_config.json`` and weights as safetensors
+(single or sharded) or ``pytorch_model.bin`` (loaded with
+``torch.load(weights_only=True)``). Directories are written by transformers
+itself (``save_pretrained``, see ``commands.to_hf``)."""
 import json
-import os
 import os.path as osp
 from typing import Any, Dict, Optional
 
@@ -88,14 +88,3 @@ def read_weights(hf_dir: str) -> Dict[str, torch.Tensor]:
         state.update(_load_file(osp.join(hf_dir, shard)))
     return state
 
-
-def write_weights(hf_dir: str, state: Dict[str, torch.Tensor]) -> str:
-    """Write ``model.safetensors`` (as transformers does: contiguous, no
-    shared storage, ``format=pt`` metadata) and return its path."""
-    from safetensors.torch import save_file
-    os.makedirs(hf_dir, exist_ok=True)
-    path = osp.join(hf_dir, SAFE_WEIGHTS)
-    tensors = {k: v.detach().cpu().contiguous().clone()
-               for k, v in state.items()}
-    save_file(tensors, path, metadata={'format': 'pt'})
-    return path

@@ -17,7 +17,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from .hf_files import read_config, read_preprocessor, read_weights
 from .preprocessing import data_preprocessor_to_mm
-from .upernet import hf_backbone_state_to_mm, hf_state_to_mm, hf_to_mm_model
+from .upernet import (hf_backbone_mapping, hf_backbone_state_to_mm,
+                      hf_state_to_mm, hf_to_mm_model)
 
 PREFIX = 'hf://'
 
@@ -46,6 +47,8 @@ def convert_hf_dir(hf_dir: str) -> dict:
         meta['dataset_meta'] = dict(
             classes=tuple(classes), palette=palette_for(classes))
     else:
+        hf_backbone_mapping(config.get('model_type'),
+                            f'{hf_dir}:config.json')  # checked first too
         state = hf_backbone_state_to_mm(config, read_weights(hf_dir), hf_dir)
     return dict(meta=meta, state_dict=state)
 

@@ -96,16 +96,22 @@ def _dataset_cfgs(cfg) -> List[Any]:
 
 def dataset_classes(cfg, checkpoint_meta: Optional[Dict] = None
                     ) -> Optional[List[str]]:
-    """Class names of an mm config, or None if it names none.
+    """Class names of a checkpoint and its mm config, or None if neither
+    names any.
 
-    Looks at, in order: a top-level ``metainfo``; the ``metainfo`` of the
-    test/val/train datasets; the ``METAINFO`` of their dataset type; the
-    checkpoint's ``meta.dataset_meta``.
+    Looks at, in order: the checkpoint's ``meta.dataset_meta`` (what the
+    model was trained on: mmengine's Runner and ``to-mm`` write it; mmseg's
+    ``init_model`` reads it first too); a top-level ``metainfo`` of the
+    config; the ``metainfo`` of its test/val/train datasets; the
+    ``METAINFO`` of their dataset type.
 
     Args:
         cfg (Config): The mm config.
         checkpoint_meta (dict, optional): The checkpoint's ``meta``.
     """
+    meta = (checkpoint_meta or {}).get('dataset_meta') or {}
+    if meta.get('classes'):
+        return list(meta['classes'])
     top = cfg.get('metainfo')
     if top and top.get('classes'):
         return list(top['classes'])
@@ -126,7 +132,4 @@ def dataset_classes(cfg, checkpoint_meta: Optional[Dict] = None
         meta = getattr(cls, 'METAINFO', None) if cls else None
         if meta and meta.get('classes'):
             return list(meta['classes'])
-    meta = (checkpoint_meta or {}).get('dataset_meta') or {}
-    if meta.get('classes'):
-        return list(meta['classes'])
     return None
