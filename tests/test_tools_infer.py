@@ -223,6 +223,39 @@ def test_api_matches_tool_and_draws_the_palette(trained, tmp_path):
     np.testing.assert_allclose(half, image * 0.5 + expected * 0.5, atol=1)
 
 
+def test_infer_skips_an_image_the_model_fails_on(trained, tmp_path,
+                                                 monkeypatch):
+    import importlib.util
+
+    import upernet_mm.apis
+    spec = importlib.util.spec_from_file_location(
+        'infer_tool', osp.join(TOOLS, 'infer.py'))
+    infer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(infer)
+    real = upernet_mm.apis.inference_model
+    calls = []
+
+    def failing(model, imgs, pipeline=None):
+        calls.append(len(imgs))
+        if any(img.shape[:2] == (30, 40) for img in imgs):
+            raise RuntimeError('odd input')
+        return real(model, imgs, pipeline)
+
+    monkeypatch.setattr(upernet_mm.apis, 'inference_model', failing)
+    inputs = tmp_path / 'in'
+    inputs.mkdir()
+    scene = mmcv.imread(str(trained.images / '00000.jpg'))
+    for name, size in [('a', (64, 64)), ('b', (40, 30)), ('c', (64, 64))]:
+        mmcv.imwrite(mmcv.imresize(scene, size), str(inputs / f'{name}.png'))
+    out = tmp_path / 'out'
+    code = infer.main([trained.config, trained.checkpoint, str(inputs),
+                       '--out-dir', str(out), '--batch-size', '3'])
+    assert code == 1
+    # the batch of 3 failed, then each image alone
+    assert calls == [3, 1, 1, 1]
+    assert sorted(os.listdir(out / 'masks')) == ['a.png', 'c.png']
+
+
 def test_infer_reports_missing_inputs(trained, tmp_path):
     result = run_tool('infer.py', trained.config, trained.checkpoint,
                       str(tmp_path / 'nothing*.png'), '--out-dir',

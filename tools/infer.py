@@ -13,8 +13,8 @@ the size of the input; 8-bit, 16-bit above 256 classes) and
 OUT_DIR/overlays/NAME.png (the classes' colours over the image); images
 under a folder keep their path relative to it. With --json,
 OUT_DIR/summary.json lists for each image the classes present and their
-pixel fractions. Unreadable files are reported and skipped; the exit code is
-1 when any image failed, 2 when nothing was found.
+pixel fractions. Files that cannot be read (or segmented) are reported and
+skipped; the exit code is 1 when any image failed, 2 when nothing was found.
 """
 import argparse
 import glob
@@ -226,8 +226,20 @@ def main(argv=None):
     start = time.perf_counter()
 
     def run(batch):
-        results = inference_model(model, [img for _, _, img in batch],
-                                  pipeline)
+        try:
+            results = inference_model(model, [img for _, _, img in batch],
+                                      pipeline)
+        except Exception as error:  # noqa: BLE001  (reported, run goes on)
+            if len(batch) > 1:  # find the image at fault
+                for item in batch:
+                    run([item])
+                return
+            reason = f'{type(error).__name__}: {error}'
+            print(f'\nerror: cannot segment {batch[0][0]}: {reason}; '
+                  'skipped', file=sys.stderr)
+            failed.append(dict(input=batch[0][0], error=reason))
+            progress.advance(1)
+            return
         for (path, name, img), result in zip(batch, results):
             mask = result.pred_sem_seg.data[0].cpu().numpy()
             stem = osp.splitext(name)[0]
