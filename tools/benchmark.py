@@ -11,10 +11,15 @@ Sections:
          peak memory, upernet_mm vs mmseg vs transformers;
   model  UPerNet ConvNeXt-T at 512x512, eval: upernet_mm, its deploy form
          (fp32 and bf16), mmseg, transformers, onnxruntime on our export;
+  layers where the time of the whole model goes, per layer: mmseg fp32
+         against our deploy form in fp32 and bf16;
   train  training throughput and peak memory of the quick-start config,
          our heads vs mmseg's (and ours with bf16 autocast);
   slide  sliding-window inference of a 2048x1024 image, sequential vs
-         batched crops.
+         batched crops;
+  accuracy  (with --checkpoint) a trained model on its validation split:
+         mIoU of the original fp32 model and of the deploy forms, and the
+         share of pixels given the same class.
 Each time is also given as a fraction of its FLOP floor: MACs divided by
 the throughput of a plain large 3x3 convolution measured here in the same
 precision (training: 3x the forward MACs).
@@ -31,22 +36,27 @@ import os.path as osp
 import platform
 import sys
 import tempfile
+import time
 
 import torch
 from mmengine.config import ConfigDict
 
 from upernet_mm.benchmark import candidates as C
-from upernet_mm.benchmark.floor import conv_throughput, count_macs
+from upernet_mm.benchmark.floor import (conv_throughput, count_macs,
+                                        macs_by_module)
+from upernet_mm.benchmark.layer_profile import module_times, uper_layers
 from upernet_mm.benchmark.memory import can_measure, measure_all, run_worker
 from upernet_mm.benchmark.table import fmt, format_table
 from upernet_mm.benchmark.timing import interleaved_times, median
 
-SECTIONS = ('head', 'model', 'train', 'slide')
+SECTIONS = ('head', 'model', 'layers', 'train', 'slide', 'accuracy')
 QUICK_START = osp.join(C.REPO_CONFIGS, 'upernet_convnext.py')
 
 FULL = dict(
     head=dict(image=(512, 512), channels=512, classes=150, batch=2),
     model=dict(arch='tiny', image=(512, 512), channels=512, classes=150),
+    layers=dict(arch='tiny', image=(512, 512), channels=512, classes=150),
+    accuracy=dict(),
     train=dict(steps=3),
     slide=dict(
         arch='tiny', image=(1024, 2048), crop=(512, 512), stride=(341, 341),
@@ -56,6 +66,8 @@ FULL = dict(
 QUICK = dict(
     head=dict(image=(64, 64), channels=32, classes=5, batch=2),
     model=dict(arch='atto', image=(64, 64), channels=32, classes=5),
+    layers=dict(arch='atto', image=(64, 64), channels=32, classes=5),
+    accuracy=dict(),
     train=dict(steps=1, batch=2, crop=(64, 64)),
     slide=dict(
         arch='atto', image=(96, 128), crop=(64, 64), stride=(48, 48),
@@ -80,7 +92,18 @@ def parse_args(argv=None):
         '--no-memory', action='store_true', help='skip peak memory')
     parser.add_argument(
         '--no-onnx', action='store_true', help='skip onnxruntime')
+    parser.add_argument(
+        '--compile', action='store_true',
+        help='model section: also our deploy form under torch.compile '
+        '(bf16, Inductor with freezing; compiling takes minutes)')
     parser.add_argument('--json', help='also write the results here')
+    parser.add_argument(
+        '--checkpoint',
+        help='trained checkpoint for the accuracy section (which runs only '
+        'with it)')
+    parser.add_argument(
+        '--config', default=QUICK_START,
+        help='config of --checkpoint (default: the quick start)')
     # internal: measure the peak memory of one section in this process
     parser.add_argument('--memory-worker', choices=SECTIONS,
                         help=argparse.SUPPRESS)
@@ -155,7 +178,7 @@ def run_head(s, args, tput):
 # ---------------------------------------------------------------- model
 
 
-def model_candidates(s, with_onnx, tmpdir):
+def model_candidates(s, with_onnx, tmpdir, with_compile=False):
     """Eval callables of the whole model, with the same input."""
     from upernet_mm.deploy import deploy_segmentor
     model_cfg = C.convnext_model_cfg(s['arch'], s['channels'], s['classes'])
@@ -179,6 +202,15 @@ def model_candidates(s, with_onnx, tmpdir):
     for precision in ('fp32', 'bf16'):
         deployed = deploy_segmentor(copy.deepcopy(ours), precision=precision)
         fns[f'upernet_mm deploy {precision}'] = mm_fn(deployed)
+    notes = []
+    if with_compile:
+        compiled = deploy_segmentor(copy.deepcopy(ours), precision='bf16',
+                                    compile=True)
+        start = time.perf_counter()
+        mm_fn(compiled)()
+        notes.append('upernet_mm deploy bf16 compiled: first call '
+                     f'(compilation) {time.perf_counter() - start:.0f} s')
+        fns['upernet_mm deploy bf16 compiled'] = mm_fn(compiled)
     fns['mmseg'] = mm_fn(models['mmseg'])
     hf = C.build_transformers(model_cfg, ours.state_dict())
 
@@ -187,7 +219,6 @@ def model_candidates(s, with_onnx, tmpdir):
             return hf(pixel_values=x).logits
 
     fns['transformers'] = hf_fn
-    notes = []
     if with_onnx:
         try:
             import onnxruntime as ort
@@ -213,7 +244,8 @@ def model_candidates(s, with_onnx, tmpdir):
 
 
 def run_model(s, args, tput, tmpdir):
-    ours, x, fns, notes = model_candidates(s, not args.no_onnx, tmpdir)
+    ours, x, fns, notes = model_candidates(s, not args.no_onnx, tmpdir,
+                                           args.compile)
     outs = {n: fn().float() for n, fn in fns.items()}
     ref_out = outs['upernet_mm']
     ref_cls = ref_out.argmax(1)
@@ -242,6 +274,57 @@ def run_model(s, args, tput, tmpdir):
     if notes:
         table += '\n' + '\n'.join(notes)
     return title, table, dict(macs=macs, times=times)
+
+
+# --------------------------------------------------------------- layers
+
+
+def run_layers(s, args, tput):
+    from upernet_mm.deploy import deploy_segmentor
+    from upernet_mm.deploy.onnx_export import SegmentorLogits
+    model_cfg = C.convnext_model_cfg(s['arch'], s['channels'], s['classes'])
+    models = C.build_segmentors(model_cfg)
+    ours = models['upernet_mm']
+    h, w = s['image']
+    x = torch.randn(1, 3, h, w, generator=torch.Generator().manual_seed(7))
+    metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
+    macs = macs_by_module(SegmentorLogits(ours).eval(), (x, ))
+    variants = {
+        'mmseg fp32': models['mmseg'],
+        'deploy fp32': deploy_segmentor(copy.deepcopy(ours), 'fp32'),
+        'deploy bf16': deploy_segmentor(copy.deepcopy(ours), 'bf16'),
+    }
+    names = uper_layers(ours)
+    times = {}
+    for label, model in variants.items():
+        def run(model=model):
+            with torch.no_grad():
+                model.encode_decode(x, metas)
+        run()  # warm-up
+        times[label] = module_times(model, names, run, reps=args.reps)
+    rows = []
+    labels = list(variants)
+    for name in names + ['other', 'total']:
+        if name == 'other':  # resizes, concatenations, final upsampling
+            ts = [times[v]['total'] - sum(times[v][n] for n in names)
+                  for v in labels]
+            gmac = None
+        else:
+            ts = [times[v][name] for v in labels]
+            gmac = macs.get(name, 0) / 1e9 if name != 'total' else \
+                macs[''] / 1e9
+        bf16_rate = gmac / ts[2] if gmac and ts[2] > 0 else None
+        rows.append([name, fmt(gmac, '.2f')] +
+                    [fmt(t * 1e3, '.0f') for t in ts] + [
+                        fmt(bf16_rate, '.0f'),
+                        fmt(ts[0] / ts[2] if ts[2] > 0 else None, '.2f')
+                    ])
+    title = (f'Per layer, ConvNeXt-{s["arch"]} UPerNet at {h}x{w} (median '
+             f'of {args.reps}; conv peak fp32 {tput["fp32"] / 1e9:.0f}, '
+             f'bf16 {tput["bf16"] / 1e9:.0f} GMAC/s)')
+    table = format_table(['layer', 'GMAC'] + [f'{v} ms' for v in labels] +
+                         ['bf16 GMAC/s', 'mmseg/bf16'], rows)
+    return title, table, dict(times=times)
 
 
 # ---------------------------------------------------------------- train
@@ -396,6 +479,71 @@ def _num_crops(size, crop, stride):
     return n
 
 
+# ------------------------------------------------------------- accuracy
+
+
+def run_accuracy(s, args, tput):
+    """fp32 original vs deploy forms on the config's validation split."""
+    if not args.checkpoint:
+        return 'Accuracy of the deploy forms', 'skipped: no --checkpoint', {}
+    import importlib.util
+
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from upernet_mm.deploy import deploy_segmentor
+    from upernet_mm.registry import METRICS
+    spec = importlib.util.spec_from_file_location(
+        'export_onnx', osp.join(osp.dirname(osp.abspath(__file__)),
+                                'export_onnx.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    model = tool.load_model(args.config, args.checkpoint)
+    cfg = Config.fromfile(args.config)
+    loader_cfg = copy.deepcopy(cfg.val_dataloader)
+    loader_cfg['num_workers'] = 0
+    loader_cfg['persistent_workers'] = False
+    with DefaultScope.overwrite_default_scope('upernet_mm'):
+        loader = Runner.build_dataloader(loader_cfg)
+        variants = {'fp32 (original)': model}
+        for precision in ('fp32', 'bf16'):
+            variants[f'deploy {precision}'] = deploy_segmentor(
+                copy.deepcopy(model), precision=precision)
+        metrics = {}
+        for name in variants:
+            metric = METRICS.build(dict(type='IoUMetric',
+                                        iou_metrics=['mIoU']))
+            metric.dataset_meta = loader.dataset.metainfo
+            metrics[name] = metric
+    same = {n: 0 for n in variants}
+    total = 0
+    for data in loader:
+        preds = {}
+        with torch.no_grad():
+            for name, m in variants.items():
+                out = m.test_step(copy.deepcopy(data))
+                metrics[name].process(data, [o.to_dict() for o in out])
+                preds[name] = torch.stack(
+                    [o.pred_sem_seg.data for o in out])
+        ref = preds['fp32 (original)']
+        total += ref.numel()
+        for name in variants:
+            same[name] += (preds[name] == ref).sum().item()
+    n = len(loader.dataset)
+    rows = []
+    results = {}
+    for name, metric in metrics.items():
+        miou = metric.compute_metrics(metric.results)['mIoU']
+        results[name] = dict(mIoU=miou, same_class=same[name] / total)
+        rows.append([name, fmt(miou, '.2f'),
+                     fmt(100 * same[name] / total, '.3f')])
+    title = (f'Accuracy on the validation split of {osp.relpath(args.config)}'
+             f' ({n} images), checkpoint {args.checkpoint}')
+    return title, format_table(['model', 'mIoU', 'same class as fp32 %'],
+                               rows), results
+
+
 # --------------------------------------------------------------- memory
 
 
@@ -476,19 +624,23 @@ def main(argv=None):
         return
     print(f'machine: {machine()}')
     print(f'load average before: {loadavg()}')
-    tput = conv_throughput(**settings['conv'], reps=max(args.reps, 3))
-    print('plain 3x3 conv {c}->{c} on {n}x{n}: '.format(
-        c=settings['conv']['channels'], n=settings['conv']['size']) +
-          ', '.join(f'{k} {v / 1e9:.1f} GMAC/s' for k, v in tput.items()))
+    tput = {}
+    if set(args.sections) - {'accuracy', 'slide'}:
+        tput = conv_throughput(**settings['conv'], reps=max(args.reps, 3))
+        print('plain 3x3 conv {c}->{c} on {n}x{n}: '.format(
+            c=settings['conv']['channels'], n=settings['conv']['size']) +
+              ', '.join(f'{k} {v / 1e9:.1f} GMAC/s'
+                        for k, v in tput.items()))
     results = dict(machine=machine(), conv_macs_per_s=tput)
-    runners = dict(head=run_head, model=run_model, train=run_train,
-                   slide=run_slide)
+    runners = dict(head=run_head, model=run_model, layers=run_layers,
+                   train=run_train, slide=run_slide, accuracy=run_accuracy)
     with tempfile.TemporaryDirectory() as tmpdir:
         for section in args.sections:
             extra = (tmpdir, ) if section == 'model' else ()
             title, table, data = runners[section](settings[section], args,
                                                   tput, *extra)
-            print(f'\n## {title}\n{table}', flush=True)
+            print(f'\n## {title}\n{table}\n(load average after: '
+                  f'{loadavg()})', flush=True)
             results[section] = data
     print(f'\nload average after: {loadavg()}')
     if args.json:

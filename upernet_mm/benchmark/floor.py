@@ -18,6 +18,16 @@ def count_macs(module: nn.Module, inputs: Tuple) -> int:
     return int(analyzer.total())
 
 
+def macs_by_module(module: nn.Module, inputs: Tuple) -> Dict[str, int]:
+    """Multiply-accumulates of one forward per submodule name ('' is the
+    whole module), by mmengine's ``FlopAnalyzer``."""
+    from mmengine.analysis import FlopAnalyzer
+    analyzer = FlopAnalyzer(module, inputs)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return {k: int(v) for k, v in analyzer.by_module().items()}
+
+
 def conv_throughput(channels: int = 512,
                     size: int = 128,
                     reps: int = 5) -> Dict[str, float]:

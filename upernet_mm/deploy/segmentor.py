@@ -58,6 +58,8 @@ def deploy_segmentor(model: nn.Module,
             ``forward`` (first calls per input shape compile, which takes
             minutes on CPU). Default: False.
         compile_kwargs (dict, optional): Arguments of ``torch.compile``.
+            Default: Inductor with ``freezing`` (weights constant-folded
+            and pre-packed; applies to calls under ``torch.no_grad()``).
 
     Returns:
         nn.Module: ``model`` itself, for chaining.
@@ -98,7 +100,9 @@ def deploy_segmentor(model: nn.Module,
                 _to_input(torch.float32, False))
     model.backbone.register_forward_pre_hook(_to_input(dtype, channels_last))
     if compile:
-        kwargs = dict(compile_kwargs or {})
+        # freezing: weights become constants, so Inductor pre-packs the
+        # convolution weights once instead of reordering them every call
+        kwargs = dict(compile_kwargs or dict(options=dict(freezing=True)))
         model.backbone.compile(**kwargs)
         # BaseDecodeHead.predict calls self.forward directly, not __call__
         model.decode_head.forward = torch.compile(model.decode_head.forward,

@@ -47,6 +47,8 @@ def configure_amp(cfg, requested: bool, has_amp_device=None) -> str:
     """
     wrapper = cfg.optim_wrapper
     kind = str(wrapper.get('type', 'OptimWrapper')).split('.')[-1]
+    if has_amp_device is None:
+        has_amp_device = _has_amp_device()
     if requested:
         if kind in ('AmpOptimWrapper', 'BF16AmpOptimWrapper'):
             print_log('AMP training is already enabled in your config.',
@@ -57,10 +59,9 @@ def configure_amp(cfg, requested: bool, has_amp_device=None) -> str:
                 f'"AmpOptimWrapper"), but the config has "{wrapper.type}"')
         else:
             wrapper.type = 'AmpOptimWrapper'
-            wrapper.loss_scale = 'dynamic'
             kind = 'AmpOptimWrapper'
-    if has_amp_device is None:
-        has_amp_device = _has_amp_device()
+            if has_amp_device:
+                wrapper.loss_scale = 'dynamic'
     if kind == 'AmpOptimWrapper' and not has_amp_device:
         dropped = {k: wrapper.pop(k) for k in _AMP_ONLY_KEYS if k in wrapper}
         wrapper.type = 'upernet_mm.BF16AmpOptimWrapper'
