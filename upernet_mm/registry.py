@@ -2,9 +2,10 @@
 
 Every node has the scope ``upernet_mm``. With ``default_scope='upernet_mm'``
 a type is looked up here first and then in mmseg's and mmengine's nodes, so a
-config can use our ``UPerHead`` together with mmseg's ``EncoderDecoder``,
-backbones, transforms, datasets and metrics, and other packages' modules with
-a scope prefix (``mmpretrain.ConvNeXt``). In mmseg's scope our modules are
+config can use our ``UPerHead`` (and our ``EncoderDecoder``, a subclass that
+shadows mmseg's here) together with mmseg's backbones, transforms, datasets
+and metrics, and other packages' modules with a scope prefix
+(``mmpretrain.ConvNeXt``, ``mmseg.EncoderDecoder``). In mmseg's scope our modules are
 reached with the prefix (``upernet_mm.UPerHead``): mmengine imports this
 module on demand and ``locations`` import the implementations lazily, so no
 ``custom_imports`` is needed.
