@@ -11,6 +11,7 @@ from mmengine.config import ConfigDict
 from upernet_mm.benchmark.candidates import convnext_model_cfg, randomize
 from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
 from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
+from upernet_mm.deploy.split_conv import SplitInputConvModule
 
 TOL = 1e-4
 
@@ -71,6 +72,23 @@ def test_sequential_folds_adjacent_pairs_only():
         torch.testing.assert_close(seq(x), ref, atol=1e-5, rtol=1e-5)
 
 
+def test_split_input_conv_equals_conv_over_concatenation():
+    m = _bn_stats(ConvModule(12, 5, 3, padding=1, norm_cfg=dict(type='BN')))
+    parts = [torch.randn(2, c, 9, 7) for c in (4, 4, 4)]
+    with torch.no_grad():
+        ref = m(torch.cat(parts, 1))
+    with pytest.raises(ValueError, match='norm folded'):
+        SplitInputConvModule(m, [4, 4, 4])
+    fold_batchnorm(m)
+    split = SplitInputConvModule(m, [4, 4, 4])
+    with torch.no_grad():
+        torch.testing.assert_close(split(parts), ref, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(split(torch.cat(parts, 1)), ref,
+                                   atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match='sum to'):
+        SplitInputConvModule(m, [4, 4])
+
+
 def test_fold_needs_eval_mode():
     with pytest.raises(RuntimeError, match='eval'):
         fold_batchnorm(nn.Sequential(nn.Conv2d(1, 1, 1), nn.BatchNorm2d(1)))
@@ -113,8 +131,11 @@ def test_fp32_deploy_matches_original(backbone):
     assert _count_bn(deployed.decode_head) == 0
     assert _count_bn(deployed.backbone) == 0
     assert _count_bn(model.decode_head) > 0
-    w = deployed.decode_head.fpn_bottleneck.conv.weight
+    w = deployed.decode_head.fpn_convs[0].conv.weight
     assert w.is_contiguous(memory_format=torch.channels_last)
+    split = deployed.decode_head.fpn_bottleneck
+    assert isinstance(split, SplitInputConvModule)
+    assert split.weights[0].is_contiguous(memory_format=torch.channels_last)
 
 
 def test_fp32_deploy_through_test_step_and_slide():

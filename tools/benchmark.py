@@ -388,7 +388,7 @@ def run_train(s, args, tput):
     from upernet_mm.deploy.onnx_export import SegmentorLogits
     macs = count_macs(SegmentorLogits(ours.eval()).eval(), (x, )) * batch
     ours.train()
-    times = interleaved_times(fns, args.warmup, args.reps)
+    times = interleaved_times(fns, args.warmup, 2 * args.reps)
     mem = memory(args, 'train')
     ref = median(times['mmseg'])
     rows = []
@@ -573,7 +573,8 @@ def memory_worker(args, settings):
         fns = train_callables(s)[0]
     else:
         raise SystemExit(f'no memory measurement for section {section}')
-    print(json.dumps(measure_all(fns, warmup=1)))
+    print(json.dumps(measure_all(fns, warmup=1,
+                                 rounds=1 if args.quick else 3)))
 
 
 # ----------------------------------------------------------------- main

@@ -53,13 +53,22 @@ def peak_rss_growth(fn: Callable[[], object]) -> int:
 
 
 def measure_all(fns: Dict[str, Callable[[], object]],
-                warmup: int = 1) -> Dict[str, int]:
-    """Peak growth of each candidate, after ``warmup`` untimed calls each.
-    """
+                warmup: int = 1,
+                rounds: int = 3) -> Dict[str, int]:
+    """Median peak growth of each candidate over ``rounds`` rounds in
+    rotated order, after ``warmup`` unmeasured calls each (one-off
+    allocations of a first call, or of whichever candidate runs first in a
+    round, do not decide the result)."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
-    return {name: peak_rss_growth(fn) for name, fn in fns.items()}
+    names = list(fns)
+    growth = {name: [] for name in names}
+    for r in range(rounds):
+        k = r % len(names)
+        for name in names[k:] + names[:k]:
+            growth[name].append(peak_rss_growth(fns[name]))
+    return {name: sorted(v)[len(v) // 2] for name, v in growth.items()}
 
 
 def run_worker(argv: List[str], timeout: float = 3600) -> Dict[str, int]:

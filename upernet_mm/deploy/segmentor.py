@@ -7,6 +7,7 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from .fold_bn import fold_batchnorm
+from .split_conv import split_fpn_bottleneck
 
 PRECISIONS = ('fp32', 'bf16')
 
@@ -31,6 +32,7 @@ def deploy_segmentor(model: nn.Module,
                      precision: str = 'fp32',
                      fold_bn: bool = True,
                      channels_last: bool = True,
+                     split_concat: bool = True,
                      compile: bool = False,
                      compile_kwargs: Optional[dict] = None) -> nn.Module:
     """Put a trained segmentor (mmseg ``EncoderDecoder`` and subclasses) in
@@ -54,6 +56,10 @@ def deploy_segmentor(model: nn.Module,
         fold_bn (bool): Fold BatchNorm into convolutions. Default: True.
         channels_last (bool): Use the NHWC memory format, which oneDNN's
             CPU convolutions prefer. Default: True.
+        split_concat (bool): With ``fold_bn``, compute UPerHead's
+            ``fpn_bottleneck`` as a sum of convolutions over its levels
+            instead of one over their concatenation
+            (:class:`SplitInputConvModule`). Default: True.
         compile (bool): ``torch.compile`` the backbone and the decode head's
             ``forward`` (first calls per input shape compile, which takes
             minutes on CPU). Default: False.
@@ -86,6 +92,9 @@ def deploy_segmentor(model: nn.Module,
                 f'deploy_segmentor: {len(report.kept)} BatchNorm layers '
                 f'are not directly after a convolution and stay: '
                 f'{report.kept[:5]}', logger='current', level=logging.INFO)
+    if fold_bn and split_concat:
+        for head in heads:
+            split_fpn_bottleneck(head)
     dtype = torch.bfloat16 if precision == 'bf16' else torch.float32
     compute = [model.backbone] + ([neck] if neck is not None else []) + heads
     for module in compute:
@@ -111,5 +120,6 @@ def deploy_segmentor(model: nn.Module,
         precision=precision,
         fold_bn=fold_bn,
         channels_last=channels_last,
+        split_concat=split_concat,
         compile=compile)
     return model

@@ -114,6 +114,9 @@ class UPerHead(CheckedDecodeHead):
         outs.append(laterals[-1])
         size = outs[0].shape[2:]
         outs = [outs[0]] + [self._upsample(out, size) for out in outs[1:]]
+        if getattr(self.fpn_bottleneck, 'accepts_parts', False):
+            # deploy form (upernet_mm.deploy): no concatenated copy
+            return self.fpn_bottleneck(outs)
         return self.fpn_bottleneck(torch.cat(outs, dim=1))
 
     def forward(self, inputs):
