@@ -117,7 +117,11 @@ class UPerHead(CheckedDecodeHead):
         if getattr(self.fpn_bottleneck, 'accepts_parts', False):
             # deploy form (upernet_mm.deploy): no concatenated copy
             return self.fpn_bottleneck(outs)
-        return self.fpn_bottleneck(torch.cat(outs, dim=1))
+        fused = torch.cat(outs, dim=1)
+        # free the parts before the last conv: at inference they are not
+        # needed any more (levels x channels maps at the finest size)
+        del outs
+        return self.fpn_bottleneck(fused)
 
     def forward(self, inputs):
         """Return per-pixel class logits at the finest selected level."""
