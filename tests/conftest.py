@@ -44,3 +44,41 @@ def make_seg_folder(root, num_images=8, size=(32, 40), num_classes=4,
 @pytest.fixture
 def seg_folder(tmp_path):
     return make_seg_folder(tmp_path / 'data')
+
+
+def tiny_uper_model(num_classes, norm_cfg, size=None, dropout_ratio=0.0,
+                    **extra):
+    """A tiny UPerNet (ResNetV1c-18 at width 8, head of 16 channels) as a
+    model config dict; ``size`` pads batches in the data preprocessor and
+    ``extra`` adds or replaces top-level model fields (e.g. auxiliary_head,
+    test_cfg)."""
+    preprocessor = dict(
+        type='SegDataPreProcessor',
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        bgr_to_rgb=True,
+        pad_val=0,
+        seg_pad_val=255)
+    if size is not None:
+        preprocessor['size'] = size
+    model = dict(
+        type='EncoderDecoder',
+        data_preprocessor=preprocessor,
+        backbone=dict(
+            type='ResNetV1c',
+            depth=18,
+            stem_channels=8,
+            base_channels=8,
+            out_indices=(0, 1, 2, 3),
+            norm_cfg=norm_cfg),
+        decode_head=dict(
+            type='UPerHead',
+            in_channels=[8, 16, 32, 64],
+            in_index=[0, 1, 2, 3],
+            channels=16,
+            dropout_ratio=dropout_ratio,
+            num_classes=num_classes,
+            norm_cfg=norm_cfg),
+        test_cfg=dict(mode='whole'))
+    model.update(extra)
+    return model

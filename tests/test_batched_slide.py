@@ -11,33 +11,14 @@ from mmseg.structures import SegDataSample
 
 from upernet_mm.models.segmentors import EncoderDecoder, slide_windows
 from upernet_mm.registry import MODELS
+from conftest import tiny_uper_model
 
 BN = dict(type='BN', requires_grad=True)
 
 
 def segmentor_cfg(test_cfg, num_classes=5):
-    return dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True),
-        backbone=dict(
-            type='ResNetV1c',
-            depth=18,
-            stem_channels=8,
-            base_channels=8,
-            out_indices=(0, 1, 2, 3),
-            norm_cfg=BN),
-        decode_head=dict(
-            type='UPerHead',
-            in_channels=[8, 16, 32, 64],
-            in_index=[0, 1, 2, 3],
-            channels=16,
-            num_classes=num_classes,
-            norm_cfg=BN),
-        test_cfg=ConfigDict(test_cfg))
+    return tiny_uper_model(
+        num_classes, BN, dropout_ratio=0.1, test_cfg=ConfigDict(test_cfg))
 
 
 def _pair(scope, batch_size, crop=(32, 40), stride=(20, 24)):

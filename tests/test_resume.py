@@ -9,37 +9,15 @@ from mmengine.runner import Runner
 
 from upernet_mm.engine import (TRUSTED_CHECKPOINTS_ENV, UnsafeCheckpointError,
                                load_from_local, trust_checkpoint)
+from conftest import tiny_uper_model
 
 NORM = dict(type='BN', requires_grad=True)
 CLASSES = ('bg', 'a', 'b', 'c')
 
 
 def _runner_kwargs(data_root, work_dir, max_iters=6, safe=True, **extra):
-    model = dict(
-        type='EncoderDecoder',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375],
-            bgr_to_rgb=True,
-            size=(32, 40),
-            pad_val=0,
-            seg_pad_val=255),
-        backbone=dict(
-            type='ResNetV1c',
-            depth=18,
-            stem_channels=8,
-            base_channels=8,
-            out_indices=(0, 1, 2, 3),
-            norm_cfg=NORM),
-        decode_head=dict(
-            type='UPerHead',
-            in_channels=[8, 16, 32, 64],
-            in_index=[0, 1, 2, 3],
-            channels=16,
-            dropout_ratio=0.0,
-            num_classes=len(CLASSES),
-            norm_cfg=NORM),
+    model = tiny_uper_model(
+        len(CLASSES), NORM, size=(32, 40),
         auxiliary_head=dict(
             type='FCNHead',
             in_channels=32,
@@ -49,8 +27,7 @@ def _runner_kwargs(data_root, work_dir, max_iters=6, safe=True, **extra):
             dropout_ratio=0.0,
             num_classes=len(CLASSES),
             norm_cfg=NORM,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)),
-        test_cfg=dict(mode='whole'))
+            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)))
     dataset = dict(
         type='BaseSegDataset',
         data_root=str(data_root),

@@ -17,6 +17,7 @@ import torch
 from mmengine.config import Config
 
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
+from conftest import tiny_uper_model
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
@@ -35,32 +36,7 @@ def tiny_config(data_root):
             osp.join(BASE, 'datasets', 'synthetic_scenes.py'),
             osp.join(BASE, 'default_runtime.py')
         ],
-        model=dict(
-            type='EncoderDecoder',
-            data_preprocessor=dict(
-                type='SegDataPreProcessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-                size=(96, 96),
-                pad_val=0,
-                seg_pad_val=255),
-            backbone=dict(
-                type='ResNetV1c',
-                depth=18,
-                stem_channels=8,
-                base_channels=8,
-                out_indices=(0, 1, 2, 3),
-                norm_cfg=GN),
-            decode_head=dict(
-                type='UPerHead',
-                in_channels=[8, 16, 32, 64],
-                in_index=[0, 1, 2, 3],
-                channels=16,
-                dropout_ratio=0.0,
-                num_classes=len(CLASSES),
-                norm_cfg=GN),
-            test_cfg=dict(mode='whole')),
+        model=tiny_uper_model(len(CLASSES), GN, size=(96, 96)),
         train_dataloader=dict(
             batch_size=2, num_workers=0, persistent_workers=False,
             dataset=dataset),

@@ -8,6 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from conftest import tiny_uper_model
 from upernet_mm.engine.cpu_distributed import _sync_bn_to_bn
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -33,31 +34,7 @@ def _tiny_config(data_root, norm_cfg=GN, batch_size=2, max_iters=3):
     return dict(
         _base_=[osp.join(ROOT, 'configs', '_base_', 'default_runtime.py')],
         custom_imports=dict(imports=['rank_weights_hook']),
-        model=dict(
-            type='EncoderDecoder',
-            data_preprocessor=dict(
-                type='SegDataPreProcessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-                size=(32, 40),
-                seg_pad_val=255),
-            backbone=dict(
-                type='ResNetV1c',
-                depth=18,
-                stem_channels=8,
-                base_channels=8,
-                out_indices=(0, 1, 2, 3),
-                norm_cfg=norm_cfg),
-            decode_head=dict(
-                type='UPerHead',
-                in_channels=[8, 16, 32, 64],
-                in_index=[0, 1, 2, 3],
-                channels=16,
-                dropout_ratio=0.0,
-                num_classes=len(CLASSES),
-                norm_cfg=norm_cfg),
-            test_cfg=dict(mode='whole')),
+        model=tiny_uper_model(len(CLASSES), norm_cfg, size=(32, 40)),
         train_dataloader=dict(
             batch_size=batch_size,
             num_workers=0,
