@@ -114,9 +114,9 @@ def save_hf_upernet(path, backbone_config, processor=None, seed=0, **head):
 
 
 def convert_hf_main(argv):
-    """``main`` of tools/convert_hf.py, run in this process."""
+    """``main`` of tools/model_converters/convert_hf.py, run in this process."""
     spec = importlib.util.spec_from_file_location(
-        'convert_hf', osp.join(ROOT, 'tools', 'convert_hf.py'))
+        'convert_hf', osp.join(ROOT, 'tools', 'model_converters', 'convert_hf.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.main(argv)

@@ -1,4 +1,4 @@
-"""tools/benchmark.py --quick runs and prints every table (timings are never
+"""tools/analysis_tools/benchmark.py --quick runs and prints every table (timings are never
 asserted)."""
 import os
 import os.path as osp
@@ -11,7 +11,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def test_quick_benchmark_prints_all_tables():
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
     out = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'benchmark.py'), '--quick'],
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick'],
         env=env, capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = out.stdout

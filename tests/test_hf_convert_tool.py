@@ -1,4 +1,4 @@
-"""tools/convert_hf.py in both directions, the files it reads and writes,
+"""tools/model_converters/convert_hf.py in both directions, the files it reads and writes,
 and the ``hf://`` checkpoint scheme in configs (``load_from`` and a
 backbone ``init_cfg``)."""
 import json
@@ -57,7 +57,7 @@ def test_cli_converts_both_ways_with_identical_outputs(convnext_hf, tmp_path):
 
     # to-mm, as a script
     out = subprocess.run(
-        [sys.executable, 'tools/convert_hf.py', 'to-mm', str(hf_dir),
+        [sys.executable, 'tools/model_converters/convert_hf.py', 'to-mm', str(hf_dir),
          str(tmp_path / 'mm')], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     config = tmp_path / 'mm' / 'upernet-convnext-mini.py'

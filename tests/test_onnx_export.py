@@ -1,4 +1,5 @@
-"""tools/export_onnx.py: onnxruntime against PyTorch on dynamic sizes."""
+"""tools/deployment/export_onnx.py: onnxruntime against PyTorch on dynamic
+sizes."""
 import importlib.util
 import os.path as osp
 
@@ -46,7 +47,7 @@ model = dict(
 
 def _tool(name):
     spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', f'{name}.py'))
+        name, osp.join(ROOT, 'tools', 'deployment', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -18,7 +18,8 @@ def _expected_files():
                            recursive=True)
     ]
     tools = [
-        osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'tools', '*'))
+        osp.relpath(p, ROOT)
+        for p in glob.glob(osp.join(ROOT, 'tools', '**', '*'), recursive=True)
         if p.endswith(('.py', '.sh'))
     ]
     assert configs and tools

@@ -161,7 +161,7 @@ def test_upgrade_checkpoint_tool_makes_plain_checkpoint_resumable(
     src = str(tmp_path / 'plain' / 'iter_2.pth')
     dst = str(tmp_path / 'safe.pth')
     tool = os.path.join(os.path.dirname(__file__), '..', 'tools',
-                        'upgrade_checkpoint.py')
+                        'model_converters', 'upgrade_checkpoint.py')
     refused = subprocess.run([sys.executable, tool, src, dst],
                              capture_output=True, text=True)
     assert refused.returncode != 0 and 'Refusing to load' in refused.stderr

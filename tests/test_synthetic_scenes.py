@@ -295,7 +295,8 @@ def test_make_synthetic_scenes_tool(tmp_path, capsys):
     import importlib.util
     spec = importlib.util.spec_from_file_location(
         'make_synthetic_scenes',
-        osp.join(ROOT, 'tools', 'make_synthetic_scenes.py'))
+        osp.join(ROOT, 'tools', 'dataset_converters',
+                 'make_synthetic_scenes.py'))
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     out = str(tmp_path / 'ss')

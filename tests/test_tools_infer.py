@@ -277,7 +277,7 @@ def test_infer_transformers_directory(tmp_path):
 
 def test_analyze_logs_plots_two_runs(trained, tmp_path):
     out = tmp_path / 'curves.png'
-    result = run_tool('analyze_logs.py', str(trained.work),
+    result = run_tool('analysis_tools/analyze_logs.py', str(trained.work),
                       str(trained.work), '--legend', 'run A', 'run B',
                       '--out', str(out))
     assert f'wrote {out}' in result.stdout
@@ -289,21 +289,21 @@ def test_analyze_logs_plots_two_runs(trained, tmp_path):
     # validation (logged with step 0, the epoch) counts at its iteration
     import importlib.util
     spec = importlib.util.spec_from_file_location(
-        'analyze_logs', osp.join(TOOLS, 'analyze_logs.py'))
+        'analyze_logs', osp.join(TOOLS, 'analysis_tools', 'analyze_logs.py'))
     analyze_logs = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(analyze_logs)
     series = analyze_logs.load_run(str(trained.work))
     assert sorted(series['mIoU']) == [3, 6]
     assert sorted(series['loss']) == list(range(1, ITERS + 1))
 
-    bad = run_tool('analyze_logs.py', str(trained.work), '--keys', 'nope',
+    bad = run_tool('analysis_tools/analyze_logs.py', str(trained.work), '--keys', 'nope',
                    '--out', str(tmp_path / 'x.png'), check=False)
     assert bad.returncode != 0
     assert "no run logged 'nope'" in bad.stderr and 'mIoU' in bad.stderr
 
 
 def test_get_flops_table(trained):
-    result = run_tool('get_flops.py', trained.config, '--shape', '64', '96')
+    result = run_tool('analysis_tools/get_flops.py', trained.config, '--shape', '64', '96')
     text = result.stdout
     from upernet_mm.apis import init_model
     model = init_model(trained.config)
@@ -323,7 +323,7 @@ def test_get_flops_table(trained):
 
 def test_browse_dataset_writes_samples(trained, tmp_path):
     out = tmp_path / 'browse'
-    run_tool('browse_dataset.py', trained.config, '--out-dir', str(out),
+    run_tool('analysis_tools/browse_dataset.py', trained.config, '--out-dir', str(out),
              '-n', '3')
     files = sorted(os.listdir(out))
     assert len(files) == 3

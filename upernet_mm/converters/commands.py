@@ -1,4 +1,4 @@
-"""The two conversions of ``tools/convert_hf.py``, directory to directory."""
+"""The two conversions of ``tools/model_converters/convert_hf.py``, directory to directory."""
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple

@@ -107,7 +107,7 @@ def config_text(model: Dict[str, Any], classes: Sequence[str],
     backbone = dict(_delete_=True, **model['backbone'])
     lines = [
         f'# UPerNet converted from the transformers directory {origin}',
-        '# by upernet_mm tools/convert_hf.py. It inherits upernet_mm\'s base',
+        '# by upernet_mm tools/model_converters/convert_hf.py. It inherits upernet_mm\'s base',
         '# configs by absolute path (`--self-contained` writes them out).',
         '# It has no dataloaders: to train or test with the tools, add a',
         '# dataset and a schedule base (_base_/datasets, _base_/schedules)',

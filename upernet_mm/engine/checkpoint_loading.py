@@ -90,7 +90,7 @@ def load_from_local(filename, map_location=None):
                 f'pass `--trust-checkpoint {filename}` to tools/train.py or '
                 f'tools/test.py, set {TRUSTED_CHECKPOINTS_ENV}={filename}, '
                 'or rewrite it once as a safe file with `python '
-                f'tools/upgrade_checkpoint.py {filename} OUT.pth '
+                f'tools/model_converters/upgrade_checkpoint.py {filename} OUT.pth '
                 '--trust`.') from error
         warnings.warn(f'Loading trusted checkpoint {filename} with '
                       'weights_only=False, as the user asked.')

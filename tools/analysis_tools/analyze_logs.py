@@ -2,8 +2,8 @@
 one PNG, one panel per metric and one line per run.
 
 Examples:
-    python tools/analyze_logs.py work_dirs/upernet_convnext --out curves.png
-    python tools/analyze_logs.py work_dirs/a work_dirs/b --legend A B \\
+    python tools/analysis_tools/analyze_logs.py work_dirs/upernet_convnext --out curves.png
+    python tools/analysis_tools/analyze_logs.py work_dirs/a work_dirs/b --legend A B \\
         --keys loss decode.acc_seg mIoU --out ablation.png
 
 A run is a work dir (all its TIMESTAMP/vis_data/scalars.json files, in

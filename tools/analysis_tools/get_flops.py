@@ -3,7 +3,7 @@ analysis tools; one multiply-add counts as one FLOP, as in fvcore and the
 papers).
 
 Example:
-    python tools/get_flops.py CONFIG --shape 512 2048   # H W
+    python tools/analysis_tools/get_flops.py CONFIG --shape 512 2048   # H W
 
 The forward pass is what inference runs: backbone and decode head on a
 (1, 3, H, W) input, without the auxiliary head and the final resize. The

@@ -25,9 +25,9 @@ the throughput of a plain large 3x3 convolution measured here in the same
 precision (training: 3x the forward MACs).
 
 Example:
-    python tools/benchmark.py                 # everything (~15 min, 2 cores)
-    python tools/benchmark.py --quick         # small sizes, for tests
-    python tools/benchmark.py --sections head model --reps 7
+    python tools/analysis_tools/benchmark.py                 # everything (~15 min, 2 cores)
+    python tools/analysis_tools/benchmark.py --quick         # small sizes, for tests
+    python tools/analysis_tools/benchmark.py --sections head model --reps 7
 """
 import argparse
 import copy

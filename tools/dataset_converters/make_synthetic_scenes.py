@@ -6,8 +6,8 @@ An existing folder is never written over: a complete one with the same
 settings is left as it is, anything else is an error.
 
 Example:
-    python tools/make_synthetic_scenes.py --out data/synthetic_scenes
-    python tools/make_synthetic_scenes.py --out data/ss_seed1 --seed 1 \
+    python tools/dataset_converters/make_synthetic_scenes.py --out data/synthetic_scenes
+    python tools/dataset_converters/make_synthetic_scenes.py --out data/ss_seed1 --seed 1 \
         --num-train 800 --num-val 200 --size 160
 """
 import argparse

@@ -2,7 +2,7 @@
 label map drawn over it, to check augmentations.
 
 Example:
-    python tools/browse_dataset.py configs/upernet_convnext.py \\
+    python tools/analysis_tools/browse_dataset.py configs/upernet_convnext.py \\
         --out-dir browse -n 16
 
 Writes OUT_DIR/NNNN_NAME.png: the pipeline's image (after resizing,

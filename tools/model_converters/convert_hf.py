@@ -2,9 +2,9 @@
 
 Examples:
     # transformers directory -> upernet_mm config + checkpoint
-    python tools/convert_hf.py to-mm upernet-convnext-tiny/ out/
+    python tools/model_converters/convert_hf.py to-mm upernet-convnext-tiny/ out/
     # upernet_mm config + checkpoint -> transformers directory
-    python tools/convert_hf.py to-hf CONFIG CHECKPOINT hf_out/
+    python tools/model_converters/convert_hf.py to-hf CONFIG CHECKPOINT hf_out/
 
 Backbones: ConvNeXt (mmpretrain), Swin (mmseg) and ResNet (mmseg ``ResNet``
 with the 7x7 stem). Nothing is downloaded: HF_DIR is a local directory.

@@ -6,7 +6,7 @@ because unpickling can run code. Run this once on a file you trust; the copy
 it writes resumes with upernet_mm without any opt-in.
 
 Example:
-    python tools/upgrade_checkpoint.py work_dirs/old/iter_8000.pth \
+    python tools/model_converters/upgrade_checkpoint.py work_dirs/old/iter_8000.pth \
         work_dirs/old/iter_8000_safe.pth --trust
 """
 import argparse

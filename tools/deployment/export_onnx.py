@@ -7,8 +7,8 @@ config's mean/std normalisation and channel flip are inside. It returns
 window, no padding: give sizes the backbone accepts, e.g. multiples of 32).
 
 Example:
-    python tools/export_onnx.py CONFIG CHECKPOINT model.onnx
-    python tools/export_onnx.py CONFIG CHECKPOINT model.onnx --shape 512 512 \
+    python tools/deployment/export_onnx.py CONFIG CHECKPOINT model.onnx
+    python tools/deployment/export_onnx.py CONFIG CHECKPOINT model.onnx --shape 512 512 \
         --verify 384 640
 """
 import argparse
