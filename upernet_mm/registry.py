@@ -53,7 +53,8 @@ LOOPS = _child('loop', MMSEG_LOOPS)
 HOOKS = _child('hook', MMSEG_HOOKS, ['upernet_mm.engine.hooks'])
 
 DATASETS = _child('dataset', MMSEG_DATASETS, ['upernet_mm.datasets'])
-DATA_SAMPLERS = _child('data sampler', MMSEG_DATA_SAMPLERS)
+DATA_SAMPLERS = _child('data sampler', MMSEG_DATA_SAMPLERS,
+                       ['upernet_mm.datasets'])
 TRANSFORMS = _child('transform', MMSEG_TRANSFORMS, ['upernet_mm.datasets'])
 
 MODELS = _child('model', MMSEG_MODELS, ['upernet_mm.models'])

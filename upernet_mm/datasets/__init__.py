@@ -1,12 +1,23 @@
 """Datasets and data transforms of upernet_mm."""
+from .source_batch_sampler import SourceBatchSampler
 from .synthetic_scenes import SyntheticScenesDataset
 from .synthetic_scenes_folder import (SyntheticScenesFolderError,
                                       check_synthetic_scenes,
                                       ensure_synthetic_scenes,
                                       write_synthetic_scenes)
+from .unified_parsing import UnifiedParsingDataset
+from .unified_parsing_folder import (UnifiedParsingDataError,
+                                     UnifiedParsingFolderError,
+                                     ensure_unified_parsing,
+                                     write_unified_parsing)
+from .unified_parsing_transforms import (LoadUnifiedParsingAnnotations,
+                                         PackUnifiedParsingInputs)
 
 __all__ = [
     'SyntheticScenesDataset', 'SyntheticScenesFolderError',
     'check_synthetic_scenes', 'ensure_synthetic_scenes',
-    'write_synthetic_scenes'
+    'write_synthetic_scenes', 'SourceBatchSampler', 'UnifiedParsingDataset',
+    'UnifiedParsingDataError', 'UnifiedParsingFolderError',
+    'ensure_unified_parsing', 'write_unified_parsing',
+    'LoadUnifiedParsingAnnotations', 'PackUnifiedParsingInputs'
 ]

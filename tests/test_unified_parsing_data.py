@@ -1,0 +1,603 @@
+"""Unified parsing data: generation (deterministic, levels consistent, the
+same scenes as SyntheticScenes), the dataset over the on-disk layout, label
+alignment through mmseg's transforms, the one-source batch sampler, the
+base config, and the errors on bad input."""
+import collections
+import hashlib
+import json
+import os
+import os.path as osp
+import random
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+from unified_parsing_helpers import (TINY_CFG, FakeSampler,
+                                     FakeSourceDataset, cell_triple,
+                                     geometry_maps, write_source)
+from upernet_mm.datasets import (PackUnifiedParsingInputs, SourceBatchSampler,
+                                 UnifiedParsingDataError,
+                                 UnifiedParsingDataset,
+                                 UnifiedParsingFolderError,
+                                 write_unified_parsing)
+from upernet_mm.datasets.synthetic_scenes_generator import (
+    SCENE_LAYOUTS, render_layered_scene, render_scene)
+from upernet_mm.datasets.unified_parsing_classes import (
+    MATERIAL_CLASSES, NUM_PARTS_OF_OBJECT, OBJECT_CLASSES, PART_CLASSES,
+    SCENE_CLASSES, TEXTURE_CLASSES)
+from upernet_mm.datasets.unified_parsing_textures import render_texture
+from upernet_mm.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BASE_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets',
+                    'unified_parsing.py')
+
+
+def _digests(root):
+    out = {}
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = osp.join(folder, name)
+            with open(path, 'rb') as f:
+                out[osp.relpath(path, root)] = hashlib.sha256(
+                    f.read()).hexdigest()
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _our_scope(scope):
+    scope('upernet_mm')
+
+
+@pytest.fixture(scope='module')
+def tiny_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('up') / 'unified_parsing')
+    write_unified_parsing(root, TINY_CFG)
+    return root
+
+
+@pytest.fixture
+def tiny_copy(tiny_root, tmp_path):
+    root = str(tmp_path / 'unified_parsing')
+    shutil.copytree(tiny_root, root)
+    return root
+
+
+def _dataset(root, **kwargs):
+    kwargs.setdefault('generator_cfg', TINY_CFG)
+    kwargs.setdefault('pipeline', [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadUnifiedParsingAnnotations'),
+        dict(type='PackUnifiedParsingInputs')
+    ])
+    return UnifiedParsingDataset(data_root=root, **kwargs)
+
+
+# -------------------------------------------------------------- generation
+
+
+def test_class_lists_match_generator():
+    assert OBJECT_CLASSES[0] == 'sky' and len(OBJECT_CLASSES) == 13
+    assert list(PART_CLASSES) == [c for c in OBJECT_CLASSES
+                                  if c in PART_CLASSES]
+    assert all(parts[0] == 'other' for parts in PART_CLASSES.values())
+    assert tuple(SCENE_LAYOUTS) == SCENE_CLASSES
+    assert len(set(MATERIAL_CLASSES)) == len(MATERIAL_CLASSES)
+
+
+def test_same_seed_same_bytes_and_different_seed_differs(tiny_root,
+                                                         tmp_path):
+    again = str(tmp_path / 'again')
+    write_unified_parsing(again, TINY_CFG)
+    assert _digests(again) == _digests(tiny_root)
+    other = str(tmp_path / 'other')
+    write_unified_parsing(other, dict(TINY_CFG, seed=1))
+    a, b = _digests(tiny_root), _digests(other)
+    images = [k for k in a if k.endswith('.jpg')]
+    assert images and all(a[k] != b[k] for k in images)
+
+
+def test_layout_of_generated_data(tiny_root):
+    manifest = json.load(open(osp.join(tiny_root, 'unified_parsing.json')))
+    assert set(manifest['sources']) == {'scenes', 'materials', 'textures'}
+    tasks = {name: json.load(open(osp.join(tiny_root, name,
+                                           'source.json')))['tasks']
+             for name in manifest['sources']}
+    assert tasks == dict(scenes=['object', 'part', 'scene'],
+                         materials=['material'], textures=['texture'])
+    for name, task in (('scenes', 'object'), ('scenes', 'part'),
+                       ('materials', 'material')):
+        assert len(os.listdir(osp.join(tiny_root, name, task,
+                                       'training'))) == \
+            TINY_CFG['num_train'][name]
+    assert not osp.exists(osp.join(tiny_root, 'materials', 'object'))
+    labels = json.load(open(osp.join(tiny_root, 'scenes', 'labels',
+                                     'training.json')))
+    assert [labels[f'{i:05d}']['scene'] for i in range(6)] == \
+        list(SCENE_CLASSES)
+    textures = json.load(open(osp.join(tiny_root, 'textures', 'labels',
+                                       'validation.json')))
+    assert textures == {'00000': {'texture': TEXTURE_CLASSES[0]}}
+
+
+@pytest.mark.parametrize('kind,scene', [('street', 'street'),
+                                        ('room', 'living_room')])
+def test_street_and_living_room_are_synthetic_scenes(kind, scene):
+    for seed in range(4):
+        img, lbl = render_scene(np.random.default_rng(seed), kind, 96)
+        layers = render_layered_scene(np.random.default_rng(seed), scene, 96)
+        np.testing.assert_array_equal(layers['img'], img)
+        np.testing.assert_array_equal(layers['object'], lbl)
+
+
+@pytest.mark.parametrize('scene', SCENE_CLASSES)
+def test_levels_agree(scene):
+    """Parts exactly on the pixels of objects with parts, within range;
+    every pixel has a material."""
+    num_parts = np.array(NUM_PARTS_OF_OBJECT)
+    for seed in range(6):
+        layers = render_layered_scene(np.random.default_rng(seed), scene)
+        obj, part, mat = layers['object'], layers['part'], layers['material']
+        has_parts = num_parts[obj] > 0
+        np.testing.assert_array_equal(part != 255, has_parts)
+        assert (part[has_parts] < num_parts[obj][has_parts]).all()
+        assert (mat < len(MATERIAL_CLASSES)).all()
+
+
+def test_scene_categories_differ_in_content():
+    counts = collections.defaultdict(collections.Counter)
+    for scene in SCENE_CLASSES:
+        for seed in range(10):
+            obj = render_layered_scene(np.random.default_rng(seed),
+                                       scene)['object']
+            for name in ('road', 'car', 'building', 'table', 'painting'):
+                counts[scene][name] += int(
+                    (obj == OBJECT_CLASSES.index(name)).any())
+    assert counts['park']['road'] == 0 and counts['street']['road'] == 10
+    assert counts['highway']['building'] == 0
+    assert counts['art_gallery']['table'] == 0
+    assert counts['dining_room']['table'] == 10
+
+
+def test_textures_are_deterministic_and_distinct():
+    for name in TEXTURE_CLASSES:
+        a = render_texture(np.random.default_rng(3), name, 64)
+        b = render_texture(np.random.default_rng(3), name, 64)
+        assert a.shape == (64, 64, 3) and a.dtype == np.uint8
+        np.testing.assert_array_equal(a, b)
+        assert a.std() > 10, name  # a visible pattern
+    with pytest.raises(ValueError, match='texture must be one of'):
+        render_texture(np.random.default_rng(0), 'paisley')
+
+
+# ----------------------------------------------------------------- dataset
+
+
+def test_dataset_lists_every_source_and_its_labels(tiny_root):
+    dataset = _dataset(tiny_root)
+    assert len(dataset) == sum(TINY_CFG['num_train'].values())
+    assert dataset.source_indices() == dict(
+        materials=list(range(0, 4)), scenes=list(range(4, 10)),
+        textures=list(range(10, 13)))
+    info = dataset.get_data_info(4)
+    assert info['tasks'] == ('object', 'part', 'scene')
+    assert info['scene_label'] == 0 and info['texture_label'] == -1
+    assert info['seg_map_path'] == info['object_map_path']
+    assert info['material_map_path'] is None
+    info = dataset.get_data_info(10)
+    assert info['tasks'] == ('texture', ) and info['texture_label'] == 0
+    assert info['seg_map_path'] is None
+    meta = dataset.metainfo
+    assert meta['classes'] == OBJECT_CLASSES
+    assert meta['part_classes'] == PART_CLASSES
+    assert meta['material_classes'] == MATERIAL_CLASSES
+    val = _dataset(tiny_root, split='validation')
+    assert set(val.source_indices()) == {'scenes', 'materials', 'textures'}
+    only = _dataset(tiny_root, sources=['materials'])
+    assert len(only) == 4
+
+
+def test_packed_sample_of_each_source(tiny_root):
+    dataset = _dataset(tiny_root)
+    for index, source in ((0, 'materials'), (4, 'scenes'), (10, 'textures')):
+        out = dataset[index]
+        sample = out['data_samples']
+        assert out['inputs'].shape == (3, 64, 64)
+        assert sample.source == source
+        fields = dict(object='gt_sem_seg', part='gt_part_seg',
+                      material='gt_material_seg')
+        for task, field in fields.items():
+            data = getattr(sample, field).data
+            assert data.shape == (1, 64, 64) and data.dtype == torch.int64
+            labelled = (data != 255).any().item()
+            assert labelled == (task in sample.tasks), (source, task)
+        assert (sample.scene_label >= 0) == ('scene' in sample.tasks)
+        assert (sample.texture_label >= 0) == ('texture' in sample.tasks)
+
+
+def test_object_level_readable_by_single_task_pipeline(tiny_root):
+    """The scenes source trains a plain mmseg model on the same images and
+    the same object labels."""
+    single = _dataset(tiny_root, sources=['scenes'], pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ])
+    multi = _dataset(tiny_root, sources=['scenes'])
+    for index in range(len(single)):
+        a, b = single[index], multi[index]
+        assert torch.equal(a['inputs'], b['inputs'])
+        assert torch.equal(a['data_samples'].gt_sem_seg.data,
+                           b['data_samples'].gt_sem_seg.data)
+
+
+def test_user_data_without_manifest_is_read(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    root = str(tmp_path / 'mine')
+    write_source(root, 'walls', ['material'], {'a': dict(img=img, **maps)})
+    dataset = _dataset(root)
+    assert len(dataset) == 1 and not osp.exists(
+        osp.join(root, 'unified_parsing.json'))
+    gt = dataset[0]['data_samples']
+    np.testing.assert_array_equal(gt.gt_material_seg.data[0].numpy(),
+                                  maps['material'])
+    assert (gt.gt_sem_seg.data == 255).all()
+
+
+# --------------------------------------------------------------- alignment
+
+
+def _geometry_results(tmp_path, height=64, width=96):
+    img, maps = geometry_maps(height, width)
+    root = str(tmp_path / 'geo')
+    write_source(root, 'geo', ['object', 'part', 'material', 'scene'],
+                 {'g': dict(img=img, **maps)},
+                 labels={'g': {'scene': 'park'}})
+    dataset = _dataset(root, pipeline=[])
+    results = dataset[0]
+    results = TRANSFORMS.build(dict(type='LoadImageFromFile'))(results)
+    return TRANSFORMS.build(
+        dict(type='LoadUnifiedParsingAnnotations'))(results)
+
+
+def _check_aligned(results):
+    """Every labelled pixel in the interior of a cell of the transformed
+    image carries the labels of the cell its colour encodes."""
+    img = results['img']  # BGR
+    gt = results['gt_seg_map']
+    assert gt.shape[:2] == img.shape[:2]
+    checked = 0
+    h, w = gt.shape[:2]
+    for y in range(1, h - 1):
+        for x in range(1, w - 1):
+            patch = img[y - 1:y + 2, x - 1:x + 2].reshape(-1, 3)
+            if (patch != patch[4]).any() or (gt[y, x] == 255).all():
+                continue  # near a cell border or padding
+            b, g, _ = (int(v) for v in img[y, x])
+            if g % 20 or b % 20:
+                continue
+            assert tuple(gt[y, x]) == cell_triple(g // 20, b // 20), (y, x)
+            checked += 1
+    assert checked > h * w // 8
+    return checked
+
+
+@pytest.mark.parametrize('seed', range(6))
+def test_labels_stay_aligned_through_mmseg_transforms(tmp_path, seed):
+    results = _geometry_results(tmp_path)
+    np.random.seed(seed)
+    random.seed(seed)
+    pipeline = [
+        dict(type='RandomResize', scale=(96, 64), ratio_range=(0.8, 1.6),
+             keep_ratio=True),
+        dict(type='RandomCrop', crop_size=(40, 56)),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='Pad', size=(64, 64), pad_val=dict(img=0, seg=255)),
+    ]
+    for cfg in pipeline:
+        results = TRANSFORMS.build(cfg)(results)
+    _check_aligned(results)
+    packed = PackUnifiedParsingInputs()(results)
+    sample = packed['data_samples']
+    gt = results['gt_seg_map']
+    for channel, field in enumerate(('gt_sem_seg', 'gt_part_seg',
+                                     'gt_material_seg')):
+        np.testing.assert_array_equal(
+            getattr(sample, field).data[0].numpy(), gt[..., channel])
+    assert sample.scene_label == SCENE_CLASSES.index('park')
+
+
+def test_flip_and_resize_move_labels_with_the_image(tmp_path):
+    results = _geometry_results(tmp_path)
+    before = results['gt_seg_map'].copy()
+    flipped = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))(
+        dict(results, gt_seg_map=before.copy(),
+             seg_fields=['gt_seg_map']))
+    np.testing.assert_array_equal(flipped['gt_seg_map'], before[:, ::-1])
+    _check_aligned(flipped)
+    resized = TRANSFORMS.build(dict(type='Resize', scale=(48, 32),
+                                    keep_ratio=False))(dict(results))
+    assert resized['gt_seg_map'].shape == (32, 48, 3)
+    _check_aligned(resized)
+
+
+def test_crop_keeps_image_level_labels(tiny_root):
+    dataset = _dataset(tiny_root, pipeline=[
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadUnifiedParsingAnnotations'),
+        dict(type='RandomCrop', crop_size=(8, 8), cat_max_ratio=0.75),
+        dict(type='PhotoMetricDistortion'),
+        dict(type='PackUnifiedParsingInputs')
+    ])
+    for index in (4, 10):  # a scene and a texture
+        sample = dataset[index]['data_samples']
+        info = dataset.get_data_info(index)
+        assert sample.gt_sem_seg.data.shape == (1, 8, 8)
+        assert sample.scene_label == info['scene_label']
+        assert sample.texture_label == info['texture_label']
+
+
+# ----------------------------------------------------------------- sampler
+
+
+def _batches(sampler, num):
+    it = iter(sampler)
+    return [next(it) for _ in range(num)]
+
+
+def test_sampler_one_source_per_batch_in_proportion():
+    sizes = dict(a=600, b=300, c=100)
+    dataset = FakeSourceDataset(sizes)
+    sampler = SourceBatchSampler(FakeSampler(dataset), batch_size=4)
+    counts = collections.Counter()
+    for batch in _batches(sampler, 4000):
+        sources = {dataset.sources[i] for i in batch}
+        assert len(sources) == 1, sources
+        counts[sources.pop()] += 1
+    for name, size in sizes.items():
+        assert abs(counts[name] / 4000 - size / 1000) < 0.03, counts
+
+
+def test_sampler_weights():
+    dataset = FakeSourceDataset(dict(a=600, b=300, c=100))
+    sampler = SourceBatchSampler(FakeSampler(dataset), batch_size=2,
+                                 weights=dict(a=1, b=0, c=3))
+    counts = collections.Counter(dataset.sources[b[0]]
+                                 for b in _batches(sampler, 2000))
+    assert counts['b'] == 0
+    assert abs(counts['c'] / 2000 - 0.75) < 0.04
+
+
+def test_sampler_ranks_share_sources_not_samples():
+    dataset = FakeSourceDataset(dict(a=50, b=30, c=20))
+    ranks = [SourceBatchSampler(FakeSampler(dataset, rank=r, world_size=2,
+                                            seed=7), batch_size=5)
+             for r in range(2)]
+    runs = [_batches(s, 200) for s in ranks]
+    for b0, b1 in zip(*runs):
+        assert dataset.sources[b0[0]] == dataset.sources[b1[0]]
+    # within the first pass over a source, the ranks take disjoint samples
+    for name, size in dict(a=50, b=30, c=20).items():
+        firsts = []
+        for run in runs:
+            taken = [i for batch in run for i in batch
+                     if dataset.sources[i] == name]
+            firsts.append(taken[:size // 2])
+        assert not set(firsts[0]) & set(firsts[1])
+        assert len(set(firsts[0]) | set(firsts[1])) == size
+    # the same seed gives the same sequence; another seed another one
+    again = _batches(SourceBatchSampler(
+        FakeSampler(dataset, rank=0, world_size=2, seed=7), batch_size=5),
+        200)
+    assert again == runs[0]
+    other = _batches(SourceBatchSampler(
+        FakeSampler(dataset, rank=0, world_size=2, seed=8), batch_size=5),
+        200)
+    assert other != runs[0]
+
+
+def test_sampler_finite_epoch_takes_every_source_once():
+    dataset = FakeSourceDataset(dict(a=12, b=8))
+    per_rank = []
+    for rank in range(2):
+        sampler = SourceBatchSampler(
+            FakeSampler(dataset, rank=rank, world_size=2, epoch=3),
+            batch_size=2)
+        batches = list(sampler)
+        assert len(batches) == len(sampler) == 5
+        per_rank.append(batches)
+    for b0, b1 in zip(*per_rank):
+        assert {dataset.sources[i] for i in b0 + b1} in ({'a'}, {'b'})
+    seen = [i for run in per_rank for batch in run for i in batch]
+    assert sorted(seen) == list(range(20))
+
+
+def test_sampler_errors():
+    dataset = FakeSourceDataset(dict(a=5, b=5))
+    with pytest.raises(ValueError, match=r"missing \['b'\]"):
+        SourceBatchSampler(FakeSampler(dataset), 2, weights=dict(a=1))
+    with pytest.raises(ValueError, match=r"unknown \['z'\]"):
+        SourceBatchSampler(FakeSampler(dataset), 2,
+                           weights=dict(a=1, b=1, z=1))
+    with pytest.raises(ValueError, match='all 0'):
+        SourceBatchSampler(FakeSampler(dataset), 2, weights=dict(a=0, b=0))
+    with pytest.raises(ValueError, match="weight of source 'a'"):
+        SourceBatchSampler(FakeSampler(dataset), 2, weights=dict(a=-1, b=1))
+    with pytest.raises(ValueError, match='need an infinite sampler'):
+        SourceBatchSampler(FakeSampler(dataset, epoch=0), 2,
+                           weights=dict(a=1, b=1))
+
+
+def test_base_config_dataloaders(tiny_root):
+    cfg = Config.fromfile(BASE_CFG)
+    train = cfg.train_dataloader
+    assert DATA_SAMPLERS.get(train.batch_sampler.type) is SourceBatchSampler
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.update(data_root=tiny_root, generator_cfg=TINY_CFG)
+        loader.update(num_workers=0, persistent_workers=False)
+    train.batch_size = 3
+    loader = Runner.build_dataloader(train, seed=0)
+    for _, batch in zip(range(6), loader):
+        sources = {s.source for s in batch['data_samples']}
+        assert len(sources) == 1
+        assert all(t.shape == (3, 96, 96) for t in batch['inputs'])
+    val = Runner.build_dataloader(cfg.val_dataloader, seed=0)
+    assert {s.source for b in val for s in b['data_samples']} == {
+        'scenes', 'materials', 'textures'}
+    assert isinstance(DATASETS.build(
+        dict(cfg.val_dataloader.dataset, lazy_init=True)),
+        UnifiedParsingDataset)
+
+
+def test_generated_on_first_use(tmp_path):
+    root = str(tmp_path / 'new')
+    dataset = _dataset(root)
+    assert len(dataset) == 13 and osp.isfile(
+        osp.join(root, 'unified_parsing.json'))
+
+
+# ---------------------------------------------------------- bad input errors
+
+
+def _load(dataset, index):
+    return dataset[index]
+
+
+def test_error_part_label_on_object_without_parts(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    maps['object'][:8, :8] = OBJECT_CLASSES.index('sky')
+    maps['part'][:8, :8] = 2
+    root = str(tmp_path / 'd')
+    write_source(root, 's', ['object', 'part'], {'x': dict(img=img, **maps)})
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"part/training/x\.png has part 2 on pixels of "
+                       r"object 'sky' \(id 0\), which has no parts"):
+        _load(_dataset(root), 0)
+
+
+def test_error_part_index_beyond_object_parts(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    maps['object'][:8, :8] = OBJECT_CLASSES.index('tree')
+    maps['part'][:8, :8] = 7
+    root = str(tmp_path / 'd')
+    write_source(root, 's', ['object', 'part'], {'x': dict(img=img, **maps)})
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"x\.png has part 7 on pixels of object 'tree' "
+                       r'\(id 3\), which has only 3 parts'):
+        _load(_dataset(root), 0)
+
+
+def test_error_material_id_out_of_range(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    maps['material'][5, 5] = 40
+    root = str(tmp_path / 'd')
+    write_source(root, 'm', ['material'], {'x': dict(img=img, **maps)})
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'material/training/x\.png holds the material id '
+                       r'40, out of range: there are 18 material classes'):
+        _load(_dataset(root), 0)
+
+
+def test_error_object_id_out_of_range(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    maps['object'][5, 5] = 13
+    root = str(tmp_path / 'd')
+    write_source(root, 'o', ['object'], {'x': dict(img=img, **maps)})
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'object/training/x\.png holds the object id 13'):
+        _load(_dataset(root), 0)
+
+
+def test_error_source_missing_claimed_task_folder(tiny_copy):
+    shutil.rmtree(osp.join(tiny_copy, 'scenes', 'part'))
+    os.remove(osp.join(tiny_copy, 'unified_parsing.json'))  # a user's data
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"scenes claims the task 'part' in its "
+                       r'source\.json but has no folder .*part/training'):
+        _dataset(tiny_copy)
+
+
+def test_error_source_missing_claimed_label_files(tiny_copy):
+    os.remove(osp.join(tiny_copy, 'unified_parsing.json'))
+    os.remove(osp.join(tiny_copy, 'materials', 'material', 'training',
+                       '00002.png'))
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"materials claims the task 'material' but "
+                       r'.*material/training lacks the label maps of 1 of 4 '
+                       r'images \(00002\.png\)'):
+        _dataset(tiny_copy)
+
+
+def test_error_source_missing_image_labels(tiny_copy):
+    os.remove(osp.join(tiny_copy, 'unified_parsing.json'))
+    path = osp.join(tiny_copy, 'textures', 'labels', 'training.json')
+    labels = json.load(open(path))
+    del labels['00001']
+    json.dump(labels, open(path, 'w'))
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'training\.json lacks the texture label of 1 '
+                       r'of 3 images \(00001\)'):
+        _dataset(tiny_copy)
+    os.remove(path)
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"training\.json does not exist, but the source "
+                       r"claims the image-level task\(s\) \['texture'\]"):
+        _dataset(tiny_copy)
+
+
+def test_error_scene_name_not_in_class_list(tiny_copy):
+    path = osp.join(tiny_copy, 'scenes', 'labels', 'training.json')
+    labels = json.load(open(path))
+    labels['00003']['scene'] = 'beach'
+    json.dump(labels, open(path, 'w'))
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"scenes/labels/training\.json: image 00003 has "
+                       r"scene 'beach', which is not in the scene class "
+                       r"list \['street'"):
+        _dataset(tiny_copy)
+
+
+def test_error_generated_folder_incomplete(tiny_copy):
+    os.remove(osp.join(tiny_copy, 'scenes', 'images', 'validation',
+                       '00001.jpg'))
+    with pytest.raises(UnifiedParsingFolderError,
+                       match=r'scenes/images/validation lacks 1 of 2 files '
+                       r'\(00001\.jpg\)'):
+        _dataset(tiny_copy)
+
+
+@pytest.mark.parametrize('content,message', [
+    (dict(tasks=['object', 'depth']), "lists the task 'depth'"),
+    (dict(tasks=['part']), 'lists the task "part" without "object"'),
+    (dict(tasks=['object'], img_suffix='.exe'), 'img_suffix must be one of'),
+    ([1, 2], 'must hold an object with a list "tasks"'),
+])
+def test_error_bad_source_json(tmp_path, content, message):
+    img, maps = geometry_maps(32, 48)
+    root = str(tmp_path / 'd')
+    source = write_source(root, 's', ['object'], {'x': dict(img=img, **maps)})
+    with open(osp.join(source, 'source.json'), 'w') as f:
+        json.dump(content, f)
+    with pytest.raises(UnifiedParsingDataError, match=message):
+        _dataset(root)
+
+
+def test_error_label_maps_of_different_sizes(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    maps['material'] = maps['material'][:16]
+    root = str(tmp_path / 'd')
+    write_source(root, 's', ['object', 'material'],
+                 {'x': dict(img=img, **maps)})
+    with pytest.raises(UnifiedParsingDataError,
+                       match='label maps of one image differ in size'):
+        _load(_dataset(root), 0)
+
+
+def test_unknown_source_named(tiny_root):
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"sources \['ade'\] are not source folders"):
+        _dataset(tiny_root, sources=['ade'])

@@ -1,0 +1,215 @@
+"""UnifiedParsingDataset: several data sources, each labelling some of the
+tasks of Unified Perceptual Parsing (objects, parts, scene, materials,
+texture), read from the layout of ``unified_parsing_folder``; the embedded
+data is generated on first use, so training needs no download."""
+import copy
+import logging
+
+from mmengine.logging import print_log
+from mmseg.datasets import BaseSegDataset
+
+from upernet_mm.registry import DATASETS
+from .unified_parsing_classes import METAINFO
+from .unified_parsing_folder import (SPLITS, UnifiedParsingDataError,
+                                     check_generator_cfg,
+                                     ensure_unified_parsing, find_sources,
+                                     list_source_split)
+
+
+@DATASETS.register_module()
+class UnifiedParsingDataset(BaseSegDataset):
+    """Samples of one split of every source (or of the chosen ``sources``)
+    under ``data_root``, in the order of the source folders and then of the
+    image names.
+
+    Every sample's data info holds ``img_path``, ``seg_map_path`` (the
+    object map, or None), ``part_map_path``, ``material_map_path``,
+    ``scene_label`` and ``texture_label`` (class indices, -1 where the source
+    does not label them), ``source`` and ``tasks``. ``seg_map_path`` is the
+    object map, so mmseg's ``LoadAnnotations``/``PackSegInputs`` pipeline
+    reads the object level of a source as a plain semantic segmentation
+    dataset (a single-task model trains on exactly the same images);
+    ``LoadUnifiedParsingAnnotations`` and ``PackUnifiedParsingInputs`` read
+    every level.
+
+    The class lists are those of ``unified_parsing_classes`` unless
+    ``metainfo`` gives others (``classes``, ``part_classes``,
+    ``material_classes``, ``scene_classes``, ``texture_classes``), for data
+    of your own written in the same layout; label files hold indices into
+    these lists, there is no remapping.
+
+    Args:
+        data_root (str): The folder holding one sub-folder per source.
+        split (str): ``'training'`` or ``'validation'`` (any folder name
+            under ``SOURCE/images`` for your own data).
+        sources (list[str], optional): Source folder names to use; all
+            sources that have a ``source.json`` if None. A named source
+            without the split is an error. Default: None.
+        generate_if_missing (bool): Generate the embedded data when
+            ``data_root`` is missing or empty (both splits) and check
+            generated data against its manifest. Default: True.
+        generator_cfg (dict, optional): ``seed``, ``size``, ``num_train``,
+            ``num_val``; see ``unified_parsing_folder.check_generator_cfg``.
+            Only used to generate. Default: None.
+        **kwargs: Arguments of :class:`mmseg.datasets.BaseSegDataset`
+            (``pipeline``, ``metainfo``, ``test_mode``, ``lazy_init`` ...);
+            ``data_prefix``, ``ann_file``, suffixes and
+            ``reduce_zero_label`` are not used.
+    """
+    METAINFO = METAINFO
+
+    def __init__(self,
+                 data_root,
+                 split='training',
+                 sources=None,
+                 generate_if_missing=True,
+                 generator_cfg=None,
+                 **kwargs) -> None:
+        if not isinstance(split, str) or not split or '/' in split:
+            raise ValueError(f'split must be a folder name such as '
+                             f'{SPLITS}, got {split!r}')
+        if sources is not None and (isinstance(sources, str) or not all(
+                isinstance(s, str) for s in sources)):
+            raise ValueError(f'sources must be a list of source folder '
+                             f'names or None, got {sources!r}')
+        self.split = split
+        self.sources = None if sources is None else list(sources)
+        self.generate_if_missing = generate_if_missing
+        self.generator_cfg = check_generator_cfg(generator_cfg)
+        self._source_indices = {}
+        super().__init__(data_root=data_root, reduce_zero_label=False,
+                         **kwargs)
+
+    @classmethod
+    def get_label_map(cls, new_classes=None):
+        # label files hold indices into the dataset's own lists: no
+        # remapping (BaseSegDataset would only accept a subset of METAINFO)
+        return None
+
+    def _load_metainfo(self, metainfo=None):
+        # other class lists replace ours whole (BaseSegDataset would check
+        # them against METAINFO's and make a label map)
+        meta = copy.deepcopy(self.METAINFO)
+        if metainfo is not None:
+            unknown = set(metainfo) - set(meta) - {'label_map',
+                                                    'reduce_zero_label'}
+            if unknown:
+                raise ValueError(f'unknown metainfo keys {sorted(unknown)}; '
+                                 f'known: {sorted(meta)}')
+            meta.update(copy.deepcopy(metainfo))
+            if 'classes' in metainfo and 'palette' not in metainfo:
+                meta.pop('palette', None)
+        for key in ('classes', 'material_classes', 'scene_classes',
+                    'texture_classes'):
+            meta[key] = tuple(meta[key])
+        meta['part_classes'] = {
+            obj: tuple(parts)
+            for obj, parts in dict(meta['part_classes']).items()
+        }
+        unknown_objects = set(meta['part_classes']) - set(meta['classes'])
+        if unknown_objects:
+            raise ValueError(
+                f'part_classes names objects {sorted(unknown_objects)} that '
+                f'are not in classes {list(meta["classes"])}')
+        return meta
+
+    def _update_palette(self):
+        if 'palette' in self._metainfo and len(self._metainfo['palette']) == \
+                len(self._metainfo['classes']):
+            return list(self._metainfo['palette'])
+        return super()._update_palette()
+
+    def full_init(self) -> None:
+        """Generate or check the data folder, then load the data list."""
+        if self._fully_initialized:
+            return
+        if self.generate_if_missing:
+            self._prepare_folder()
+        super().full_init()
+        # after any subset (``indices``) has been taken
+        self._source_indices = {}
+        for index in range(len(self)):
+            source = super().get_data_info(index)['source']
+            self._source_indices.setdefault(source, []).append(index)
+
+    def _prepare_folder(self):
+        manifest, generated = ensure_unified_parsing(self.data_root,
+                                                     self.generator_cfg)
+        if generated:
+            print_log(
+                f'Generated unified parsing data into {self.data_root} with '
+                f'{self.generator_cfg}',
+                logger='current')
+        elif manifest is not None and \
+                manifest.get('generator') != self.generator_cfg:
+            print_log(
+                f'Unified parsing data in {self.data_root} was generated '
+                f'with {manifest.get("generator")}, not with the configured '
+                f'{self.generator_cfg}; using it as it is (remove the folder '
+                'to generate it with the configured settings)',
+                logger='current',
+                level=logging.WARNING)
+
+    def load_data_list(self):
+        """Samples of every chosen source's split, with every file the
+        sources claim checked to exist."""
+        found = find_sources(self.data_root)
+        if self.sources is None:
+            names = found
+            if not names:
+                raise UnifiedParsingDataError(
+                    f'unified parsing data root {self.data_root} has no '
+                    'source folder (a sub-folder with a source.json)')
+        else:
+            absent = [name for name in self.sources if name not in found]
+            if absent:
+                raise UnifiedParsingDataError(
+                    f'sources {absent} are not source folders of '
+                    f'{self.data_root} (found: {found})')
+            names = self.sources
+        class_lists = dict(
+            scene=self._metainfo['scene_classes'],
+            texture=self._metainfo['texture_classes'])
+        data_list = []
+        for name in names:
+            _, samples = list_source_split(self.data_root, name, self.split,
+                                           class_lists)
+            if not samples and self.sources is not None:
+                raise UnifiedParsingDataError(
+                    f'source {name} of {self.data_root} has no images in '
+                    f'images/{self.split}')
+            for sample in samples:
+                sample['seg_map_path'] = sample['object_map_path']
+                sample['label_map'] = None
+                sample['reduce_zero_label'] = False
+                sample['seg_fields'] = []
+                data_list.append(sample)
+        if not data_list:
+            raise UnifiedParsingDataError(
+                f'no source of {self.data_root} ({names}) has images in '
+                f'images/{self.split}')
+        return data_list
+
+    def source_indices(self):
+        """dict: Source name -> indices of its samples (in order)."""
+        if not self._fully_initialized:
+            self.full_init()
+        return {name: list(idx) for name, idx in self._source_indices.items()}
+
+    def get_data_info(self, idx):
+        info = super().get_data_info(idx)
+        # what LoadUnifiedParsingAnnotations checks the label values with
+        info['label_spec'] = self.label_spec()
+        return info
+
+    def label_spec(self):
+        """dict: Number of object and material classes, and the number of
+        parts (with 'other') of each object class, 0 for objects without
+        parts, with the class names for error messages."""
+        meta = self._metainfo
+        parts = meta['part_classes']
+        return dict(
+            classes=meta['classes'],
+            num_parts=tuple(
+                len(parts.get(name, ())) for name in meta['classes']),
+            material_classes=meta['material_classes'])
