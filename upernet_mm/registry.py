@@ -69,7 +69,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMSEG_OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = _child('parameter scheduler', MMSEG_PARAM_SCHEDULERS)
 
-METRICS = _child('metric', MMSEG_METRICS)
+METRICS = _child('metric', MMSEG_METRICS, ['upernet_mm.evaluation'])
 EVALUATOR = _child('evaluator', MMSEG_EVALUATOR)
 TASK_UTILS = _child('task util', MMSEG_TASK_UTILS)
 

@@ -1,2 +1,3 @@
+from .data_preprocessors import *  # noqa: F401,F403
 from .decode_heads import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403

@@ -13,6 +13,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     register_mmseg_modules(init_default_scope=False)
 
     import upernet_mm.engine  # noqa: F401
+    import upernet_mm.evaluation  # noqa: F401
     import upernet_mm.models  # noqa: F401
 
     if init_default_scope:

@@ -1,5 +1,6 @@
 from .checked_decode_head import CheckedDecodeHead
 from .fcn_head import FCNHead
+from .unified_parsing_head import UnifiedParsingHead
 from .uper_head import UPerHead
 
-__all__ = ['CheckedDecodeHead', 'FCNHead', 'UPerHead']
+__all__ = ['CheckedDecodeHead', 'FCNHead', 'UPerHead', 'UnifiedParsingHead']

@@ -1,0 +1,3 @@
+from .unified_parsing_metric import UnifiedParsingMetric
+
+__all__ = ['UnifiedParsingMetric']

@@ -1,0 +1,3 @@
+from .unified_parsing_data_preprocessor import UnifiedParsingDataPreProcessor
+
+__all__ = ['UnifiedParsingDataPreProcessor']
