@@ -183,6 +183,9 @@ def test_dataset_lists_every_source_and_its_labels(tiny_root):
     assert dataset.source_indices() == dict(
         materials=list(range(0, 4)), scenes=list(range(4, 10)),
         textures=list(range(10, 13)))
+    assert dataset.source_tasks() == dict(
+        materials=('material', ), scenes=('object', 'part', 'scene'),
+        textures=('texture', ))
     info = dataset.get_data_info(4)
     assert info['tasks'] == ('object', 'part', 'scene')
     assert info['scene_label'] == 0 and info['texture_label'] == -1
@@ -365,7 +368,7 @@ def test_sampler_one_source_per_batch_in_proportion():
 def test_sampler_weights():
     dataset = FakeSourceDataset(dict(a=600, b=300, c=100))
     sampler = SourceBatchSampler(FakeSampler(dataset), batch_size=2,
-                                 weights=dict(a=1, b=0, c=3))
+                                 source_weights=dict(a=1, b=0, c=3))
     counts = collections.Counter(dataset.sources[b[0]]
                                  for b in _batches(sampler, 2000))
     assert counts['b'] == 0
@@ -400,6 +403,35 @@ def test_sampler_ranks_share_sources_not_samples():
     assert other != runs[0]
 
 
+def test_sampler_stages_switch_sources_by_batch_index():
+    dataset = FakeSourceDataset(dict(a=30, b=20, t=10))
+    stages = [dict(begin=50, source_weights=dict(a=0, b=0, t=1)),
+              dict(begin=80, source_weights=None)]
+    staged = SourceBatchSampler(
+        FakeSampler(dataset, seed=3), batch_size=2,
+        source_weights=dict(a=1, b=1, t=0), stages=stages)
+    batches = _batches(staged, 300)
+    sources = [dataset.sources[b[0]] for b in batches]
+    assert 't' not in sources[:50] and {'a', 'b'} <= set(sources[:50])
+    assert set(sources[50:80]) == {'t'}
+    assert set(sources[80:]) == {'a', 'b', 't'}
+    # the draws do not depend on the stages: after the last stage the
+    # sequence of sources equals an unstaged sampler's
+    plain = SourceBatchSampler(FakeSampler(dataset, seed=3), batch_size=2)
+    plain_sources = [dataset.sources[b[0]] for b in _batches(plain, 300)]
+    assert sources[:80] != plain_sources[:80]
+    assert sources[80:] != [] and all(
+        (s == p) for s, p in zip(sources[80:], plain_sources[80:]))
+    with pytest.raises(ValueError, match=r'stages\[1\]\.begin must be an '
+                       'integer greater than 50'):
+        SourceBatchSampler(FakeSampler(dataset), 2, stages=[
+            dict(begin=50), dict(begin=50)])
+    with pytest.raises(ValueError, match=r"stages\[0\]\.source_weights "
+                       r"must name exactly .* missing \['t'\]"):
+        SourceBatchSampler(FakeSampler(dataset), 2, stages=[
+            dict(begin=5, source_weights=dict(a=1, b=1))])
+
+
 def test_sampler_finite_epoch_takes_every_source_once():
     dataset = FakeSourceDataset(dict(a=12, b=8))
     per_rank = []
@@ -419,17 +451,20 @@ def test_sampler_finite_epoch_takes_every_source_once():
 def test_sampler_errors():
     dataset = FakeSourceDataset(dict(a=5, b=5))
     with pytest.raises(ValueError, match=r"missing \['b'\]"):
-        SourceBatchSampler(FakeSampler(dataset), 2, weights=dict(a=1))
+        SourceBatchSampler(FakeSampler(dataset), 2,
+                           source_weights=dict(a=1))
     with pytest.raises(ValueError, match=r"unknown \['z'\]"):
         SourceBatchSampler(FakeSampler(dataset), 2,
-                           weights=dict(a=1, b=1, z=1))
+                           source_weights=dict(a=1, b=1, z=1))
     with pytest.raises(ValueError, match='all 0'):
-        SourceBatchSampler(FakeSampler(dataset), 2, weights=dict(a=0, b=0))
+        SourceBatchSampler(FakeSampler(dataset), 2,
+                           source_weights=dict(a=0, b=0))
     with pytest.raises(ValueError, match="weight of source 'a'"):
-        SourceBatchSampler(FakeSampler(dataset), 2, weights=dict(a=-1, b=1))
+        SourceBatchSampler(FakeSampler(dataset), 2,
+                           source_weights=dict(a=-1, b=1))
     with pytest.raises(ValueError, match='need an infinite sampler'):
         SourceBatchSampler(FakeSampler(dataset, epoch=0), 2,
-                           weights=dict(a=1, b=1))
+                           source_weights=dict(a=1, b=1))
 
 
 def test_base_config_dataloaders(tiny_root):

@@ -26,24 +26,37 @@ def dataset_source_indices(dataset):
     return groups
 
 
+def _cumulative(probs):
+    """Cumulative probabilities, exactly 1 from the last source of positive
+    weight on, so that a uniform draw in [0, 1) never lands on a source of
+    weight 0 by rounding."""
+    cumulative = np.cumsum(probs)
+    cumulative[np.flatnonzero(probs > 0)[-1]:] = 1.0
+    return cumulative
+
+
 @DATA_SAMPLERS.register_module()
 class SourceBatchSampler(BatchSampler):
     """Batches that each come from one data source.
 
     With an infinite sampler (``InfiniteSampler``, iteration-based training)
     every iteration draws a source with probability proportional to its
-    number of samples, or to ``weights``, then takes the batch from that
-    source's own stream: the source's samples shuffled anew each pass over
-    it, split between the ranks. With a finite sampler (``DefaultSampler``,
-    epoch-based training) an epoch is every source's samples once, cut into
-    batches per source, the batches of all sources in a shuffled order (so
-    sources come in proportion to their size; ``weights`` are not
-    supported).
+    number of samples, or to ``source_weights``, then takes the batch from
+    that source's own stream: the source's samples shuffled anew each pass
+    over it, split between the ranks. ``stages`` change the weights from
+    given iterations on (e.g. the texture source alone in a final stage):
+    the source of batch ``i`` depends only on the seed and ``i``, so it does
+    not matter how far ahead the DataLoader prefetches, and a resumed run
+    (mmengine skips the batches already trained) sees the same sequence.
+    With a finite sampler (``DefaultSampler``, epoch-based training) an
+    epoch is every source's samples once, cut into batches per source, the
+    batches of all sources in a shuffled order (so sources come in
+    proportion to their size; weights and stages are not supported).
 
     All random choices derive from the seed of ``sampler`` (the same on
-    every rank: mmengine syncs it) and the pass or epoch number, never from
-    the rank: every rank uses the same source in an iteration, each with its
-    own samples of it.
+    every rank: mmengine syncs it) and the batch, pass or epoch number,
+    never from the rank: every rank uses the same source in an iteration,
+    each with its own samples of it.
 
     The order in which ``sampler`` yields indices is not used, only its
     ``dataset``, ``seed``, ``shuffle``, ``rank``, ``world_size`` and
@@ -54,15 +67,25 @@ class SourceBatchSampler(BatchSampler):
         sampler (Sampler): mmengine's ``InfiniteSampler`` or
             ``DefaultSampler`` built for the dataset.
         batch_size (int): Samples per batch.
-        weights (dict, optional): Source name -> non-negative weight of
-            drawing it in an iteration (infinite mode only); every source of
-            the dataset must be given, 0 leaves a source out. Default: None
-            (proportional to the sources' sizes).
+        source_weights (dict, optional): Source name -> non-negative
+            weight of drawing it in an iteration (infinite mode only); every
+            source of the dataset must be given, 0 leaves a source out.
+            Default: None (proportional to the sources' sizes).
+        stages (list[dict], optional): ``dict(begin=ITER,
+            source_weights=dict(...))``, ``begin`` increasing and > 0: from
+            batch ``begin`` (0-based, counted from the start of training)
+            on, draw with these weights (None: proportional to size).
+            Default: None.
         drop_last (bool): Finite mode: drop each source's last incomplete
             batch. Infinite mode always fills its batches. Default: True.
     """
 
-    def __init__(self, sampler, batch_size, weights=None, drop_last=True):
+    def __init__(self,
+                 sampler,
+                 batch_size,
+                 source_weights=None,
+                 stages=None,
+                 drop_last=True):
         if not isinstance(batch_size, int) or isinstance(
                 batch_size, bool) or batch_size < 1:
             raise ValueError(f'batch_size must be a positive integer, got '
@@ -84,42 +107,75 @@ class SourceBatchSampler(BatchSampler):
             raise ValueError('SourceBatchSampler: the dataset has no sample')
         self.sources = list(groups)
         self.source_indices = groups
-        sizes = np.array([len(groups[name]) for name in self.sources],
-                         np.float64)
+        if (source_weights is not None or stages) and not self.infinite:
+            raise ValueError(
+                'SourceBatchSampler: source_weights and stages need an '
+                'infinite sampler (InfiniteSampler, iteration-based '
+                f'training); with {type(sampler).__name__} an epoch takes '
+                'every source once')
+        self.probs = self._probs(source_weights, 'source_weights')
+        # (begin, cumulative probabilities), begin increasing
+        self.stages = [(0, _cumulative(self.probs))]
+        for i, stage in enumerate(stages or []):
+            where = f'stages[{i}]'
+            if not isinstance(stage, dict) or set(stage) - {
+                    'begin', 'source_weights'} or 'begin' not in stage:
+                raise ValueError(
+                    f'SourceBatchSampler {where} must be dict(begin=ITER, '
+                    f'source_weights=dict(...)), got {stage!r}')
+            begin = stage['begin']
+            if not isinstance(begin, int) or isinstance(begin, bool) or \
+                    begin <= self.stages[-1][0]:
+                raise ValueError(
+                    f'SourceBatchSampler {where}.begin must be an integer '
+                    f'greater than {self.stages[-1][0]} (stages in order), '
+                    f'got {begin!r}')
+            probs = self._probs(stage.get('source_weights'),
+                                f'{where}.source_weights')
+            self.stages.append((begin, _cumulative(probs)))
+
+    def _probs(self, weights, where):
+        """Probabilities of the sources, in the order of ``self.sources``."""
         if weights is None:
-            probs = sizes
-        else:
-            if not self.infinite:
+            probs = np.array(
+                [len(self.source_indices[name]) for name in self.sources],
+                np.float64)
+            return probs / probs.sum()
+        if not isinstance(weights, dict):
+            raise ValueError(f'SourceBatchSampler {where} must be a dict '
+                             f'source name -> weight, got {weights!r}')
+        unknown = sorted(set(weights) - set(self.sources))
+        missing = sorted(set(self.sources) - set(weights))
+        if unknown or missing:
+            raise ValueError(
+                f'SourceBatchSampler {where} must name exactly the sources '
+                f'of the dataset {self.sources}: unknown {unknown}, missing '
+                f'{missing}')
+        probs = []
+        for name in self.sources:
+            value = weights[name]
+            if isinstance(value, bool) or not isinstance(
+                    value, (int, float)) or not value >= 0 or \
+                    not math.isfinite(value):
                 raise ValueError(
-                    'SourceBatchSampler: weights need an infinite sampler '
-                    '(InfiniteSampler, iteration-based training); with '
-                    f'{type(sampler).__name__} an epoch takes every '
-                    'source once')
-            if not isinstance(weights, dict):
-                raise ValueError(f'SourceBatchSampler weights must be a dict '
-                                 f'source name -> weight, got {weights!r}')
-            unknown = sorted(set(weights) - set(self.sources))
-            missing = sorted(set(self.sources) - set(weights))
-            if unknown or missing:
-                raise ValueError(
-                    f'SourceBatchSampler weights must name exactly the '
-                    f'sources of the dataset {self.sources}: unknown '
-                    f'{unknown}, missing {missing}')
-            probs = []
-            for name in self.sources:
-                value = weights[name]
-                if isinstance(value, bool) or not isinstance(
-                        value, (int, float)) or not value >= 0 or \
-                        not math.isfinite(value):
-                    raise ValueError(
-                        f'SourceBatchSampler weight of source {name!r} must '
-                        f'be a finite number >= 0, got {value!r}')
-                probs.append(float(value))
-            probs = np.array(probs)
-            if probs.sum() <= 0:
-                raise ValueError(
-                    f'SourceBatchSampler weights {weights} are all 0')
-        self.probs = probs / probs.sum()
+                    f'SourceBatchSampler {where}: the weight of source '
+                    f'{name!r} must be a finite number >= 0, got {value!r}')
+            probs.append(float(value))
+        probs = np.array(probs)
+        if probs.sum() <= 0:
+            raise ValueError(
+                f'SourceBatchSampler {where} {weights} are all 0')
+        return probs / probs.sum()
+
+    def source_of_batch(self, uniform, index):
+        """Index of the source of batch ``index`` given its uniform draw in
+        [0, 1)."""
+        stage = 0
+        while stage + 1 < len(self.stages) and \
+                self.stages[stage + 1][0] <= index:
+            stage += 1
+        cumulative = self.stages[stage][1]
+        return int(np.searchsorted(cumulative, uniform, side='right'))
 
     # ------------------------------------------------------------ infinite
 
@@ -141,12 +197,17 @@ class SourceBatchSampler(BatchSampler):
             rounds += 1
 
     def _iter_infinite(self):
-        choice = np.random.default_rng([self.seed, 0])
+        # one uniform number per batch, the same whatever the stages: the
+        # source of batch i depends on the seed and i only
+        draws = np.random.default_rng([self.seed, 0])
         streams = [self._stream(i) for i in range(len(self.sources))]
+        index = 0
         while True:
-            source_id = int(choice.choice(len(self.sources), p=self.probs))
+            source_id = self.source_of_batch(draws.random(), index)
+            # a source of weight 0 never comes (its cumulative step is flat)
             stream = streams[source_id]
             yield [next(stream) for _ in range(self.batch_size)]
+            index += 1
 
     # -------------------------------------------------------------- finite
 

@@ -77,6 +77,7 @@ class UnifiedParsingDataset(BaseSegDataset):
         self.generate_if_missing = generate_if_missing
         self.generator_cfg = check_generator_cfg(generator_cfg)
         self._source_indices = {}
+        self._source_tasks = {}
         super().__init__(data_root=data_root, reduce_zero_label=False,
                          **kwargs)
 
@@ -127,10 +128,11 @@ class UnifiedParsingDataset(BaseSegDataset):
             self._prepare_folder()
         super().full_init()
         # after any subset (``indices``) has been taken
-        self._source_indices = {}
+        self._source_indices, self._source_tasks = {}, {}
         for index in range(len(self)):
-            source = super().get_data_info(index)['source']
-            self._source_indices.setdefault(source, []).append(index)
+            info = super().get_data_info(index)
+            self._source_indices.setdefault(info['source'], []).append(index)
+            self._source_tasks[info['source']] = tuple(info['tasks'])
 
     def _prepare_folder(self):
         manifest, generated = ensure_unified_parsing(self.data_root,
@@ -195,6 +197,13 @@ class UnifiedParsingDataset(BaseSegDataset):
         if not self._fully_initialized:
             self.full_init()
         return {name: list(idx) for name, idx in self._source_indices.items()}
+
+    def source_tasks(self):
+        """dict: Source name -> tuple of the tasks it labels (sources with
+        samples in this split, in order)."""
+        if not self._fully_initialized:
+            self.full_init()
+        return dict(self._source_tasks)
 
     def get_data_info(self, idx):
         info = super().get_data_info(idx)

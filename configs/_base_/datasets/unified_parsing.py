@@ -4,7 +4,7 @@
 # (materials only, other images) and `textures` (image-level texture only).
 # 128x128 images like SyntheticScenes, 96x96 crops. Every training batch comes
 # from one source, drawn per iteration in proportion to the sources' sizes
-# (SourceBatchSampler; set `weights` to change that). Layout and how to write
+# (SourceBatchSampler; `source_weights` and `stages` change that). Layout and how to write
 # real data into it: docs/unified_parsing.md.
 dataset_type = 'UnifiedParsingDataset'
 data_root = 'data/unified_parsing'
@@ -43,7 +43,7 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     sampler=dict(type='InfiniteSampler', shuffle=True),
-    batch_sampler=dict(type='SourceBatchSampler', weights=None),
+    batch_sampler=dict(type='SourceBatchSampler', source_weights=None),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
