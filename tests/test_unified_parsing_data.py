@@ -10,6 +10,7 @@ import os.path as osp
 import random
 import shutil
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -30,6 +31,7 @@ from upernet_mm.datasets.unified_parsing_classes import (
     MATERIAL_CLASSES, NUM_PARTS_OF_OBJECT, OBJECT_CLASSES, PART_CLASSES,
     SCENE_CLASSES, TEXTURE_CLASSES)
 from upernet_mm.datasets.unified_parsing_textures import render_texture
+from upernet_mm.engine.data_startup_check import check_data
 from upernet_mm.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -636,3 +638,51 @@ def test_unknown_source_named(tiny_root):
     with pytest.raises(UnifiedParsingDataError,
                        match=r"sources \['ade'\] are not source folders"):
         _dataset(tiny_root, sources=['ade'])
+
+
+# -------------------------------------------------------------- data check
+
+
+def _check_cfg(root):
+    cfg = Config.fromfile(BASE_CFG)
+    cfg.default_scope = 'upernet_mm'
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.update(data_root=root, generator_cfg=TINY_CFG)
+    return cfg
+
+
+def test_data_check_decodes_every_task(tiny_copy):
+    sizes = check_data(_check_cfg(tiny_copy), check_files=True)
+    assert sizes == {'train_dataloader.dataset': 13,
+                     'val_dataloader.dataset': 5}
+    path = osp.join(tiny_copy, 'materials', 'material', 'validation',
+                    '00001.png')
+    label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    label[3, 4] = 18
+    cv2.imwrite(path, label)
+    # cheap start-up check: files exist, values not decoded
+    check_data(_check_cfg(tiny_copy), check_files=False)
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'\[materials\] material label file .*'
+                       r'validation/00001\.png holds the material id 18'):
+        check_data(_check_cfg(tiny_copy), check_files=True)
+
+
+def test_data_check_part_map_of_other_size(tiny_copy):
+    path = osp.join(tiny_copy, 'scenes', 'part', 'training', '00002.png')
+    cv2.imwrite(path, np.full((32, 64), 255, np.uint8))
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'\[scenes\] part label file .*00002\.png is '
+                       r'32x64 \(h x w\) but its image .*00002\.jpg is '
+                       r'64x64'):
+        check_data(_check_cfg(tiny_copy), check_files=True)
+
+
+def test_start_up_check_finds_missing_label_files(tiny_copy):
+    os.remove(osp.join(tiny_copy, 'unified_parsing.json'))
+    os.remove(osp.join(tiny_copy, 'scenes', 'object', 'validation',
+                       '00000.png'))
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r"scenes claims the task 'object' but .*"
+                       r'object/validation lacks the label maps of 1 of 2'):
+        check_data(_check_cfg(tiny_copy), check_files=False)

@@ -6,7 +6,9 @@ Always (cheap): ``data_root`` and the data folders exist, no split is empty,
 every image has an annotation file, and every head's ``num_classes`` equals
 the number of classes of the train and val datasets. With ``check_files=True`` (``tools/train.py
 --check-data``) every image and annotation is also decoded and checked; see
-:func:`upernet_mm.datasets.data_check.check_sample`.
+:func:`upernet_mm.datasets.data_check.check_sample`, and for the part and
+material maps of a ``UnifiedParsingDataset``
+:func:`upernet_mm.datasets.unified_parsing_check.check_unified_parsing_sample`.
 """
 import logging
 
@@ -15,10 +17,13 @@ from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
+from upernet_mm.datasets import UnifiedParsingDataset
 from upernet_mm.datasets.data_check import (DataCheckError,
                                             check_annotations_exist,
                                             check_data_folders,
                                             check_not_empty, check_samples)
+from upernet_mm.datasets.unified_parsing_check import \
+    check_unified_parsing_samples
 
 _WRAPPER_KEYS = ('dataset', 'datasets')
 
@@ -151,6 +156,11 @@ def check_data(cfg: Config, check_files: bool = False,
                     if num_classes is None:
                         num_classes = len(dataset.metainfo['classes'])
                     check_samples(dataset, num_classes, ignore_index)
+                    if isinstance(dataset, UnifiedParsingDataset):
+                        counts = check_unified_parsing_samples(dataset)
+                        print_log(f'Data check of {path}: every task\'s '
+                                  f'labels checked, samples per source '
+                                  f'{counts}', logger='current')
                 sizes[path] = len(dataset)
     what = 'files decoded and checked' if check_files else \
         'folders and classes checked (--check-data decodes every file)'
