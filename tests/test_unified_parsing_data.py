@@ -4,6 +4,7 @@ alignment through mmseg's transforms, the one-source batch sampler, the
 base config, and the errors on bad input."""
 import collections
 import hashlib
+import importlib.util
 import json
 import os
 import os.path as osp
@@ -686,3 +687,52 @@ def test_start_up_check_finds_missing_label_files(tiny_copy):
                        match=r"scenes claims the task 'object' but .*"
                        r'object/validation lacks the label maps of 1 of 2'):
         check_data(_check_cfg(tiny_copy), check_files=False)
+
+
+# ------------------------------------------------------------------- tools
+
+
+def _tool(*parts):
+    spec = importlib.util.spec_from_file_location(
+        parts[-1][:-3], osp.join(ROOT, 'tools', *parts))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_make_unified_parsing_tool(tmp_path, capsys):
+    tool = _tool('dataset_converters', 'make_unified_parsing.py')
+    out = str(tmp_path / 'up')
+    args = ['--out', out, '--size', '64', '--num-train', 'scenes=2',
+            'materials=1', 'textures=1', '--num-val', 'scenes=1',
+            'materials=1', 'textures=1']
+    assert tool.main(args) == 0
+    assert 'wrote unified parsing data' in capsys.readouterr().out
+    assert len(os.listdir(osp.join(out, 'scenes', 'images', 'training'))) \
+        == 2
+    assert tool.main(args) == 0
+    assert 'left unchanged' in capsys.readouterr().out
+    with pytest.raises(SystemExit, match='not {'):
+        tool.main(args + ['--seed', '2'])
+    with pytest.raises(SystemExit):
+        tool.main(['--out', out, '--num-train', 'ade=3'])
+    assert 'SOURCE one of' in capsys.readouterr().err
+
+
+def test_check_unified_parsing_tool(tiny_copy, capsys):
+    tool = _tool('analysis_tools', 'check_unified_parsing.py')
+    assert tool.main([tiny_copy]) == 0
+    out = capsys.readouterr().out
+    assert 'training: scenes: 6 images, tasks object, part, scene ' \
+        '(decoded and checked)' in out
+    assert 'validation: textures: 1 images, tasks texture' in out
+    path = osp.join(tiny_copy, 'scenes', 'part', 'training', '00000.png')
+    part = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+    obj = cv2.imread(path.replace('part', 'object'), cv2.IMREAD_UNCHANGED)
+    part[obj == OBJECT_CLASSES.index('road')] = 1
+    cv2.imwrite(path, part)
+    assert tool.main([tiny_copy, '--quick']) == 0
+    with pytest.raises(SystemExit,
+                       match=r"00000\.png has part 1 on pixels of object "
+                       r"'road'"):
+        tool.main([tiny_copy])

@@ -1,0 +1,77 @@
+"""Check data written in the unified parsing layout (docs/unified_parsing.md)
+before training on it: every source's source.json, that every task a
+source claims has its labels for every image, and (unless --quick) every
+image and label map decoded, sizes compared and label values checked.
+
+Prints, per split, each source's tasks and number of images; exits with an
+error naming the file and the value at fault. Class lists are those of
+upernet_mm/datasets/unified_parsing_classes.py.
+
+Example:
+    python tools/analysis_tools/check_unified_parsing.py data/unified_parsing
+    python tools/analysis_tools/check_unified_parsing.py data/my_broden --quick
+"""
+import argparse
+import sys
+
+from upernet_mm.datasets.unified_parsing import UnifiedParsingDataset
+from upernet_mm.datasets.unified_parsing_check import \
+    check_unified_parsing_samples
+from upernet_mm.datasets.unified_parsing_folder import (
+    SPLITS, UnifiedParsingDataError, UnifiedParsingFolderError)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('data_root', help='folder with one folder per source')
+    parser.add_argument(
+        '--splits',
+        nargs='+',
+        default=list(SPLITS),
+        help='split folders to check (default: %(default)s)')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='only check that the files exist and the image-level labels '
+        '(no decoding)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    found = False
+    for split in args.splits:
+        try:
+            dataset = UnifiedParsingDataset(
+                data_root=args.data_root,
+                split=split,
+                generate_if_missing=False,
+                serialize_data=False)
+        except UnifiedParsingDataError as e:
+            if 'has images in' in str(e):  # the split does not exist
+                print(f'{split}: no images')
+                continue
+            raise SystemExit(f'error: {e}')
+        except UnifiedParsingFolderError as e:
+            raise SystemExit(f'error: {e}')
+        found = True
+        tasks = dataset.source_tasks()
+        sizes = {name: len(idx)
+                 for name, idx in dataset.source_indices().items()}
+        if not args.quick:
+            try:
+                check_unified_parsing_samples(dataset)
+            except UnifiedParsingDataError as e:
+                raise SystemExit(f'error: {e}')
+        what = 'files exist' if args.quick else 'decoded and checked'
+        for name in tasks:
+            print(f'{split}: {name}: {sizes[name]} images, tasks '
+                  f'{", ".join(tasks[name])} ({what})')
+    if not found:
+        raise SystemExit(f'error: no split of {args.splits} has images in '
+                         f'{args.data_root}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
