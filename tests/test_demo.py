@@ -1,0 +1,232 @@
+"""tools/demo.py without a browser: upernet_mm.demo's app (decode, segment,
+legend) and its HTTP server (routes, refusals, headers, localhost only)."""
+import base64
+import builtins
+import http.client
+import io
+import json
+import os
+import os.path as osp
+import re
+import subprocess
+import sys
+import threading
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tiny_checkpoint import ROOT, write_tiny_checkpoint
+from upernet_mm.datasets.synthetic_scenes_classes import CLASSES
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    return write_tiny_checkpoint(tmp_path_factory.mktemp('demo'))
+
+
+@pytest.fixture(scope='module')
+def app(tiny):
+    from upernet_mm.apis import init_model
+    from upernet_mm.demo import DemoApp, synthetic_scenes_examples
+    model = init_model(*tiny, device='cpu')
+    return DemoApp(model, 'tiny.py', synthetic_scenes_examples(2, size=64))
+
+
+@pytest.fixture(scope='module')
+def server(app):
+    from upernet_mm.demo import DemoServer
+    srv = DemoServer(app, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def request(server, method, path, body=None, headers=None):
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    conn.request(method, path, body=body, headers=headers or {})
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
+
+
+def png_bytes(rgb):
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format='PNG')
+    return buf.getvalue()
+
+
+def decode_labels(level, height, width):
+    raw = zlib.decompress(base64.b64decode(level['labels']['data']))
+    dtype = np.uint8 if level['labels']['dtype'] == 'uint8' else '<u2'
+    return np.frombuffer(raw, dtype).reshape(height, width)
+
+
+def test_segment_matches_the_api_and_the_legend_counts_pixels(app):
+    from upernet_mm.apis import inference_model
+    rgb = app.examples[1][1]
+    out = app.segment(png_bytes(rgb), 'scene.png')
+    assert (out['width'], out['height']) == (64, 64)
+    assert out['image'].startswith('data:image/png;base64,')
+    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(
+        out['image'].split(',', 1)[1]))))
+    np.testing.assert_array_equal(shown, rgb)
+    [level] = out['levels']
+    assert level['name'] == 'object' and out['scores'] == []
+    labels = decode_labels(level, 64, 64)
+    expected = inference_model(app.model, np.ascontiguousarray(
+        rgb[..., ::-1])).pred_sem_seg.data[0].numpy()
+    np.testing.assert_array_equal(labels, expected)
+    legend = level['legend']
+    assert len(legend) >= 2, 'the tiny model should predict several classes'
+    assert [e['index'] for e in legend] == sorted(
+        np.unique(labels).tolist(), key=lambda i: -(labels == i).sum())
+    for entry in legend:
+        assert entry['name'] == CLASSES[entry['index']]
+        share = (labels == entry['index']).mean()
+        assert entry['share'] == pytest.approx(share)
+        assert entry['color'] == list(app.palette[entry['index']])
+    assert sum(e['share'] for e in legend) == pytest.approx(1)
+
+
+def test_examples_are_the_synthetic_scenes_validation_images():
+    from upernet_mm.datasets.synthetic_scenes_folder import render_split_scene
+    from upernet_mm.demo import synthetic_scenes_examples
+    [(name, rgb)] = synthetic_scenes_examples(1, size=64)
+    assert name == 'synthetic_scenes_val_00000'
+    expected = render_split_scene(0, 'validation', 0, 64)[0]
+    np.testing.assert_array_equal(rgb, expected)
+
+
+@pytest.mark.parametrize('data,message', [
+    (b'', 'is empty'),
+    (b'name,value\n1,2\n', 'is not an image the demo can read'),
+    (b'%PDF-1.4\n' + b'0' * 100, 'is not an image the demo can read'),
+])
+def test_refuses_files_that_are_not_images(app, data, message):
+    from upernet_mm.demo import DemoInputError
+    with pytest.raises(DemoInputError, match=message) as info:
+        app.segment(data, 'notes.csv')
+    assert 'notes.csv' in str(info.value)
+
+
+def test_refuses_a_truncated_png(app):
+    from upernet_mm.demo import DemoInputError
+    data = png_bytes(app.examples[0][1])
+    with pytest.raises(DemoInputError, match='corrupt or truncated'):
+        app.segment(data[:len(data) // 2], 'cut.png')
+
+
+def test_segment_writes_no_file(app, monkeypatch):
+    real_open = builtins.open
+
+    def read_only_open(file, mode='r', *args, **kwargs):
+        assert not set(mode) & set('wax+'), f'opened {file} with {mode}'
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, 'open', read_only_open)
+    app.segment(png_bytes(app.examples[0][1]), 'a.png')
+
+
+def test_http_page_api_and_headers(server):
+    resp, html = request(server, 'GET', '/')
+    assert resp.status == 200
+    assert resp.getheader('Content-Type').startswith('text/html')
+    csp = resp.getheader('Content-Security-Policy')
+    assert "default-src 'none'" in csp and "script-src 'self'" in csp
+    for path in ('/', '/app.js', '/style.css'):
+        body = request(server, 'GET', path)[1].decode()
+        # everything comes from the demo server: no URL of another origin
+        assert 'http://' not in body and 'https://' not in body, path
+        assert not re.search(r'''(src|href)=["']?//|url\(\s*["']?//''',
+                             body), path
+    info = json.loads(request(server, 'GET', '/api/info')[1])
+    assert info['levels'][0]['classes'] == list(CLASSES)
+    assert [e['url'] for e in info['examples']] == [
+        'examples/0.png', 'examples/1.png'
+    ]
+    resp, png = request(server, 'GET', '/examples/1.png')
+    assert resp.status == 200 and png.startswith(b'\x89PNG')
+    assert request(server, 'GET', '/examples/2.png')[0].status == 404
+    assert request(server, 'GET', '/etc/passwd')[0].status == 404
+
+    resp, body = request(server, 'POST', '/api/segment?name=1.png', png)
+    assert resp.status == 200
+    assert json.loads(body)['levels'][0]['legend']
+
+
+def test_http_refusals(server):
+    resp, body = request(server, 'POST', '/api/segment?name=notes.txt',
+                         b'just some text')
+    assert resp.status == 400
+    error = json.loads(body)['error']
+    assert 'notes.txt is not an image the demo can read' in error
+    # a page of another site that resolves its own name to 127.0.0.1
+    resp, _ = request(server, 'GET', '/api/info',
+                      headers={'Host': 'attacker.example:80'})
+    assert resp.status == 403
+    resp, _ = request(server, 'POST', '/api/segment', b'x',
+                      headers={'Host': 'attacker.example'})
+    assert resp.status == 403
+    from upernet_mm.demo.app import MAX_UPLOAD_BYTES
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.putrequest('POST', '/api/segment?name=huge.png')
+    conn.putheader('Content-Length', str(MAX_UPLOAD_BYTES + 1))
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert resp.status == 413
+    assert 'huge.png' in json.loads(resp.read())['error']
+    conn.close()
+
+
+def test_listens_on_localhost_by_default(app):
+    from upernet_mm.demo import DemoServer
+    srv = DemoServer(app, port=0)
+    try:
+        assert srv.server_address[0] == '127.0.0.1'
+        assert srv.url.startswith('http://127.0.0.1:')
+    finally:
+        srv.server_close()
+    sys.path.insert(0, osp.join(ROOT, 'tools'))
+    try:
+        import demo as demo_tool
+    finally:
+        sys.path.pop(0)
+    args = demo_tool.parse_args(['C', 'K'])
+    assert args.host == '127.0.0.1'
+
+
+@pytest.mark.slow
+def test_demo_tool_serves_until_stopped(tiny):
+    env = dict(os.environ)
+    env['PYTHONPATH'] = osp.pathsep.join(
+        [ROOT, env.get('PYTHONPATH', '')])
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    proc = subprocess.Popen(
+        [sys.executable, osp.join(ROOT, 'tools', 'demo.py'), *tiny,
+         '--port', '0', '--num-examples', '1'],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        lines = []
+        for line in proc.stdout:  # mmengine logs the checkpoint load first
+            lines.append(line)
+            if line.startswith('demo: serving'):
+                break
+        assert 'demo: serving tiny.py at http://127.0.0.1:' in line, (
+            ''.join(lines) + (proc.stderr.read() if proc.poll() is not None
+                              else ''))
+        url = line.split(' at ')[1].split()[0]
+        host, port = url[len('http://'):].rstrip('/').split(':')
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        conn.request('GET', '/api/info')
+        info = json.loads(conn.getresponse().read())
+        assert len(info['examples']) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,0 +1,51 @@
+"""A tiny SyntheticScenes UPerNet saved as a config file and a checkpoint
+(seeded random weights, no training), for tests of the inference tools:
+``tools/demo.py`` and video inference."""
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+
+from conftest import tiny_uper_model
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BASE = osp.join(ROOT, 'configs', '_base_')
+GN = dict(type='GN', num_groups=4, requires_grad=True)
+
+
+def write_tiny_checkpoint(folder, seed=0):
+    """Write ``tiny.py`` and ``tiny.pth`` (weights-only, with the classes
+    and palette in ``meta.dataset_meta``) into ``folder``; return their
+    paths."""
+    from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
+    from upernet_mm.utils import register_all_modules
+    from upernet_mm.registry import MODELS
+    register_all_modules(init_default_scope=False)
+    folder = str(folder)
+    cfg = Config(
+        dict(
+            _base_=[
+                osp.join(BASE, 'datasets', 'synthetic_scenes.py'),
+                osp.join(BASE, 'default_runtime.py')
+            ],
+            model=tiny_uper_model(len(CLASSES), GN)))
+    config = osp.join(folder, 'tiny.py')
+    cfg.dump(config)
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope('upernet_mm'):
+        model = MODELS.build(Config.fromfile(config).model)
+    # larger random logits, so that the untrained model predicts several
+    # classes
+    with torch.no_grad():
+        model.decode_head.conv_seg.weight.mul_(20)
+    checkpoint = osp.join(folder, 'tiny.pth')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(
+                dataset_meta=dict(
+                    classes=list(CLASSES), palette=[list(c)
+                                                    for c in PALETTE]))),
+        checkpoint)
+    return config, checkpoint
