@@ -230,3 +230,52 @@ def test_demo_tool_serves_until_stopped(tiny):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_multi_task_model_has_a_view_per_level_and_top5_scores(tmp_path):
+    from upernet_mm.apis import init_model
+    from upernet_mm.datasets.unified_parsing_classes import (
+        MATERIAL_CLASSES, OBJECT_CLASSES, PART_CLASSES, SCENE_CLASSES,
+        TEXTURE_CLASSES)
+    from upernet_mm.demo import DemoApp, synthetic_scenes_examples
+    from upernet_mm.demo.app import NO_PARTS
+    from tiny_checkpoint import write_tiny_upp_checkpoint
+    model = init_model(*write_tiny_upp_checkpoint(tmp_path), device='cpu')
+    app = DemoApp(model, 'tiny_upp.py', synthetic_scenes_examples(1, size=64))
+    info = app.info()
+    assert [lv['name'] for lv in info['levels']] == [
+        'object', 'part', 'material'
+    ]
+    assert [t['name'] for t in info['image_tasks']] == ['scene', 'texture']
+    part_classes = info['levels'][1]['classes']
+    assert part_classes[-1] == NO_PARTS
+    assert len(part_classes) == 1 + sum(map(len, PART_CLASSES.values()))
+    assert 'car: door' in part_classes
+    assert info['levels'][2]['classes'] == list(MATERIAL_CLASSES)
+
+    out = app.segment(png_bytes(app.examples[0][1]), 'scene.png')
+    assert [lv['name'] for lv in out['levels']] == [
+        'object', 'part', 'material'
+    ]
+    objects, parts, materials = (decode_labels(lv, 64, 64)
+                                 for lv in out['levels'])
+    # every part pixel belongs to a part of the object predicted there
+    for index in np.unique(parts):
+        where = parts == index
+        if part_classes[index] == NO_PARTS:
+            # 255 in pred_part_seg: the predicted object has no parts
+            assert all(OBJECT_CLASSES[o] not in PART_CLASSES
+                       for o in np.unique(objects[where]))
+            continue
+        owner = part_classes[index].split(': ')[0]
+        assert set(np.unique(objects[where])) == {OBJECT_CLASSES.index(owner)}
+    assert materials.max() < len(MATERIAL_CLASSES)
+    for lv in out['levels']:
+        assert sum(e['share'] for e in lv['legend']) == pytest.approx(1)
+    scene, texture = out['scores']
+    assert scene['name'] == 'scene' and texture['name'] == 'texture'
+    assert len(scene['top']) == 5 and len(texture['top']) == 5
+    values = [t['score'] for t in scene['top']]
+    assert values == sorted(values, reverse=True) and sum(values) <= 1 + 1e-6
+    assert {t['name'] for t in scene['top']} <= set(SCENE_CLASSES)
+    assert {t['name'] for t in texture['top']} <= set(TEXTURE_CLASSES)

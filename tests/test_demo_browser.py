@@ -142,9 +142,10 @@ def test_page_segments_an_example_in_chromium(server, browser, tmp_path):
     # the class under the pointer, and its legend row highlighted
     ActionChains(browser).move_to_element_with_offset(overlay, 5,
                                                       5).perform()
-    pointer = browser.find_element(By.ID, 'pointer').text
+    pointer = browser.find_element(By.CSS_SELECTOR,
+                                   '#pointer .level[data-level=object]').text
     assert pointer.startswith('object: ')
-    assert pointer.split(': ')[1].split(' (')[0] in names
+    assert pointer[len('object: '):] in names
     assert browser.find_elements(By.CSS_SELECTOR, 'table.legend tr.hover')
 
     # nothing was loaded from another origin
@@ -164,3 +165,53 @@ def test_page_segments_an_example_in_chromium(server, browser, tmp_path):
     browser.find_element(By.ID, 'file').send_keys(str(text_file))
     error = wait.until(ec.visibility_of_element_located((By.ID, 'error')))
     assert 'notes.txt is not an image the demo can read' in error.text
+
+
+def test_multi_task_page_shows_each_level_and_top5(tmp_path, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tiny_checkpoint import write_tiny_upp_checkpoint
+    from upernet_mm.apis import init_model
+    from upernet_mm.demo import DemoApp, DemoServer, synthetic_scenes_examples
+    model = init_model(*write_tiny_upp_checkpoint(tmp_path), device='cpu')
+    app = DemoApp(model, 'tiny_upp.py', synthetic_scenes_examples(1, size=64))
+    srv = DemoServer(app, port=0)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        wait = WebDriverWait(browser, 60)
+        browser.get(srv.url)
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                             '#examples img'))
+        browser.execute_script('document.body.dataset.state = ""')
+        browser.find_element(By.CSS_SELECTOR, '#examples img').click()
+        wait.until(lambda d: d.find_element(By.TAG_NAME, 'body')
+                   .get_attribute('data-state') == 'done')
+        for level in ('object', 'part', 'material'):
+            view = browser.find_element(By.CSS_SELECTOR,
+                                        f'.view[data-level={level}]')
+            assert view.find_element(By.CSS_SELECTOR,
+                                     'canvas.overlay').is_displayed()
+            assert view.find_elements(By.CSS_SELECTOR, 'table.legend tr')
+        for task in ('scene', 'texture'):
+            items = browser.find_elements(
+                By.CSS_SELECTOR, f'.score-list[data-task={task}] li')
+            assert len(items) == 5
+        overlay = browser.find_element(
+            By.CSS_SELECTOR, '.view[data-level=part] canvas.overlay')
+        ActionChains(browser).move_to_element_with_offset(overlay, 3,
+                                                          3).perform()
+        spans = browser.find_elements(By.CSS_SELECTOR, '#pointer .level')
+        assert [s.get_attribute('data-level') for s in spans] == [
+            'object', 'part', 'material'
+        ]
+        shot = tmp_path / 'demo_multi.png'
+        assert browser.save_screenshot(str(shot))
+        keep = os.environ.get('UPERNET_MM_DEMO_SCREENSHOT_MULTI')
+        if keep:
+            shutil.copyfile(shot, keep)
+    finally:
+        srv.shutdown()
+        srv.server_close()

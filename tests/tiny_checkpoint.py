@@ -49,3 +49,42 @@ def write_tiny_checkpoint(folder, seed=0):
                                                     for c in PALETTE]))),
         checkpoint)
     return config, checkpoint
+
+
+def write_tiny_upp_checkpoint(folder, seed=0):
+    """Write ``tiny_upp.py`` and ``tiny_upp.pth``: a tiny unified parsing
+    model (every task) with seeded random weights, a test pipeline for
+    images without labels, and the object classes in the checkpoint's
+    ``meta.dataset_meta``; return their paths."""
+    from unified_parsing_model_helpers import tiny_upp_model
+
+    from upernet_mm.datasets.unified_parsing_classes import (OBJECT_CLASSES,
+                                                             OBJECT_PALETTE)
+    from upernet_mm.registry import MODELS
+    from upernet_mm.utils import register_all_modules
+    register_all_modules(init_default_scope=False)
+    folder = str(folder)
+    cfg = Config(
+        dict(
+            _base_=[osp.join(BASE, 'default_runtime.py')],
+            model=tiny_upp_model(size=None),
+            test_pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='Resize', scale=(512, 128), keep_ratio=True),
+                dict(type='PackUnifiedParsingInputs')
+            ]))
+    config = osp.join(folder, 'tiny_upp.py')
+    cfg.dump(config)
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope('upernet_mm'):
+        model = MODELS.build(Config.fromfile(config).model)
+    checkpoint = osp.join(folder, 'tiny_upp.pth')
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(
+                dataset_meta=dict(
+                    classes=list(OBJECT_CLASSES),
+                    palette=[list(c) for c in OBJECT_PALETTE]))),
+        checkpoint)
+    return config, checkpoint

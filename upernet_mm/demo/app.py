@@ -19,11 +19,22 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from upernet_mm.apis import build_test_pipeline, inference_model
 from upernet_mm.datasets.synthetic_scenes_folder import render_split_scene
+from upernet_mm.datasets.unified_parsing_classes import \
+    METAINFO as UNIFIED_PARSING_METAINFO
 
 #: formats the page accepts (Pillow names); anything else is refused
 IMAGE_FORMATS = ('PNG', 'JPEG', 'BMP', 'WEBP', 'TIFF', 'GIF')
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 MAX_PIXELS = 25_000_000
+#: pixel levels of a multi-task (unified parsing) model: result field
+PIXEL_LEVELS = (('object', 'pred_sem_seg'), ('part', 'pred_part_seg'),
+                ('material', 'pred_material_seg'))
+#: image-level tasks: result field
+IMAGE_LEVELS = (('scene', 'pred_scene'), ('texture', 'pred_texture'))
+TOP_K = 5
+#: the part view's class of pixels whose object has no parts
+NO_PARTS = '(object without parts)'
+NO_PARTS_COLOUR = [48, 48, 48]
 
 
 class DemoInputError(ValueError):
@@ -118,6 +129,70 @@ def synthetic_scenes_examples(num: int = 8,
             for i in range(num)]
 
 
+def model_levels(model) -> dict:
+    """Class names (and palettes) of every level the model predicts.
+
+    A single-task segmentor has the ``object`` level only. A unified
+    parsing model (a decode head with ``tasks``) also has ``part`` (one
+    class per object part, named ``object: part``, plus
+    :data:`NO_PARTS`), ``material``, ``scene`` and ``texture``, named by
+    the model's ``dataset_meta`` (keys of the unified parsing dataset's
+    metainfo), else by :mod:`upernet_mm.datasets.unified_parsing_classes`.
+
+    Returns:
+        dict: level name -> ``classes``, ``palette`` (pixel levels), and
+        for ``part`` the ``offsets``: per object index, the index of its
+        first part class, or -1.
+    """
+    meta = dict(model.dataset_meta)
+    levels = dict(object=dict(
+        classes=list(meta['classes']),
+        palette=[[int(c) for c in colour] for colour in meta['palette']]))
+    tasks = getattr(model.decode_head, 'tasks', None)
+    if not tasks:
+        return levels
+    for key, value in UNIFIED_PARSING_METAINFO.items():
+        meta.setdefault(key, value)
+    if 'part' in tasks:
+        classes, palette, offsets = [], [], []
+        part_palette = meta.get('part_palette') or {}
+        for name in levels['object']['classes']:
+            parts = list(meta['part_classes'].get(name, ()))
+            offsets.append(len(classes) if parts else -1)
+            colours = list(part_palette.get(name, ()))
+            for i, part in enumerate(parts):
+                classes.append(f'{name}: {part}')
+                palette.append(
+                    list(colours[i]) if i < len(colours) else [128, 128, 128])
+        classes.append(NO_PARTS)
+        palette.append(NO_PARTS_COLOUR)
+        levels['part'] = dict(classes=classes, palette=palette,
+                              offsets=offsets)
+    if 'material' in tasks:
+        classes = list(meta['material_classes'])
+        palette = meta.get('material_palette') or [[128, 128, 128]] * len(
+            classes)
+        levels['material'] = dict(classes=classes,
+                                  palette=[list(c) for c in palette])
+    for task in ('scene', 'texture'):
+        if task in tasks:
+            levels[task] = dict(classes=list(meta[f'{task}_classes']))
+    return levels
+
+
+def part_classes_map(part: np.ndarray, objects: np.ndarray,
+                     offsets: Sequence[int], no_parts: int) -> np.ndarray:
+    """Flatten a part prediction (the part index within the predicted
+    object's group, 255 where that object has no parts) into indices of the
+    part level's classes (see :func:`model_levels`); ``no_parts`` is the
+    index of :data:`NO_PARTS`."""
+    first = np.asarray(list(offsets), np.int64)[objects]
+    out = np.full(part.shape, no_parts, np.int64)
+    valid = (part != 255) & (first >= 0)
+    out[valid] = first[valid] + part[valid]
+    return out
+
+
 class DemoApp:
     """A model behind the demo page.
 
@@ -137,19 +212,25 @@ class DemoApp:
         self.examples = list(examples or [])
         self._example_png = {}
         self._lock = threading.Lock()  # one forward at a time
-        meta = model.dataset_meta
-        self.classes = tuple(meta['classes'])
-        self.palette = [list(map(int, c)) for c in meta['palette']]
-        self.num_classes = model.decode_head.num_classes
+        self.levels = model_levels(model)
+        self.classes = tuple(self.levels['object']['classes'])
+        self.palette = self.levels['object']['palette']
 
     def info(self) -> dict:
-        """What the page needs before the first image."""
+        """What the page needs before the first image: the pixel levels
+        with their classes and palettes, the image-level tasks, the
+        examples."""
         return dict(
             title=self.title,
             device=str(next(self.model.parameters()).device),
             levels=[
-                dict(name='object', classes=list(self.classes),
-                     palette=self.palette)
+                dict(name=name, classes=self.levels[name]['classes'],
+                     palette=self.levels[name]['palette'])
+                for name, _ in PIXEL_LEVELS if name in self.levels
+            ],
+            image_tasks=[
+                dict(name=name, classes=self.levels[name]['classes'])
+                for name, _ in IMAGE_LEVELS if name in self.levels
             ],
             examples=[
                 dict(name=name, url=f'examples/{i}.png')
@@ -171,9 +252,10 @@ class DemoApp:
 
         Returns:
             dict: ``name``, ``width``, ``height``, ``image`` (PNG data URL
-            of the image as segmented), ``levels`` (per pixel task: name,
-            ``labels`` from :func:`encode_labels`, ``legend``), ``scores``
-            (image-level tasks' top-5; empty for a single-task model) and
+            of the image as segmented), ``levels`` (per pixel level:
+            ``name``, ``labels`` from :func:`encode_labels`, ``legend``),
+            ``scores`` (per image-level task: ``name`` and the ``top``
+            classes with their scores; empty for a single-task model) and
             ``seconds`` (inference time).
 
         Raises:
@@ -184,17 +266,42 @@ class DemoApp:
         with self._lock, torch.no_grad():
             result = inference_model(self.model, bgr, self.pipeline)
         seconds = time.perf_counter() - start
-        mask = result.pred_sem_seg.data[0].cpu().numpy()
+        objects = result.pred_sem_seg.data[0].cpu().numpy()
+        levels = []
+        for level, field in PIXEL_LEVELS:
+            if level not in self.levels or field not in result:
+                continue
+            mask = getattr(result, field).data[0].cpu().numpy()
+            meta = self.levels[level]
+            if level == 'part':
+                mask = part_classes_map(mask, objects, meta['offsets'],
+                                        len(meta['classes']) - 1)
+            levels.append(
+                dict(
+                    name=level,
+                    labels=encode_labels(mask, len(meta['classes'])),
+                    legend=legend(mask, meta['classes'], meta['palette'])))
+        scores = []
+        for task, field in IMAGE_LEVELS:
+            if task not in self.levels or field not in result:
+                continue
+            score = getattr(result, field).score.detach().float().cpu()
+            classes = self.levels[task]['classes']
+            values, indices = score.topk(min(TOP_K, len(score)))
+            scores.append(
+                dict(
+                    name=task,
+                    top=[
+                        dict(
+                            name=classes[i] if i < len(classes) else str(i),
+                            score=float(v))
+                        for v, i in zip(values.tolist(), indices.tolist())
+                    ]))
         return dict(
             name=name,
             width=int(bgr.shape[1]),
             height=int(bgr.shape[0]),
             image=encode_png(bgr[..., ::-1]),
-            levels=[
-                dict(
-                    name='object',
-                    labels=encode_labels(mask, self.num_classes),
-                    legend=legend(mask, self.classes, self.palette))
-            ],
-            scores=[],
+            levels=levels,
+            scores=scores,
             seconds=round(seconds, 3))

@@ -71,7 +71,9 @@ header h1 { margin: 0.6em 0 0.1em; font-size: 1.5em; }
 #error { color: #b00020; font-weight: 600; }
 #controls { display: flex; gap: 0.7em; align-items: center;
   flex-wrap: wrap; margin-bottom: 0.7em; }
-#pointer { margin-left: 1em; font-weight: 600; min-width: 12em; }
+#pointer { margin-left: 1em; min-width: 12em; }
+#pointer .where { color: #666; margin-right: 0.6em; }
+#pointer .level { font-weight: 600; margin-right: 1em; }
 #views { display: flex; gap: 1.5em; flex-wrap: wrap; align-items: flex-start; }
 .view h3 { margin: 0 0 0.3em; font-size: 1.05em; }
 .view-body { display: flex; gap: 1em; align-items: flex-start; }
@@ -253,7 +255,6 @@ async function render(data) {
       pixels.data[4 * i + 3] = 255;
     }
     ctx.putImageData(pixels, 0, 0);
-    stage.append(base, overlay);
     const table = document.createElement('table');
     table.className = 'legend';
     const rows = {};
@@ -279,6 +280,7 @@ async function render(data) {
                width: data.width, height: data.height, overlay, rows};
     overlay.addEventListener('mousemove', (e) => pointAt(v, e));
     overlay.addEventListener('mouseleave', () => pointAt(v, null));
+    stage.append(base, overlay);
     body.append(stage, table);
     view.append(title, body);
     container.append(view);
@@ -320,23 +322,35 @@ function applyOpacity() {
 }
 
 function pointAt(v, e) {
-  for (const tr of Object.values(v.rows)) tr.classList.remove('hover');
-  if (!e) {
-    $('pointer').textContent = '';
-    return;
+  // the class of every level at the pixel under the pointer (all views
+  // show the same image)
+  const pointer = $('pointer');
+  pointer.replaceChildren();
+  for (const w of views) {
+    for (const tr of Object.values(w.rows)) tr.classList.remove('hover');
   }
+  if (!e) return;
   const rect = v.overlay.getBoundingClientRect();
   const x = Math.min(v.width - 1,
     Math.floor((e.clientX - rect.left) * v.width / rect.width));
   const y = Math.min(v.height - 1,
     Math.floor((e.clientY - rect.top) * v.height / rect.height));
   if (x < 0 || y < 0) return;
-  const index = v.labels[y * v.width + x];
-  const name = v.classes[index] !== undefined ? v.classes[index] :
-    String(index);
-  $('pointer').textContent = v.level + ': ' + name + ' (x ' + x + ', y ' +
-    y + ')';
-  if (v.rows[index]) v.rows[index].classList.add('hover');
+  const where = document.createElement('span');
+  where.className = 'where';
+  where.textContent = '(x ' + x + ', y ' + y + ')';
+  pointer.append(where);
+  for (const w of views) {
+    const index = w.labels[y * w.width + x];
+    const name = w.classes[index] !== undefined ? w.classes[index] :
+      String(index);
+    const span = document.createElement('span');
+    span.className = 'level';
+    span.dataset.level = w.level;
+    span.textContent = w.level + ': ' + name;
+    pointer.append(span);
+    if (w.rows[index]) w.rows[index].classList.add('hover');
+  }
 }
 
 init().catch((err) => showError('Cannot reach the demo server: ' + err));
