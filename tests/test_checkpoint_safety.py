@@ -139,7 +139,8 @@ def _torch_load_calls(path):
 def test_every_torch_load_is_weights_only():
     import glob
     files = glob.glob(osp.join(ROOT, 'upernet_mm', '**', '*.py'),
-                      recursive=True) + glob.glob(osp.join(TOOLS, '*.py'))
+                      recursive=True) + glob.glob(
+        osp.join(TOOLS, '**', '*.py'), recursive=True)
     # the only full unpickling: a file the user trusted explicitly
     allowed = {('checkpoint_loading.py', 'load_from_local', 'False')}
     seen, bad = 0, []
