@@ -5,13 +5,16 @@ image and label map decoded, sizes compared and label values checked.
 
 Prints, per split, each source's tasks and number of images; exits with an
 error naming the file and the value at fault. Class lists are those of
-upernet_mm/datasets/unified_parsing_classes.py.
+upernet_mm/datasets/unified_parsing_classes.py, or those of a JSON file given
+with --metainfo (keys classes, part_classes, material_classes,
+scene_classes, texture_classes; missing keys keep ours).
 
 Example:
     python tools/analysis_tools/check_unified_parsing.py data/unified_parsing
     python tools/analysis_tools/check_unified_parsing.py data/my_broden --quick
 """
 import argparse
+import json
 import sys
 
 from upernet_mm.datasets.unified_parsing import UnifiedParsingDataset
@@ -30,6 +33,10 @@ def parse_args(argv=None):
         default=list(SPLITS),
         help='split folders to check (default: %(default)s)')
     parser.add_argument(
+        '--metainfo',
+        help='JSON file with the class lists of your data (as the '
+        "dataset's metainfo)")
+    parser.add_argument(
         '--quick',
         action='store_true',
         help='only check that the files exist and the image-level labels '
@@ -39,6 +46,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    metainfo = None
+    if args.metainfo:
+        try:
+            with open(args.metainfo, encoding='utf-8') as f:
+                metainfo = json.load(f)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f'error: --metainfo {args.metainfo}: {e}')
+        if not isinstance(metainfo, dict):
+            raise SystemExit(f'error: --metainfo {args.metainfo} must hold '
+                             'an object of class lists')
     found = False
     for split in args.splits:
         try:
@@ -46,13 +63,14 @@ def main(argv=None):
                 data_root=args.data_root,
                 split=split,
                 generate_if_missing=False,
+                metainfo=metainfo,
                 serialize_data=False)
         except UnifiedParsingDataError as e:
             if 'has images in' in str(e):  # the split does not exist
                 print(f'{split}: no images')
                 continue
             raise SystemExit(f'error: {e}')
-        except UnifiedParsingFolderError as e:
+        except (UnifiedParsingFolderError, ValueError, TypeError) as e:
             raise SystemExit(f'error: {e}')
         found = True
         tasks = dataset.source_tasks()
