@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.runner import Runner
 
 from unified_parsing_helpers import (TINY_CFG, FakeSampler,
@@ -774,3 +775,46 @@ def test_docs_dtd_example_writes_a_source_the_checker_accepts(tmp_path,
     with pytest.raises(SystemExit, match="texture 'banded', which is not in "
                        'the texture class list'):
         tool.main([str(root)])
+
+
+def test_single_task_base_config_reads_the_scenes_objects(tiny_root):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
+                                   'unified_parsing_objects.py'))
+    assert cfg.train_dataloader.batch_sampler is None
+    assert cfg.val_evaluator.type == 'IoUMetric'
+    multi = _dataset(tiny_root, split='validation')
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.update(data_root=tiny_root, generator_cfg=TINY_CFG)
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    assert len(val) == TINY_CFG['num_val']['scenes']
+    offset = multi.source_indices()['scenes'][0]
+    for index in range(len(val)):
+        sample = val[index]['data_samples']
+        assert sample.gt_sem_seg.data.shape == (1, 64, 64)
+        assert torch.equal(
+            sample.gt_sem_seg.data,
+            multi[offset + index]['data_samples'].gt_sem_seg.data)
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    assert train[0]['data_samples'].gt_sem_seg.data.shape == (1, 96, 96)
+
+
+def test_sampler_reads_mmengine_samplers():
+    """The attributes SourceBatchSampler reads exist on mmengine's own
+    samplers (rank and world size set by hand, as two ranks would)."""
+    dataset = FakeSourceDataset(dict(a=40, b=20))
+    runs = []
+    for rank in range(2):
+        inner = InfiniteSampler(dataset, shuffle=True, seed=5)
+        inner.rank, inner.world_size = rank, 2
+        sampler = SourceBatchSampler(inner, batch_size=4)
+        assert sampler.infinite and sampler.seed == 5
+        runs.append(_batches(sampler, 30))
+    assert [dataset.sources[b[0]] for b in runs[0]] == \
+        [dataset.sources[b[0]] for b in runs[1]]
+    assert not set(runs[0][0]) & set(runs[1][0])
+    finite = DefaultSampler(dataset, shuffle=True, seed=5)
+    sampler = SourceBatchSampler(finite, batch_size=4)
+    assert not sampler.infinite
+    first = list(sampler)
+    finite.set_epoch(1)
+    assert list(sampler) != first and len(first) == 15
