@@ -68,10 +68,11 @@ def decode_image(data: bytes, name: str = 'the file') -> np.ndarray:
             rgb = np.asarray(img.convert('RGB'))
     except DemoInputError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as error:
-        raise DemoInputError(
-            f'{name} is not an image the demo can read ({formats}): '
-            f'{error}') from None
+    except UnidentifiedImageError:
+        raise DemoInputError(f'{name} is not an image the demo can read '
+                             f'({formats})') from None
+    except Image.DecompressionBombError as error:
+        raise DemoInputError(f'{name} is refused: {error}') from None
     except (OSError, ValueError, SyntaxError) as error:  # truncated, corrupt
         raise DemoInputError(
             f'{name} cannot be decoded, it is corrupt or truncated: '
