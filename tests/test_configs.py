@@ -64,13 +64,16 @@ def test_config_builds_and_trains_one_step(path, monkeypatch):
     model.init_weights()
     model.train()
     x = torch.randn(2, 3, 64, 64)
-    logits = model(x, mode='tensor')
+    out = model(x, mode='tensor')
+    # a multi-task model (UnifiedParsingSegmentor) returns logits per task
+    logits = out['object'] if isinstance(out, dict) else out
     head = cfg.model.decode_head
     # every backbone here has levels of stride 4, 8, 16, 32; the head
     # predicts at its finest selected level
     size = 64 // (4 * 2**min(head.in_index))
     assert logits.shape == (2, head.num_classes, size, size)
-    logits.float().mean().backward()
+    outputs = out.values() if isinstance(out, dict) else [out]
+    sum(o.float().mean() for o in outputs).backward()
     head_grads = [p.grad for p in model.decode_head.parameters()
                   if p.requires_grad]
     assert all(g is not None for g in head_grads)

@@ -1,0 +1,86 @@
+# Quick start of Unified Perceptual Parsing: one UPerNet (ConvNeXt-atto,
+# trunk of 128 channels) trained from scratch on the embedded unified
+# parsing data (generated into data/unified_parsing on first use, no
+# download) for scenes, objects, parts, materials and textures, with the
+# quick start's recipe (configs/upernet_convnext.py: 96x96 crops, batch 8,
+# AdamW) on a shorter schedule: 400 iterations of the main stage, where every
+# batch comes from one source, drawn in proportion to its size (scenes:
+# objects+parts+scene, materials) and trains the heads that source labels;
+# then 60 iterations of the texture stage (the paper's final stage: the
+# texture branch alone, on the finished backbone, from texture images).
+# It is also the parent of the Table 3 ablation (its "+T" row):
+#   python tools/ablate.py 'configs/unified_parsing/ablations/*.py' \
+#       configs/unified_parsing/upernet-upp_convnext-atto_1xb8-460iter_unified-parsing-96x96.py
+#
+#   python tools/train.py \
+#       configs/unified_parsing/upernet-upp_convnext-atto_1xb8-460iter_unified-parsing-96x96.py
+#
+# Results, timing and the comparison with a single-task model:
+# docs/unified_parsing.md.
+_base_ = [
+    '../_base_/models/upernet_upp_convnext.py',
+    '../_base_/datasets/unified_parsing.py',
+    '../_base_/default_runtime.py',
+]
+crop_size = (96, 96)
+# One process on CPU: plain BatchNorm (SyncBN needs a GPU per process).
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    backbone=dict(arch='atto', drop_path_rate=0.0),
+    decode_head=dict(
+        in_channels=[40, 80, 160, 320], channels=128, norm_cfg=norm_cfg),
+    auxiliary_head=dict(in_channels=160, channels=64, norm_cfg=norm_cfg))
+
+# main stage 0..400, texture stage 400..460
+texture_begin = 400
+max_iters = 460
+warmup_iters = 50
+lr = 2e-3
+train_dataloader = dict(
+    batch_sampler=dict(
+        type='SourceBatchSampler',
+        _delete_=True,
+        # main stage: scenes and materials in proportion to their sizes;
+        # texture stage: texture images only
+        source_weights=dict(scenes=400, materials=300, textures=0),
+        stages=[
+            dict(
+                begin=texture_begin,
+                source_weights=dict(scenes=0, materials=0, textures=1))
+        ]))
+optim_wrapper = dict(
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999),
+                   weight_decay=0.05),
+    # no weight decay on norms and biases, as in the ConvNeXt recipes
+    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=warmup_iters),
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
+         begin=warmup_iters, end=texture_begin),
+    # texture stage: restarts at texture_lr (UnifiedParsingStageHook), then
+    # decays to 0
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
+         begin=texture_begin, end=max_iters),
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=texture_begin,
+        max_keep_ckpts=2),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook', draw=False))
+custom_hooks = [
+    dict(type='WeightsOnlyCheckpointHook'),
+    dict(type='UnifiedParsingStageHook', texture_begin=texture_begin,
+         texture_lr=lr),
+]
+randomness = dict(seed=0)

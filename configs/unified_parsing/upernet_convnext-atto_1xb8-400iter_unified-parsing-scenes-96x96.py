@@ -1,0 +1,64 @@
+# Single-task baseline of the unified parsing quick start: the single-task
+# quick start's model and recipe (configs/upernet_convnext.py: UPerHead with
+# an FCN auxiliary head, objects only) trained on the images that give the
+# multi-task model its object labels (the scenes source of the embedded
+# unified parsing data) with the multi-task quick start's main-stage
+# schedule (400 iterations, batch 8, 96x96 crops). Evaluated with the same
+# metric on the same validation images (docs/unified_parsing.md).
+_base_ = ['../upernet_convnext.py']
+img_size = 128
+crop_size = (96, 96)
+upp_generator_cfg = dict(
+    seed=0,
+    size=img_size,
+    num_train=dict(scenes=400, materials=300, textures=180),
+    num_val=dict(scenes=100, materials=60, textures=45))
+# the dataset's object maps alone: mmseg's loading and packing
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(4 * img_size, img_size),
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(4 * img_size, img_size), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+dataset = dict(
+    type='UnifiedParsingDataset',
+    data_root='data/unified_parsing',
+    sources=['scenes'],
+    generate_if_missing=True,
+    generator_cfg=upp_generator_cfg)
+train_dataloader = dict(
+    dataset=dict(
+        _delete_=True, split='training', pipeline=train_pipeline, **dataset))
+val_dataloader = dict(
+    dataset=dict(
+        _delete_=True, split='validation', pipeline=test_pipeline,
+        **dataset))
+test_dataloader = val_dataloader
+val_evaluator = dict(_delete_=True, type='UnifiedParsingMetric')
+test_evaluator = val_evaluator
+
+max_iters = 400
+warmup_iters = 50
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=warmup_iters),
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
+         begin=warmup_iters, end=max_iters),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
+    visualization=dict(draw=False))
