@@ -13,7 +13,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICK_START = osp.join(ROOT, 'configs', 'upernet_convnext.py')
 ABLATIONS = osp.join(ROOT, 'configs', 'ablations')
 PARENT = osp.join(ABLATIONS,
-                  'upernet_convnext-atto_1xb8-600iter_synthetic-96x96.py')
+                  'upernet_convnext-atto_1xb4-150iter_syntheticfar-192x192.py')
 
 
 def test_quick_start_trains_validates_and_writes_outputs(tmp_path):
@@ -91,16 +91,36 @@ def _ablation_children():
                   if p != PARENT)
 
 
-def test_ablations_each_change_one_thing_of_their_parent():
+def _own_base(path):
+    """The single ``_base_`` file of an ablation config."""
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            bases = ast.literal_eval(node.value)
+            bases = [bases] if isinstance(bases, str) else bases
+            assert len(bases) == 1, f'{path}: one _base_'
+            return osp.normpath(osp.join(osp.dirname(path), bases[0]))
+    raise AssertionError(f'{path} has no _base_')
+
+
+def test_ablations_each_change_one_thing_of_their_base():
     children = _ablation_children()
-    assert len(children) >= 5
-    parent = _leaves(Config.fromfile(PARENT).to_dict())
+    assert len(children) >= 8
+    names = {osp.basename(p).split('_')[0] for p in children}
+    # the original one-change children and the rows of the paper's Table 2
+    assert {'upernet-pool1', 'upernet-noppm', 'upernet-noaux',
+            'upernet-3levels', 'upernet-nofusion', 'upernet-fpn',
+            'upernet-ppm'} <= names
     for child_path in children:
         name = osp.basename(child_path)
+        base = _own_base(child_path)
+        assert osp.dirname(base) == ABLATIONS, f'{name} inherits an ablation'
+        parent = _leaves(Config.fromfile(base).to_dict())
         child_cfg = Config.fromfile(child_path)
         with open(child_path) as f:
             source = f.read()
-        assert osp.basename(PARENT) in source, f'{name} must inherit parent'
         code = [l for l in source.splitlines()
                 if l.strip() and not l.lstrip().startswith('#')]
         assert len(code) <= 6, f'{name}: an ablation is a few lines'
@@ -116,12 +136,31 @@ def test_ablations_each_change_one_thing_of_their_parent():
         assert len(components) == 1, (name, sorted(changed))
 
 
-def test_ablation_parent_is_the_quick_start_on_a_shorter_schedule():
+def test_ablation_parent_is_the_quick_start_at_the_ablation_scale():
     quick = _leaves(Config.fromfile(QUICK_START).to_dict())
-    parent = _leaves(Config.fromfile(PARENT).to_dict())
+    cfg = Config.fromfile(PARENT)
+    parent = _leaves(cfg.to_dict())
     changed = {k for k in quick.keys() | parent.keys()
                if quick.get(k) != parent.get(k)}
+    data_and_schedule = {
+        'max_iters', 'warmup_iters', 'param_scheduler', 'train_cfg',
+        'default_hooks', 'train_dataloader', 'val_dataloader',
+        'test_dataloader', 'crop_size', 'img_size', 'data_root',
+        'generator_cfg', 'train_pipeline', 'test_pipeline', 'ablation_seeds'
+    }
+    model_changes = {
+        'model.data_preprocessor.size', 'model.decode_head.channels',
+        'model.auxiliary_head.channels'
+    }
     assert changed and all(
-        k.split('.')[0] in {'max_iters', 'param_scheduler', 'train_cfg',
-                            'default_hooks'} for k in changed), changed
-    assert parent['train_cfg.max_iters'] == 600
+        k.split('.')[0] in data_and_schedule or k in model_changes
+        for k in changed), changed
+    # room for the pyramid pooling: the coarsest level (stride 32) of a
+    # crop is at least 6x6, and the scenes carry far context
+    crop = cfg.crop_size
+    assert min(crop) >= 192 and min(crop) // 32 >= 6
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        gen = loader.dataset.generator_cfg
+        assert gen['far_context'] is True and gen['size'] >= max(crop)
+        assert loader.dataset.data_root != 'data/synthetic_scenes'
+    assert cfg.ablation_seeds == 3

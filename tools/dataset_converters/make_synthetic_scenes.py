@@ -9,6 +9,8 @@ Example:
     python tools/dataset_converters/make_synthetic_scenes.py --out data/synthetic_scenes
     python tools/dataset_converters/make_synthetic_scenes.py --out data/ss_seed1 --seed 1 \
         --num-train 800 --num-val 200 --size 160
+    python tools/dataset_converters/make_synthetic_scenes.py \
+        --out data/synthetic_scenes_far256 --size 256 --far-context
 """
 import argparse
 import os
@@ -33,6 +35,12 @@ def parse_args(argv=None):
         type=int,
         default=128,
         help='image height and width, >= 64 (default: 128)')
+    parser.add_argument(
+        '--far-context',
+        action='store_true',
+        help='the ablation scale\'s scenes: building/wall and window/'
+        'painting told apart only by the kind of scene (see '
+        'docs/embedded_datasets.md)')
     return parser.parse_args(argv)
 
 
@@ -51,7 +59,8 @@ def main(argv=None):
     try:
         cfg = check_generator_cfg(
             dict(seed=args.seed, num_train=args.num_train,
-                 num_val=args.num_val, size=args.size))
+                 num_val=args.num_val, size=args.size,
+                 far_context=args.far_context))
     except ValueError as e:
         raise SystemExit(f'error: {e}')
     start = time.perf_counter()

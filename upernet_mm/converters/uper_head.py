@@ -31,6 +31,7 @@ HF_AUX_IN_INDEX = 2  # UperNetFCNHead's default, which UperNet never changes
 # mm defaults (BaseDecodeHead, UPerHead, FCNHead) of the fields read here
 MM_DECODE_DEFAULTS = dict(
     pool_scales=(1, 2, 3, 6),
+    fusion=True,
     out_channels=None,
     conv_cfg=None,
     norm_cfg=None,
@@ -210,6 +211,8 @@ def heads_to_hf(model_cfg: Dict[str, Any], in_channels: List[int],
            f'outputs ({n}) to the decode head in order')
     expect(_as_list(decode.get('in_channels')), [list(in_channels)],
            f'{f}.in_channels', 'they must be the backbone output channels')
+    expect(decode.get('fusion'), [True], f'{f}.fusion',
+           'transformers UperNet always fuses all pyramid levels')
     _check_common(decode, f)
     num_classes = decode['num_classes']
     weight, more = _loss_notes(decode, f, 1.0)

@@ -34,6 +34,9 @@ IMG_DIR, ANN_DIR = 'images', 'annotations'
 IMG_SUFFIX, SEG_MAP_SUFFIX = '.jpg', '.png'
 JPEG_QUALITY = 90
 DEFAULT_GENERATOR_CFG = dict(seed=0, num_train=400, num_val=100, size=128)
+# Optional settings: left out of the completed settings (and manifests) when
+# they have their default, so folders made before they existed still match.
+OPTIONAL_GENERATOR_CFG = dict(far_context=False)
 
 
 class SyntheticScenesFolderError(RuntimeError):
@@ -45,19 +48,26 @@ def check_generator_cfg(generator_cfg=None):
 
     Args:
         generator_cfg (dict, optional): Any of ``seed`` (int >= 0),
-            ``num_train`` and ``num_val`` (int >= 1) and ``size`` (int >=
-            64, image height and width). Missing keys take the defaults
-            ``seed=0, num_train=400, num_val=100, size=128``.
+            ``num_train`` and ``num_val`` (int >= 1), ``size`` (int >=
+            64, image height and width) and ``far_context`` (bool, see
+            :func:`render_scene`). Missing keys take the defaults
+            ``seed=0, num_train=400, num_val=100, size=128,
+            far_context=False``.
 
     Returns:
-        dict: All four settings.
+        dict: The four settings, and ``far_context`` when it is True.
     """
     cfg = dict(DEFAULT_GENERATOR_CFG)
     given = dict(generator_cfg or {})
-    unknown = sorted(set(given) - set(cfg))
+    known = set(cfg) | set(OPTIONAL_GENERATOR_CFG)
+    unknown = sorted(set(given) - known)
     if unknown:
         raise ValueError(f'unknown SyntheticScenes generator settings '
-                         f'{unknown}; known: {sorted(cfg)}')
+                         f'{unknown}; known: {sorted(known)}')
+    far = given.pop('far_context', False)
+    if not isinstance(far, (bool, np.bool_)):
+        raise ValueError('SyntheticScenes generator setting far_context '
+                         f'must be True or False, got {far!r}')
     cfg.update(given)
     minimum = dict(seed=0, num_train=1, num_val=1, size=MIN_SIZE)
     for key, low in minimum.items():
@@ -68,6 +78,8 @@ def check_generator_cfg(generator_cfg=None):
             raise ValueError(f'SyntheticScenes generator setting {key} must '
                              f'be an integer >= {low}, got {value!r}')
         cfg[key] = int(value)
+    if far:
+        cfg['far_context'] = True
     return cfg
 
 
@@ -76,7 +88,7 @@ def scene_names(num):
     return [f'{index:05d}' for index in range(num)]
 
 
-def render_split_scene(seed, split, index, size):
+def render_split_scene(seed, split, index, size, far_context=False):
     """Render scene ``index`` of ``split``; it depends on nothing else, so a
     split's first scenes do not change with its length.
 
@@ -86,12 +98,13 @@ def render_split_scene(seed, split, index, size):
         index (int): Index of the scene in the split; even indices are
             street scenes, odd ones rooms.
         size (int): Image height and width.
+        far_context (bool): See :func:`render_scene`. Default: False.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: RGB image and label map.
     """
     rng = np.random.default_rng([seed, SPLITS.index(split), index])
-    return render_scene(rng, SCENE_KINDS[index % 2], size)
+    return render_scene(rng, SCENE_KINDS[index % 2], size, far_context)
 
 
 def _is_empty_or_missing(root):
@@ -110,8 +123,9 @@ def _write_folder(folder, cfg):
         os.makedirs(img_dir)
         os.makedirs(ann_dir)
         for index, name in enumerate(scene_names(num)):
-            img, label = render_split_scene(cfg['seed'], split, index,
-                                            cfg['size'])
+            img, label = render_split_scene(
+                cfg['seed'], split, index, cfg['size'],
+                cfg.get('far_context', False))
             ok_img, jpg = cv2.imencode(
                 IMG_SUFFIX, np.ascontiguousarray(img[..., ::-1]),
                 [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
@@ -148,7 +162,8 @@ def write_synthetic_scenes(root, **generator_cfg):
 
     Args:
         root (str): Folder to create.
-        **generator_cfg: ``seed``, ``num_train``, ``num_val``, ``size``; see
+        **generator_cfg: ``seed``, ``num_train``, ``num_val``, ``size``,
+            ``far_context``; see
             :func:`check_generator_cfg`.
 
     Returns:

@@ -29,6 +29,14 @@ more cars on a highway, more tables in a dining room, more paintings and no
 table in an art gallery). The extra maps never draw random numbers, so
 ``render_scene`` gives the same images as before they existed.
 
+``far_context=True`` (the ablation scale) removes the local cues that tell
+the street's building and window from the room's wall and painting: facades
+and walls are drawn from one surface distribution, paintings hang in regular
+grids as often as scattered, and half of the buildings reach the top edge
+(no sky above them). What decides those four classes is then the kind of
+scene, seen only in sky, grass, road, trees and cars or in floor and
+tables, usually far from the pixel. Scenes without it are unchanged.
+
 Sizes are given for 128x128 images and scale with ``size``. For a fixed
 numpy and OpenCV version the output depends only on the random generator
 passed in.
@@ -75,8 +83,11 @@ SCENE_LAYOUTS = {
                                  persons=(1, 4))),
 }
 _STREET = dict(buildings=True, road=True, road_width=(0.5, 0.95),
-               trees=(1, 4), cars=(1, 4), persons=(0, 4))
-_ROOM = dict(paintings=(1, 4), tables=(1, 3), persons=(1, 3))
+               trees=(1, 4), cars=(1, 4), persons=(0, 4), far_context=False)
+_ROOM = dict(paintings=(1, 4), tables=(1, 3), persons=(1, 3),
+             far_context=False)
+_FACADE_COLOURS = [(165, 85, 65), (205, 185, 150), (145, 145, 150),
+                   (220, 210, 190), (105, 80, 65), (180, 160, 130)]
 
 
 class _Canvas:
@@ -309,6 +320,14 @@ def _wall_texture(rng, h, w, s):
     return _shade(rng.uniform(150, 235, 3), lum), material
 
 
+def _surface_texture(rng, h, w, s):
+    """Facade or room wall with far context: one distribution for both."""
+    if rng.random() < 0.5:
+        rgb = _jitter(rng, _choice(rng, _FACADE_COLOURS), 20)
+        return _facade_texture(rng, h, w, rgb, s)
+    return _wall_texture(rng, h, w, s)
+
+
 def _solid(rng, h, w, rgb, grain=0.05):
     return _shade(rgb, 1 + grain * _noise(rng, h, w, 1))
 
@@ -320,25 +339,30 @@ def _box_mask(h, w):
     return np.ones((h, w), np.uint8)
 
 
-def _building(c, rng, x0, x1, top, base, s):
+def _building(c, rng, x0, x1, top, base, s, far=False):
     w, h = x1 - x0, base - top
     if w < 4 or h < 4:
         return
-    rgb = _jitter(
-        rng,
-        _choice(rng, [(165, 85, 65), (205, 185, 150), (145, 145, 150),
-                      (220, 210, 190), (105, 80, 65), (180, 160, 130)]), 20)
+    rgb = None if far else _jitter(rng, _choice(rng, _FACADE_COLOURS), 20)
     roof = int(rng.uniform(0.1, 0.3) * w) if rng.random() < 0.3 else 0
     mask = np.zeros((h + roof, w), np.uint8)
     mask[roof:] = 1
     if roof:
         cv2.fillPoly(mask, [np.array([[0, roof], [w - 1, roof],
                                       [w // 2, 0]], np.int32)], 1)
-    facade, material = _facade_texture(rng, h + roof, w, rgb, s)
+    if far:
+        facade, material = _surface_texture(rng, h + roof, w, s)
+    else:
+        facade, material = _facade_texture(rng, h + roof, w, rgb, s)
     part = np.full(mask.shape, P['building']['wall'], np.uint8)
     part[:roof] = P['building']['roof']
     c.paint(x0, top - roof, mask, facade, BUILDING, part, material)
-    # windows in a regular grid
+    _panel_grid(c, rng, x0, w, top, h, s, WINDOW, P['window']['pane'])
+
+
+def _panel_grid(c, rng, x0, w, top, h, s, label, inner):
+    """Panels of one style in a regular grid over a w x h surface: windows
+    on a facade, or paintings on a wall with far context."""
     ww = max(5, int(round(rng.uniform(6, 14) * s)))
     wh = max(5, int(round(ww * rng.uniform(0.9, 1.6))))
     sx = int(round(ww * rng.uniform(1.3, 1.9)))
@@ -349,12 +373,12 @@ def _building(c, rng, x0, x1, top, base, s):
         return
     left = x0 + (w - (cols - 1) * sx - ww) // 2
     style = _panel_style(rng)
-    part, material = _panel_layers(wh, ww, style, P['window']['pane'])
+    part, material = _panel_layers(wh, ww, style, inner)
     for r in range(rows):
         for k in range(cols):
             c.paint(left + k * sx, top + int(0.4 * sy) + r * sy,
                     _box_mask(wh, ww), _panel_texture(rng, wh, ww, style),
-                    WINDOW, part, material)
+                    label, part, material)
 
 
 def _tree(c, rng, cx, base, height, s):
@@ -502,7 +526,9 @@ def _street(rng, size, layout=None):
         while x < size:
             bw = int(rng.uniform(0.18, 0.45) * size)
             top = int(rng.uniform(0.06 * size, hy - 0.14 * size))
-            _building(c, rng, x, x + bw, top, hy, s)
+            if lay['far_context'] and rng.random() < 0.5:
+                top = 0  # reaches the top edge: no sky above it
+            _building(c, rng, x, x + bw, top, hy, s, lay['far_context'])
             x += bw + int(rng.uniform(-0.05, 0.15) * size)
     gh = size - hy
     c.paint(0, hy, _box_mask(gh, size), _grass_texture(rng, gh, size, s),
@@ -610,7 +636,9 @@ def _room(rng, size, layout=None):
     s = size / 128
     c = _Canvas(size)
     fy = int(round(rng.uniform(0.5, 0.72) * size))
-    wall, material = _wall_texture(rng, fy, size, s)
+    far = lay['far_context']
+    wall, material = (_surface_texture if far else _wall_texture)(rng, fy,
+                                                                  size, s)
     c.paint(0, 0, _box_mask(fy, size), wall, WALL, material=material)
     skirt = max(1, int(round(2 * s)))
     skirt_rgb = _choice(rng, [(235, 235, 230), (100, 70, 45)])
@@ -627,7 +655,11 @@ def _room(rng, size, layout=None):
         tex, material = _floor_texture(rng, gh, size, s)
     c.paint(0, fy, _box_mask(gh, size), tex, FLOOR, material=material)
     placed = []
-    for _ in range(int(rng.integers(*lay['paintings']))):
+    if far and rng.random() < 0.5:  # paintings in a grid, as windows are
+        _panel_grid(c, rng, 0, size, 0, fy - skirt, s, PAINTING,
+                    P['painting']['picture'])
+        placed.append((0, 0, size, fy))
+    for _ in range(0 if placed else int(rng.integers(*lay['paintings']))):
         for _attempt in range(10):
             pw = int(rng.uniform(0.1, 0.32) * size)
             ph = int(rng.uniform(0.1, 0.3) * size)
@@ -674,13 +706,16 @@ def _finish(rng, img):
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)
 
 
-def render_scene(rng, kind, size=128):
+def render_scene(rng, kind, size=128, far_context=False):
     """Draw one scene.
 
     Args:
         rng (np.random.Generator): Source of all randomness of the scene.
         kind (str): ``'street'`` or ``'room'``.
         size (int): Height and width in pixels, at least 64. Default: 128.
+        far_context (bool): Draw facades and walls, windows and paintings
+            so that only the kind of scene tells them apart (see the module
+            docstring). Default: False.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: The (size, size, 3) uint8 RGB image
@@ -692,7 +727,8 @@ def render_scene(rng, kind, size=128):
     if int(size) != size or size < MIN_SIZE:
         raise ValueError(
             f'scene size must be an integer >= {MIN_SIZE}, got {size!r}')
-    canvas = (_street if kind == 'street' else _room)(rng, int(size))
+    layout = dict(far_context=True) if far_context else None
+    canvas = (_street if kind == 'street' else _room)(rng, int(size), layout)
     return _finish(rng, canvas.img), canvas.lbl
 
 

@@ -25,11 +25,19 @@ class UPerHead(CheckedDecodeHead):
             coarsest level; empty (``()``) leaves the pyramid pooling out, so
             the bottleneck sees the coarsest level alone (an ablation, not in
             the paper). Default: (1, 2, 3, 6).
+        fusion (bool): Fuse all pyramid levels (resized to the finest one and
+            concatenated) in ``fpn_bottleneck``, as UPerNet does. False
+            feeds ``fpn_bottleneck`` the finest level alone, the "FPN" and
+            "FPN+PPM" rows of the paper's Table 2; ``fpn_bottleneck`` then
+            has ``channels`` inputs instead of ``levels * channels`` and
+            only the finest level has an ``fpn_convs`` entry (the others
+            would be unused); names are those of the fused head. Default:
+            True.
         **kwargs: Arguments of :class:`BaseDecodeHead`; ``in_channels`` and
             ``in_index`` are lists with one entry per level, finest first.
     """
 
-    def __init__(self, pool_scales=(1, 2, 3, 6), **kwargs):
+    def __init__(self, pool_scales=(1, 2, 3, 6), fusion=True, **kwargs):
         input_transform = kwargs.pop('input_transform', 'multiple_select')
         if input_transform != 'multiple_select':
             raise ValueError(
@@ -39,8 +47,12 @@ class UPerHead(CheckedDecodeHead):
                 or any(not _is_int(s) or s <= 0 for s in pool_scales):
             raise ValueError('UPerHead: pool_scales must be a list of '
                              f'positive ints, got {pool_scales!r}')
+        if not isinstance(fusion, bool):
+            raise ValueError(
+                f'UPerHead: fusion must be True or False, got {fusion!r}')
         super().__init__(input_transform='multiple_select', **kwargs)
         self.pool_scales = tuple(pool_scales)
+        self.fusion = fusion
         conv_kwargs = dict(
             conv_cfg=self.conv_cfg,
             norm_cfg=self.norm_cfg,
@@ -60,11 +72,13 @@ class UPerHead(CheckedDecodeHead):
             **conv_kwargs)
         self.lateral_convs = nn.ModuleList()
         self.fpn_convs = nn.ModuleList()
-        for in_channels in self.in_channels[:-1]:
+        for level, in_channels in enumerate(self.in_channels[:-1]):
             self.lateral_convs.append(
                 ConvModule(
                     in_channels, self.channels, 1, inplace=False,
                     **conv_kwargs))
+            if not fusion and level > 0:
+                continue  # without fusion only the finest level is used
             self.fpn_convs.append(
                 ConvModule(
                     self.channels,
@@ -73,8 +87,9 @@ class UPerHead(CheckedDecodeHead):
                     padding=1,
                     inplace=False,
                     **conv_kwargs))
+        fused_levels = len(self.in_channels) if fusion else 1
         self.fpn_bottleneck = ConvModule(
-            len(self.in_channels) * self.channels,
+            fused_levels * self.channels,
             self.channels,
             3,
             padding=1,
@@ -110,6 +125,12 @@ class UPerHead(CheckedDecodeHead):
             laterals[i - 1] = laterals[i - 1] + self._upsample(
                 laterals[i], laterals[i - 1].shape[2:])
 
+        if not self.fusion:
+            # the finest level alone (its fpn_conv, or the PPM output when
+            # the head has one level)
+            finest = self.fpn_convs[0](laterals[0]) \
+                if len(laterals) > 1 else laterals[0]
+            return self.fpn_bottleneck(finest)
         outs = [conv(lat) for conv, lat in zip(self.fpn_convs, laterals)]
         outs.append(laterals[-1])
         size = outs[0].shape[2:]

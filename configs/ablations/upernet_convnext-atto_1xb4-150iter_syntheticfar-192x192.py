@@ -1,0 +1,65 @@
+# Parent of the ablations at the ablation scale of SyntheticScenes: the quick
+# start (configs/upernet_convnext.py) on 256x256 far-context scenes (see
+# docs/embedded_datasets.md) with 192x192 crops, so the coarsest level
+# (stride 32) is 6x6 and pool scales 1, 2, 3, 6 pool something larger than
+# themselves; head channels 64 (the quick start has 128), batch 4, 150
+# iterations, 3 seeds per config: a schedule sized so that the whole set
+# (9 configs x 3 seeds) trains in about 1.5 hours on one core. Each
+# sibling config changes one thing of its _base_ by inheritance:
+#   python tools/ablate.py 'configs/ablations/*.py'      # docs/ablations.md
+_base_ = ['../upernet_convnext.py']
+ablation_seeds = 3  # tools/ablate.py trains every config with seeds 0, 1, 2
+img_size = 256
+crop_size = (192, 192)
+data_root = 'data/synthetic_scenes_far256'
+generator_cfg = dict(
+    seed=0, num_train=400, num_val=100, size=img_size, far_context=True)
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(
+        type='RandomResize',
+        scale=(4 * img_size, img_size),
+        ratio_range=(0.75, 1.5),
+        keep_ratio=True),
+    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='PackSegInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(4 * img_size, img_size), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs')
+]
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root, generator_cfg=generator_cfg,
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root, generator_cfg=generator_cfg,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(channels=64),
+    auxiliary_head=dict(channels=32))
+
+max_iters = 150
+warmup_iters = 25
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
+         end=warmup_iters),
+    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
+         begin=warmup_iters, end=max_iters),
+]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=max_iters, max_keep_ckpts=1),
+    visualization=dict(draw=False))

@@ -1,0 +1,201 @@
+"""The runs of an ablation study: which configs and seeds, where each run
+lives, whether it already finished, its parent config and its results.
+
+Layout of a study's work dir::
+
+    WORK_DIR/CONFIG_NAME/seedS/                 # tools/train.py --work-dir
+    WORK_DIR/CONFIG_NAME/seedS/ablation_run.json  # written when it ends
+    WORK_DIR/ablation_results.{md,json}
+
+``ablation_run.json`` records the seed, the exit code, the wall time, the
+validation metrics and a fingerprint of the resolved config (with the
+study's ``--cfg-options`` and the seed). A run whose record says it
+finished and whose fingerprint matches is reused, not trained again; a
+failed, interrupted or changed run is trained again.
+"""
+import ast
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+from typing import Dict, List, NamedTuple, Optional, Sequence
+
+RUN_RECORD = 'ablation_run.json'
+# Keys of a logged validation record that are not metrics.
+NON_METRIC_KEYS = frozenset(
+    {'step', 'iter', 'epoch', 'time', 'data_time', 'memory', 'lr'})
+
+
+class RunSpec(NamedTuple):
+    """One training run of a study."""
+    config: str  # path of the config file
+    name: str  # config file name without .py
+    seed: int
+    work_dir: str
+
+
+def config_name(path: str) -> str:
+    return osp.splitext(osp.basename(path))[0]
+
+
+def study_seeds(cli_seeds: Optional[int], cfg) -> List[int]:
+    """Seeds of the study: ``0 .. N-1`` for N from ``--seeds``, else from
+    the config field ``ablation_seeds``, else 1.
+
+    Args:
+        cli_seeds (int, optional): The ``--seeds`` value.
+        cfg (mmengine.Config | dict): A config of the study (its parent's
+            ``ablation_seeds`` is inherited by the children).
+    """
+    n = cli_seeds if cli_seeds is not None else cfg.get('ablation_seeds', 1)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        source = ('--seeds' if cli_seeds is not None else
+                  'config field ablation_seeds')
+        raise ValueError(f'{source} must be an integer >= 1, got {n!r}')
+    return list(range(n))
+
+
+def plan_runs(configs: Sequence[str], seeds: Dict[str, Sequence[int]],
+              work_dir: str) -> List[RunSpec]:
+    """All runs, seed by seed: every config's first seed comes before any
+    config's second seed, so an interrupted study has every row early.
+
+    Args:
+        configs (Sequence[str]): Config paths.
+        seeds (dict): Config path -> its seeds.
+        work_dir (str): Root of the study.
+    """
+    names = [config_name(c) for c in configs]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f'config names must be unique in a study (they '
+                         f'name the work dirs), repeated: {dup}')
+    order = sorted({s for c in configs for s in seeds[c]})
+    return [
+        RunSpec(c, n, s, osp.join(work_dir, n, f'seed{s}')) for s in order
+        for c, n in zip(configs, names) if s in seeds[c]
+    ]
+
+
+def config_fingerprint(resolved: Dict) -> str:
+    """SHA-256 of a resolved config (a plain dict), independent of key
+    order."""
+    text = json.dumps(resolved, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _bases(path: str) -> List[str]:
+    """Absolute paths of the ``_base_`` files of a config file (read as
+    literals, nothing is executed)."""
+    with open(path) as f:
+        tree = ast.parse(f.read(), filename=path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == '_base_'
+                for t in node.targets):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return []
+            bases = [value] if isinstance(value, str) else list(value)
+            return [
+                osp.realpath(osp.join(osp.dirname(path), b)) for b in bases
+                if isinstance(b, str)
+            ]
+    return []
+
+
+def find_parents(configs: Sequence[str]) -> Dict[str, Optional[str]]:
+    """Parent of each config within the study: its nearest ancestor (along
+    ``_base_`` files, first base first) that is itself in the study.
+
+    Returns:
+        dict: Config path -> parent config path, or None for a root.
+    """
+    by_real = {osp.realpath(c): c for c in configs}
+    parents = {}
+    for config in configs:
+        parent, seen = None, set()
+        todo = list(_bases(config))
+        while todo and parent is None:
+            base = todo.pop(0)
+            if base in seen or not osp.isfile(base):
+                continue
+            seen.add(base)
+            if base in by_real:
+                parent = by_real[base]
+            else:
+                todo = _bases(base) + todo
+        parents[config] = parent
+    return parents
+
+
+def _is_val_record(record: Dict) -> bool:
+    return 'lr' not in record and not any('loss' in k for k in record)
+
+
+def last_val_metrics(work_dir: str) -> Optional[Dict[str, float]]:
+    """Metrics of the last validation record of the newest run (timestamped
+    folder) in ``work_dir``, or None.
+
+    A validation record is a line of ``vis_data/scalars.json`` without
+    ``lr`` and losses; its metrics are its numeric values except step,
+    time, data_time and memory, whatever their names (``mIoU``,
+    ``parts/mIoU``...).
+    """
+    runs = sorted(
+        glob.glob(osp.join(glob.escape(work_dir), '*', 'vis_data',
+                           'scalars.json')))
+    if not runs:
+        return None
+    metrics = None
+    with open(runs[-1]) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash
+            if isinstance(record, dict) and _is_val_record(record):
+                values = {
+                    k: float(v)
+                    for k, v in record.items()
+                    if k not in NON_METRIC_KEYS and isinstance(
+                        v, (int, float)) and not isinstance(v, bool)
+                }
+                if values:
+                    metrics = values
+    return metrics
+
+
+def load_run_record(work_dir: str) -> Optional[Dict]:
+    """The ``ablation_run.json`` of a run, or None if it has none (never
+    ran, or interrupted) or it is unreadable."""
+    path = osp.join(work_dir, RUN_RECORD)
+    try:
+        with open(path) as f:
+            record = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def write_run_record(work_dir: str, record: Dict) -> None:
+    """Write ``ablation_run.json`` atomically (a crash leaves the old one or
+    none, never half a file)."""
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, RUN_RECORD)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(record, f, indent=2)
+    os.replace(tmp, path)
+
+
+def is_reusable(record: Optional[Dict], fingerprint: str) -> bool:
+    """Whether a recorded run finished with the same resolved config."""
+    return bool(record) and record.get('status') == 'ok' and record.get(
+        'fingerprint') == fingerprint and isinstance(
+            record.get('metrics'), dict)
