@@ -13,7 +13,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICK_START = osp.join(ROOT, 'configs', 'upernet_convnext.py')
 ABLATIONS = osp.join(ROOT, 'configs', 'ablations')
 PARENT = osp.join(ABLATIONS,
-                  'upernet_convnext-atto_1xb4-150iter_syntheticfar-192x192.py')
+                  'upernet_convnext-atto_1xb4-100iter_syntheticfar-192x192.py')
 
 
 def test_quick_start_trains_validates_and_writes_outputs(tmp_path):
