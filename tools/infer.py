@@ -243,7 +243,7 @@ def main(argv=None):
     summary, failed = [], []
     video_summary = run_videos(model, pipeline, videos, cameras, args,
                                failed) if videos or cameras else []
-    progress = Progress(len(pairs))
+    progress = Progress(len(pairs)) if pairs else None
     start = time.perf_counter()
 
     def run(batch):
@@ -298,7 +298,8 @@ def main(argv=None):
         if batch:
             run(batch)
     finally:
-        progress.stop()
+        if progress is not None:
+            progress.stop()
     elapsed = time.perf_counter() - start
     if args.json:
         os.makedirs(args.out_dir, exist_ok=True)
@@ -306,9 +307,10 @@ def main(argv=None):
             json.dump(dict(classes=list(classes), images=summary,
                            videos=video_summary, failed=failed), f, indent=1)
     rate = len(summary) / elapsed if elapsed > 0 else 0.0
-    print(f'infer: {len(summary)} images segmented in {elapsed:.1f} s '
-          f'({rate:.2f} images/s, batch size {args.batch_size}, {device}), '
-          f'{len(failed)} failed; results in {args.out_dir}')
+    if pairs or not video_summary:
+        print(f'infer: {len(summary)} images segmented in {elapsed:.1f} s '
+              f'({rate:.2f} images/s, batch size {args.batch_size}, '
+              f'{device}), {len(failed)} failed; results in {args.out_dir}')
     if failed:
         print('failed: ' + ', '.join(f['input'] for f in failed),
               file=sys.stderr)
