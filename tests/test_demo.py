@@ -279,3 +279,20 @@ def test_multi_task_model_has_a_view_per_level_and_top5_scores(tmp_path):
     assert values == sorted(values, reverse=True) and sum(values) <= 1 + 1e-6
     assert {t['name'] for t in scene['top']} <= set(SCENE_CLASSES)
     assert {t['name'] for t in texture['top']} <= set(TEXTURE_CLASSES)
+
+
+def test_unified_parsing_quick_start_config_runs_in_the_demo():
+    # the repository's multi-task config as written (its test pipeline
+    # loads annotations, which images from the page do not have)
+    from upernet_mm.apis import init_model
+    from upernet_mm.demo import DemoApp, synthetic_scenes_examples
+    config = osp.join(
+        ROOT, 'configs', 'unified_parsing',
+        'upernet-upp_convnext-atto_1xb8-460iter_unified-parsing-96x96.py')
+    model = init_model(config, None, device='cpu')
+    app = DemoApp(model, 'upp', synthetic_scenes_examples(1, size=64))
+    out = app.segment(png_bytes(app.examples[0][1]), 'a.png')
+    assert [lv['name'] for lv in out['levels']] == [
+        'object', 'part', 'material'
+    ]
+    assert [s['name'] for s in out['scores']] == ['scene', 'texture']
