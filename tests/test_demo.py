@@ -296,3 +296,25 @@ def test_unified_parsing_quick_start_config_runs_in_the_demo():
         'object', 'part', 'material'
     ]
     assert [s['name'] for s in out['scores']] == ['scene', 'texture']
+
+
+def test_demo_serves_a_transformers_upernet_directory(tmp_path):
+    pytest.importorskip('transformers')
+    import tempfile
+
+    from hf_test_utils import CLASSES as HF_CLASSES
+    from hf_test_utils import save_hf_upernet, tiny_convnext
+    from upernet_mm.apis import init_model
+    from upernet_mm.demo import DemoApp, synthetic_scenes_examples
+    hf_dir = tmp_path / 'upernet-convnext-mini'
+    save_hf_upernet(hf_dir, tiny_convnext(), num_labels=len(HF_CLASSES),
+                    processor=dict(do_resize=False))
+    before = set(os.listdir(tempfile.gettempdir()))
+    model = init_model(str(hf_dir), str(hf_dir), device='cpu')
+    app = DemoApp(model, hf_dir.name, synthetic_scenes_examples(1, size=64))
+    assert app.info()['levels'][0]['classes'] == list(HF_CLASSES)
+    out = app.segment(png_bytes(app.examples[0][1]), 'a.png')
+    assert {e['name'] for e in out['levels'][0]['legend']} <= set(HF_CLASSES)
+    # the on-the-fly conversion leaves nothing behind
+    leftovers = set(os.listdir(tempfile.gettempdir())) - before
+    assert not [n for n in leftovers if n.startswith('upernet_mm_hf_')]
