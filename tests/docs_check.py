@@ -5,7 +5,9 @@
 * ``unlinked_pages``: docs/*.md pages the README does not link to;
 * ``bad_commands``: commands shown in code blocks and in inline code that
   name a tool under tools/ that does not exist, or a flag its argparse
-  parser does not define, or a make target the Makefile lacks.
+  parser does not define, or a make target the Makefile lacks;
+* ``bad_python_names``: dotted names ``upernet_mm.module.name`` in inline
+  code and Python code blocks (imports included) that do not resolve.
 
 Each problem is returned as ``'PAGE:LINE: message'`` so that a failing test
 says which page, line and flag to fix.
@@ -299,8 +301,75 @@ def _block_problems(page, block):
     return problems
 
 
+_NAME_RE = re.compile(r'\bupernet_mm(?:\.[A-Za-z_]\w*)+')
+
+
+def resolve(dotted):
+    """None if ``dotted`` names an importable module or an attribute of
+    one, else why not."""
+    parts = dotted.split('.')
+    module, error = None, None
+    for i in range(len(parts), 0, -1):
+        name = '.'.join(parts[:i])
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and not name.startswith(exc.name):
+                return f'importing {name} fails: {exc}'
+            continue
+        except Exception as exc:  # noqa: BLE001  (reported)
+            return f'importing {name} fails: {type(exc).__name__}: {exc}'
+        obj = module
+        for j, attr in enumerate(parts[i:], i):
+            if not hasattr(obj, attr):
+                return f'{".".join(parts[:j])} has no attribute {attr}'
+            obj = getattr(obj, attr)
+        return None
+    return error or f'no module {parts[0]}'
+
+
+def _python_names(line):
+    for m in _NAME_RE.finditer(line):
+        name = m.group(0)
+        # upernet_mm.UPerHead, upernet_mm.EncoderDecoder: registry type
+        # names (scope.Type), not Python paths
+        if name.split('.')[1][:1].isupper():
+            continue
+        yield name
+
+
+def bad_python_names():
+    problems = []
+    for page in doc_pages():
+        text = (ROOT / page).read_text(encoding='utf-8')
+        for no, line, in_code, lang in _lines_outside_code(text):
+            if in_code:
+                if lang not in ('python', 'py'):
+                    continue
+                found = list(_python_names(line))
+                m = re.match(r'\s*from\s+(upernet_mm[\w.]*)\s+import\s+(.+)',
+                             line)
+                if m:
+                    names = re.sub(r'[()\\]', ' ', m.group(2)).split(',')
+                    found += [
+                        f'{m.group(1)}.{n.split()[0]}' for n in names
+                        if n.split()
+                    ]
+            else:
+                found = [
+                    n for span in _INLINE_RE.finditer(line)
+                    for n in _python_names(span.group(2))
+                ]
+            for name in found:
+                why = resolve(name)
+                if why:
+                    problems.append(f'{page}:{no}: `{name}`: {why}')
+    return problems
+
+
 def main():
-    problems = broken_links() + unlinked_pages() + bad_commands()
+    problems = (broken_links() + unlinked_pages() + bad_commands() +
+                bad_python_names())
     print('\n'.join(problems) or 'docs OK')
     return 1 if problems else 0
 

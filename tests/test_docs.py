@@ -1,6 +1,8 @@
 """The README and docs/ pages stay true to the repository: every page is
-linked from the README, every relative link and anchor resolves, and every
-command shown names a tool and flags that exist (tests/docs_check.py)."""
+linked from the README, every relative link and anchor resolves, every
+command shown names a tool and flags that exist, and every dotted
+``upernet_mm.*`` name shown resolves (tests/docs_check.py; run it as a
+script to list every problem)."""
 import docs_check
 
 
@@ -23,6 +25,11 @@ def test_commands_name_existing_tools_and_flags():
     assert not problems, _report(problems)
 
 
+def test_python_names_in_docs_resolve():
+    problems = docs_check.bad_python_names()
+    assert not problems, _report(problems)
+
+
 def test_checker_catches_a_wrong_flag_and_a_missing_tool():
     # the checker itself must be able to fail
     assert docs_check._command_problems(
@@ -41,3 +48,6 @@ def test_checker_catches_a_wrong_flag_and_a_missing_tool():
     assert docs_check.slugify('`tools/infer.py`') == 'toolsinferpy'
     assert docs_check.slugify('Checkpoints and resume on torch >= 2.6') == \
         'checkpoints-and-resume-on-torch--26'
+    assert docs_check.resolve('upernet_mm.apis.init_model') is None
+    assert 'no attribute nothere' in docs_check.resolve(
+        'upernet_mm.apis.nothere')
