@@ -853,3 +853,23 @@ def test_batches_of_every_source_train_the_multi_task_model(tiny_root):
         assert out.pred_part_seg.data.shape == out.gt_part_seg.data.shape
         assert out.pred_material_seg.data.shape[-2:] == \
             out.gt_material_seg.data.shape[-2:]
+
+
+def test_browse_dataset_draws_every_level(tiny_root, tmp_path, capsys):
+    tool = _tool('analysis_tools', 'browse_dataset.py')
+    out = tmp_path / 'browse'
+    tool.main([BASE_CFG, '--out-dir', str(out), '-n', '3', '--cfg-options',
+               f'train_dataloader.dataset.data_root={tiny_root}',
+               'train_dataloader.dataset.indices=[0,4,10]'])
+    printed = capsys.readouterr().out
+    assert '0000_materials_00000: no image-level label' in printed
+    assert '0001_scenes_00000: scene street' in printed
+    assert '0002_textures_00000: texture blotchy' in printed
+    drawn = cv2.imread(str(out / '0001_scenes_00000.png'))
+    assert drawn.shape == (96, 4 * 96, 3)
+    image, objects, parts, materials = np.split(drawn, 4, axis=1)
+    assert (objects != image).any() and (parts != image).any()
+    assert (materials == image).all()  # the scenes source has no materials
+    drawn = cv2.imread(str(out / '0000_materials_00000.png'))
+    image, objects, parts, materials = np.split(drawn, 4, axis=1)
+    assert (materials != image).any() and (parts == image).all()

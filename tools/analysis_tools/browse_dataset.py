@@ -8,7 +8,10 @@ Example:
 Writes OUT_DIR/NNNN_NAME.png: the pipeline's image (after resizing,
 cropping, flipping and photometric changes) on the left and the same image
 with the class colours of its labels on the right (label 255, the padding,
-stays uncoloured).
+stays uncoloured). For unified parsing data (PackUnifiedParsingInputs) the
+part and material labels get a panel each (parts coloured per object with
+the dataset's part_palette), the file name starts with the source, and the
+scene and texture labels are printed.
 """
 import argparse
 import os
@@ -55,6 +58,57 @@ def to_image(inputs):
     return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1]
 
 
+def overlay(image, labels, colours, opacity):
+    """``image`` with ``colours[label]`` blended in where ``labels`` is not
+    255 (``colours``: (N, 3) uint8, ``labels``: (H, W) int)."""
+    import cv2
+    import numpy as np
+    if labels.shape != image.shape[:2]:  # e.g. val: labels at input size
+        labels = cv2.resize(labels.astype(np.float32),
+                            (image.shape[1], image.shape[0]),
+                            interpolation=cv2.INTER_NEAREST).astype(np.int64)
+    out = image.astype(np.float32)
+    known = (labels != 255) & (labels < len(colours))
+    out[known] = (1 - opacity) * out[known] + \
+        opacity * colours[labels[known]]
+    return out.astype(np.uint8)
+
+
+def level_panels(image, sample, meta, opacity):
+    """Part and material panels of a unified parsing sample."""
+    import numpy as np
+    obj = sample.gt_sem_seg.data[0].numpy()
+    part = sample.gt_part_seg.data[0].numpy()
+    classes = meta['classes']
+    part_palette = meta.get('part_palette', {})
+    # one colour per (object, part): parts of object o are o * 256 + p
+    colours = np.zeros((256 * len(classes), 3), np.uint8)
+    for o, name in enumerate(classes):
+        for p, colour in enumerate(part_palette.get(name, [])):
+            colours[o * 256 + p] = colour
+    combined = np.where((part != 255) & (obj != 255),
+                        obj.astype(np.int64) * 256 + part, 255 * 256 + 255)
+    combined[combined >= len(colours)] = 255
+    part_panel = overlay(image, combined, colours, opacity)
+    material = sample.gt_material_seg.data[0].numpy()
+    material_panel = overlay(
+        image, material,
+        np.asarray(meta.get('material_palette', [[0, 0, 0]]), np.uint8),
+        opacity)
+    return [part_panel, material_panel]
+
+
+def describe_labels(sample, meta):
+    """The scene and texture labels of a unified parsing sample, by name."""
+    words = []
+    for key, classes in (('scene_label', 'scene_classes'),
+                         ('texture_label', 'texture_classes')):
+        label = sample.metainfo.get(key, -1)
+        if label is not None and label >= 0:
+            words.append(f'{key[:-6]} {meta[classes][label]}')
+    return ', '.join(words) or 'no image-level label'
+
+
 def main(argv=None):
     args = parse_args(argv)
     import mmcv
@@ -94,8 +148,16 @@ def main(argv=None):
         visualizer.add_datasample(
             'sample', image, sample.cpu(), draw_gt=True, draw_pred=False,
             with_labels=False)
-        drawn = np.concatenate([image, visualizer.get_image()], axis=1)
+        panels = [image, visualizer.get_image()]
         stem = osp.splitext(osp.basename(sample.img_path or 'image'))[0]
+        if 'gt_part_seg' in sample and 'gt_material_seg' in sample:
+            panels += level_panels(image, sample.cpu(), dataset.metainfo,
+                                   args.opacity)
+            source = sample.metainfo.get('source', 'data')
+            stem = f'{source}_{stem}'
+            print(f'{index:04d}_{stem}: '
+                  f'{describe_labels(sample, dataset.metainfo)}')
+        drawn = np.concatenate(panels, axis=1)
         out = osp.join(args.out_dir, f'{index:04d}_{stem}.png')
         mmcv.imwrite(mmcv.rgb2bgr(drawn), out)
     print(f'wrote {count} samples of the {args.split} pipeline to '
