@@ -183,6 +183,12 @@ def test_http_refusals(server):
     assert resp.status == 413
     assert 'huge.png' in json.loads(resp.read())['error']
     conn.close()
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    conn.putrequest('POST', '/api/segment?name=x.png')
+    conn.putheader('Content-Length', '-5')
+    conn.endheaders()
+    assert conn.getresponse().status == 411
+    conn.close()
 
 
 def test_listens_on_localhost_by_default(app):

@@ -118,8 +118,12 @@ class DemoHandler(BaseHTTPRequestHandler):
         try:
             length = int(self.headers.get('Content-Length', ''))
         except ValueError:
-            return self._json(HTTPStatus.LENGTH_REQUIRED,
-                              dict(error='the upload has no Content-Length'))
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            return self._json(
+                HTTPStatus.LENGTH_REQUIRED,
+                dict(error='the upload has no valid Content-Length'))
         if length > MAX_UPLOAD_BYTES:
             self.close_connection = True
             return self._json(
