@@ -8,6 +8,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -21,7 +22,7 @@ TINY_DATA = dict(seed=0, num_train=8, num_val=3, size=64)
 
 def _load_tool(name):
     spec = importlib.util.spec_from_file_location(
-        f'{name}_tool', osp.join(ROOT, 'tools', f'{name}.py'))
+        osp.basename(name) + '_tool', osp.join(ROOT, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -304,3 +305,18 @@ def test_ablate_end_to_end_resumes_without_training_again(tmp_path):
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert '2 finished and reused, 0 to train' in out.stdout
     assert sorted(os.listdir(work / 'tiny_parent' / 'seed0')) == runs
+
+
+def test_context_distance_of_a_hand_made_label_map():
+    from upernet_mm.datasets.synthetic_scenes_classes import CLASS_INDEX
+    tool = _load_tool('analysis_tools/context_distance')
+    label = np.full((10, 100), CLASS_INDEX['wall'], np.uint8)
+    label[:, 0] = CLASS_INDEX['floor']  # the only room evidence: column 0
+    label[:, 50] = CLASS_INDEX['painting']
+    label[:, 60] = CLASS_INDEX['person']  # in both kinds: no evidence
+    dist = tool.context_distances(label)
+    assert set(dist) == {'wall', 'painting'}
+    np.testing.assert_allclose(dist['painting'], 50, atol=0.5)
+    assert dist['wall'].max() == pytest.approx(99, abs=0.5)
+    label[:] = CLASS_INDEX['building']  # a street without street evidence
+    assert np.isinf(tool.context_distances(label)['building']).all()
