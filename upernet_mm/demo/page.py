@@ -132,6 +132,12 @@ async function init() {
     drop.classList.add('over');
   });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('keydown', (e) => {  // keyboard: open the chooser
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      $('file').click();
+    }
+  });
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
