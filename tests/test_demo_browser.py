@@ -81,7 +81,7 @@ def browser():
     options.add_argument(f'--user-data-dir={profile}')
     driver = webdriver.Chrome(
         service=Service(executable_path=DRIVER), options=options)
-    driver.set_page_load_timeout(60)
+    driver.set_page_load_timeout(180)
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
@@ -92,7 +92,7 @@ def test_page_segments_an_example_in_chromium(server, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
-    wait = WebDriverWait(browser, 60)
+    wait = WebDriverWait(browser, 180)
     browser.get(server.url)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR,
                                              '#examples img')) == 3)
@@ -181,7 +181,7 @@ def test_multi_task_page_shows_each_level_and_top5(tmp_path, browser):
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
     try:
-        wait = WebDriverWait(browser, 60)
+        wait = WebDriverWait(browser, 180)
         browser.get(srv.url)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
                                              '#examples img'))
