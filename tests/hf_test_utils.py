@@ -44,8 +44,8 @@ def hf_upernet(backbone_config, seed=0, **head):
 
 def build_mm(model_cfg):
     """Build an mm model config in the upernet_mm scope, in eval mode."""
-    from upernet_mm.converters.commands import build_mm_model
-    return build_mm_model(model_cfg).eval()
+    from upernet_mm.apis import build_segmentor
+    return build_segmentor(model_cfg).eval()
 
 
 def convert(hf_model):

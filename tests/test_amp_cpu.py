@@ -47,7 +47,7 @@ def test_no_amp_leaves_config_alone_and_bad_wrapper_is_refused():
     cfg = _cfg(type='OptimWrapper')
     assert configure_amp(cfg, False, has_amp_device=False) == 'OptimWrapper'
     cfg = _cfg(type='ZeroRedundancyOptimizer')
-    with pytest.raises(SystemExit, match='ZeroRedundancyOptimizer'):
+    with pytest.raises(ValueError, match='ZeroRedundancyOptimizer'):
         configure_amp(cfg, True, has_amp_device=False)
 
 

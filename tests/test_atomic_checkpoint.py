@@ -10,7 +10,7 @@ from mmengine.fileio import LocalBackend
 from mmengine.runner import Runner
 
 from test_resume import _runner_kwargs
-from upernet_mm.engine import atomic_files
+from upernet_mm.safe_io import atomic as atomic_files
 from upernet_mm.engine.hooks import AtomicCheckpointHook
 
 

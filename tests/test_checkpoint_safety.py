@@ -12,9 +12,11 @@ import pytest
 import torch
 from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import get_external_models
+from mmengine.runner.checkpoint import \
+    load_from_local as mmengine_load_from_local
 
 from test_tools_train import ROOT, TOOLS, _env, _write_config
-from upernet_mm.engine import UnsafeCheckpointError, load_from_local
+from upernet_mm.safe_io import UnsafeCheckpointError, load_from_local
 
 
 class _Payload:
@@ -41,9 +43,9 @@ def test_crafted_checkpoint_really_runs_code_when_unpickled(tmp_path):
 
 
 def test_crafted_checkpoint_refused_by_loaders(tmp_path, monkeypatch):
-    from upernet_mm.converters.commands import load_mm_checkpoint
     from upernet_mm.converters.hf_files import read_weights
-    monkeypatch.delenv('UPERNET_MM_TRUSTED_CHECKPOINTS', raising=False)
+    from upernet_mm.loaders import install_checkpoint_loaders
+    install_checkpoint_loaders()
     marker = tmp_path / 'marker'
     evil = _crafted(tmp_path / 'evil.pth', marker)
     hf_dir = tmp_path / 'hf'
@@ -63,7 +65,6 @@ def test_crafted_checkpoint_refused_by_loaders(tmp_path, monkeypatch):
         # what load_from, resume and init_cfg=Pretrained go through
         'mmengine CheckpointLoader': lambda: CheckpointLoader.load_checkpoint(
             evil, map_location='cpu'),
-        'converters.load_mm_checkpoint': lambda: load_mm_checkpoint(evil),
         'hf pytorch_model.bin': lambda: read_weights(str(hf_dir)),
         'https://': lambda: CheckpointLoader.load_checkpoint(
             'https://example.com/models/evil.pth'),
@@ -87,6 +88,11 @@ def test_crafted_checkpoint_refused_by_loaders(tmp_path, monkeypatch):
 
 def test_crafted_checkpoint_refused_by_backbone_pretrained_init(tmp_path):
     from mmengine.registry import init_default_scope
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from upernet_mm.safe_io.checkpoint_loading import SAFE_SCHEMES
+    # mmengine's own loaders until our scope is used
+    CheckpointLoader.register_scheme('', mmengine_load_from_local, force=True)
     from upernet_mm.registry import MODELS
     init_default_scope('upernet_mm')
     marker = tmp_path / 'marker'
@@ -94,6 +100,7 @@ def test_crafted_checkpoint_refused_by_backbone_pretrained_init(tmp_path):
         type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
         init_cfg=dict(type='Pretrained',
                       checkpoint=_crafted(tmp_path / 'evil.pth', marker))))
+    assert CheckpointLoader._schemes[''] is SAFE_SCHEMES[0][1]
     with pytest.raises(UnsafeCheckpointError):
         backbone.init_weights()
     assert not marker.exists()
@@ -143,6 +150,7 @@ def test_every_torch_load_is_weights_only():
         osp.join(TOOLS, '**', '*.py'), recursive=True)
     # the only full unpickling: a file the user trusted explicitly
     allowed = {('checkpoint_loading.py', 'load_from_local', 'False')}
+    files += glob.glob(osp.join(TOOLS, '*', '*.py'))
     seen, bad = 0, []
     for path in files:
         for line, func, call, weights_only in _torch_load_calls(path):

@@ -95,7 +95,7 @@ def test_fold_needs_eval_mode():
 
 
 def _segmentor(backbone='convnext'):
-    from upernet_mm.converters.commands import build_mm_model
+    from upernet_mm.apis import build_segmentor
     if backbone == 'convnext':
         cfg = convnext_model_cfg('atto', channels=32, num_classes=6)
     else:  # ResNetV1c: BN in the deep stem, blocks and downsample paths
@@ -106,7 +106,7 @@ def _segmentor(backbone='convnext'):
         cfg['decode_head']['in_channels'] = [16, 32, 64, 128]
         cfg['auxiliary_head']['in_channels'] = 64
     torch.manual_seed(0)
-    return randomize(build_mm_model(cfg), seed=1).eval()
+    return randomize(build_segmentor(cfg), seed=1).eval()
 
 
 def _logits(model, x):
@@ -206,7 +206,7 @@ def test_cli_flags():
     assert deploy_kwargs(parser.parse_args(['--deploy', 'bf16',
                                             '--compile'])) == dict(
         precision='bf16', compile=True)
-    with pytest.raises(SystemExit):
+    with pytest.raises(ValueError, match='--compile needs --deploy'):
         deploy_kwargs(parser.parse_args(['--compile']))
 
 

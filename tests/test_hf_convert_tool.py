@@ -17,7 +17,7 @@ from hf_test_utils import (CLASSES, ROOT, STAGES,  # noqa: E402
                            convert_hf_main, randomize, save_hf_upernet,
                            tiny_convnext, tiny_swin)
 
-from upernet_mm.converters.commands import build_mm_model, to_mm  # noqa: E402
+from upernet_mm.apis import build_segmentor, to_mm  # noqa: E402
 
 TOL = 1e-4
 
@@ -127,7 +127,7 @@ def test_swin_without_aux_self_contained_round_trip(tmp_path):
         cfg.test_pipeline
     state = torch.load(
         str(tmp_path / 'mm' / 'swin.pth'), weights_only=True)['state_dict']
-    build_mm_model(cfg.model).load_state_dict(state, strict=True)
+    build_segmentor(cfg.model).load_state_dict(state, strict=True)
 
     convert_hf_main(['to-hf', str(config), str(tmp_path / 'mm' / 'swin.pth'),
                      str(tmp_path / 'back')])
@@ -297,7 +297,7 @@ load_from = {checkpoint!r}
     assert 0 < delta < 0.1 * converted[key].abs().max()
 
     # back to transformers: id2label from the fine-tuned checkpoint's meta
-    from upernet_mm.converters.commands import to_hf
+    from upernet_mm.apis import to_hf
     to_hf(str(tmp_path / 'finetune.py'), str(tmp_path / 'work' /
                                               'iter_2.pth'),
           str(tmp_path / 'hf'))

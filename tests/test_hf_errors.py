@@ -18,7 +18,7 @@ from upernet_mm.converters import (CheckpointMismatchError,  # noqa: E402
                                    ConversionError, UnsupportedBackboneError,
                                    UnsupportedOptionError, hf_to_mm_model,
                                    mm_to_hf_config)
-from upernet_mm.converters.commands import to_hf, to_mm  # noqa: E402
+from upernet_mm.apis import to_hf, to_mm  # noqa: E402
 
 
 def upernet_json(backbone, **head):

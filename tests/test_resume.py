@@ -7,8 +7,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from upernet_mm.engine import (TRUSTED_CHECKPOINTS_ENV, UnsafeCheckpointError,
-                               load_from_local, trust_checkpoint)
+from upernet_mm.safe_io import (UnsafeCheckpointError, load_from_local,
+                                sha256_of_file, trust_checkpoint)
 from conftest import tiny_uper_model
 
 NORM = dict(type='BN', requires_grad=True)
@@ -124,8 +124,7 @@ def test_checkpoint_is_weights_only_and_resume_continues(seg_folder, tmp_path):
 
 
 def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
-        seg_folder, tmp_path, monkeypatch):
-    monkeypatch.setenv(TRUSTED_CHECKPOINTS_ENV, '')
+        seg_folder, tmp_path):
     plain = Runner(**_runner_kwargs(
         seg_folder, tmp_path / 'plain', max_iters=2, safe=False))
     plain.train()
@@ -134,9 +133,9 @@ def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
     with pytest.raises(UnsafeCheckpointError) as info:
         load_from_local(ckpt, map_location='cpu')
     msg = str(info.value)
+    digest = sha256_of_file(ckpt)
     assert ckpt in msg and 'weights_only=True' in msg
-    assert f'--trust-checkpoint {ckpt}' in msg
-    assert TRUSTED_CHECKPOINTS_ENV in msg
+    assert f'--trust-checkpoint {digest}' in msg
 
     # resuming through the Runner gives the same error
     with pytest.raises(UnsafeCheckpointError):
@@ -144,18 +143,17 @@ def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
             seg_folder, tmp_path / 'again', max_iters=4, load_from=ckpt,
             resume=True)).train()
 
-    # explicit opt-in for this one file
-    trust_checkpoint(ckpt)
+    # explicit opt-in for this one content
+    trust_checkpoint(digest)
     with pytest.warns(UserWarning, match='trusted checkpoint'):
         loaded = load_from_local(ckpt, map_location='cpu')
     assert loaded['meta']['iter'] == 2
 
 
 def test_upgrade_checkpoint_tool_makes_plain_checkpoint_resumable(
-        seg_folder, tmp_path, monkeypatch):
+        seg_folder, tmp_path):
     import subprocess
     import sys
-    monkeypatch.setenv(TRUSTED_CHECKPOINTS_ENV, '')
     Runner(**_runner_kwargs(
         seg_folder, tmp_path / 'plain', max_iters=2, safe=False)).train()
     src = str(tmp_path / 'plain' / 'iter_2.pth')
@@ -165,7 +163,8 @@ def test_upgrade_checkpoint_tool_makes_plain_checkpoint_resumable(
     refused = subprocess.run([sys.executable, tool, src, dst],
                              capture_output=True, text=True)
     assert refused.returncode != 0 and 'Refusing to load' in refused.stderr
-    subprocess.run([sys.executable, tool, src, dst, '--trust'], check=True)
+    subprocess.run([sys.executable, tool, src, dst, '--trust-checkpoint',
+                    sha256_of_file(src)], check=True)
     torch.load(dst, weights_only=True)
     resumed = Runner(**_runner_kwargs(
         seg_folder, tmp_path / 'resumed', max_iters=4, load_from=dst,

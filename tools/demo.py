@@ -17,13 +17,14 @@ import argparse
 import os.path as osp
 import sys
 
+from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
-    from mmengine.config import DictAction
     parser.add_argument(
         'config', help='config file, or a transformers UperNet directory')
     parser.add_argument(
@@ -48,16 +49,8 @@ def parse_args(argv=None):
         default=8,
         help='SyntheticScenes validation scenes offered as examples '
         '(default: 8)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. model.test_cfg.mode=slide')
-    parser.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='allow full unpickling of CHECKPOINT, which you trust (it is '
-        'otherwise loaded with weights_only=True)')
+    add_cfg_options_arg(parser)
+    add_trust_arg(parser)
     parser.add_argument(
         '--verbose', action='store_true', help='log every request')
     args = parser.parse_args(argv)
@@ -74,9 +67,8 @@ def main(argv=None):
 
     from upernet_mm.apis import init_model
     from upernet_mm.demo import DemoApp, DemoServer, synthetic_scenes_examples
-    from upernet_mm.engine import UnsafeCheckpointError, trust_checkpoint
-    if args.trust_checkpoint:
-        trust_checkpoint(args.checkpoint)
+    from upernet_mm.safe_io import UnsafeCheckpointError
+    apply_trust(args)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     try:
         model = init_model(args.config, args.checkpoint, device,

@@ -29,6 +29,8 @@ import os.path as osp
 import sys
 import time
 
+from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
@@ -37,7 +39,6 @@ def parse_args(argv=None):
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
-    from mmengine.config import DictAction
     parser.add_argument(
         'config', help='config file, or a transformers UperNet directory')
     parser.add_argument(
@@ -75,16 +76,8 @@ def parse_args(argv=None):
         action='store_true',
         help='write OUT_DIR/summary.json (classes present and their pixel '
         'fractions per image)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, e.g. model.test_cfg.mode=slide')
-    parser.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='allow full unpickling of CHECKPOINT, which you trust (it is '
-        'otherwise loaded with weights_only=True)')
+    add_cfg_options_arg(parser)
+    add_trust_arg(parser)
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
@@ -225,9 +218,8 @@ def main(argv=None):
 
     from upernet_mm.apis import (build_test_pipeline, inference_model,
                                  init_model, show_result)
-    from upernet_mm.engine import UnsafeCheckpointError, trust_checkpoint
-    if args.trust_checkpoint:
-        trust_checkpoint(args.checkpoint)
+    from upernet_mm.safe_io import UnsafeCheckpointError
+    apply_trust(args)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     try:
         model = init_model(args.config, args.checkpoint, device,

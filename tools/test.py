@@ -7,6 +7,7 @@ Example:
     tools/dist_test.sh CONFIG CHECKPOINT 2
 """
 import argparse
+import sys
 
 from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
@@ -62,7 +63,10 @@ def main(argv=None):
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    deploy = deploy_kwargs(args)
+    try:
+        deploy = deploy_kwargs(args)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
     if deploy is not None:
         # applied after the checkpoint is loaded, before the first batch
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [

@@ -6,6 +6,7 @@ Example:
     tools/dist_train.sh CONFIG 2          # 2 processes (gloo without CUDA)
 """
 import argparse
+import sys
 
 from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.data_startup_check import check_data
@@ -38,7 +39,10 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
-    configure_amp(cfg, args.amp)
+    try:
+        configure_amp(cfg, args.amp)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
     cfg.resume = args.resume
     check_data(cfg, check_files=args.check_data)
     build_runner(cfg).train()

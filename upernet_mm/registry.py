@@ -9,6 +9,12 @@ and metrics, and other packages' modules with a scope prefix
 reached with the prefix (``upernet_mm.UPerHead``): mmengine imports this
 module on demand and ``locations`` import the implementations lazily, so no
 ``custom_imports`` is needed.
+
+Every lookup in these nodes first calls
+:func:`upernet_mm.loaders.install_checkpoint_loaders` (idempotent): whoever
+builds anything of our scope (our tools, mmseg's ``init_model``, a plain
+mmengine ``Runner``) loads checkpoints afterwards with upernet_mm's
+weights-only loaders, whatever was imported before.
 """
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
@@ -34,13 +40,24 @@ from mmseg.registry import VISBACKENDS as MMSEG_VISBACKENDS
 from mmseg.registry import VISUALIZERS as MMSEG_VISUALIZERS
 from mmseg.registry import WEIGHT_INITIALIZERS as MMSEG_WEIGHT_INITIALIZERS
 
+from upernet_mm.loaders import install_checkpoint_loaders
+
 SCOPE = 'upernet_mm'
+
+
+class ScopeRegistry(Registry):
+    """A registry node of the ``upernet_mm`` scope: a lookup installs
+    upernet_mm's checkpoint loaders before it resolves the name."""
+
+    def get(self, key):
+        install_checkpoint_loaders()
+        return super().get(key)
 
 
 def _child(name, parent, locations=()):
     # A child registry imports only its own locations on lookup, so it also
     # takes over mmseg's, to find mmseg's modules before anyone imported them.
-    return Registry(
+    return ScopeRegistry(
         name,
         parent=parent,
         scope=SCOPE,

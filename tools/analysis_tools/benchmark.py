@@ -339,18 +339,18 @@ def train_callables(s):
     from mmengine.structures import PixelData
     from mmseg.structures import SegDataSample
 
-    from upernet_mm.converters.commands import build_mm_model
+    from upernet_mm.apis import build_segmentor
     cfg = Config.fromfile(QUICK_START)
     model_cfg = cfg.model.to_dict()
     batch = s.get('batch', cfg.train_dataloader.batch_size)
     crop = s.get('crop', tuple(cfg.crop_size))
     num_classes = model_cfg['decode_head']['num_classes']
     torch.manual_seed(0)
-    ours = build_mm_model(model_cfg)
+    ours = build_segmentor(model_cfg)
     state = copy.deepcopy(ours.state_dict())
     models = dict(upernet_mm=ours)
-    models['mmseg'] = build_mm_model(C.with_mmseg_heads(model_cfg))
-    models['upernet_mm bf16 autocast'] = build_mm_model(model_cfg)
+    models['mmseg'] = build_segmentor(C.with_mmseg_heads(model_cfg))
+    models['upernet_mm bf16 autocast'] = build_segmentor(model_cfg)
     gen = torch.Generator().manual_seed(3)
     images = torch.randint(0, 256, (batch, 3) + crop, generator=gen,
                            dtype=torch.uint8)
@@ -432,9 +432,9 @@ def run_slide(s, args, tput):
     if reason:
         return 'Sliding-window inference', f'skipped: {reason}', {}
     model_cfg = C.convnext_model_cfg(s['arch'])
-    from upernet_mm.converters.commands import build_mm_model
+    from upernet_mm.apis import build_segmentor
     torch.manual_seed(0)
-    model = C.randomize(build_mm_model(model_cfg)).eval()
+    model = C.randomize(build_segmentor(model_cfg)).eval()
     h, w = s['image']
     gen = torch.Generator().manual_seed(9)
     x = torch.randn(1, 3, h, w, generator=gen)

@@ -18,13 +18,14 @@ import os
 import os.path as osp
 import sys
 
+from upernet_mm.cli_args import add_cfg_options_arg
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
-    from mmengine.config import DictAction
     parser.add_argument('config', help='config file')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
@@ -38,11 +39,7 @@ def parse_args(argv=None):
         '--opacity', type=float, default=0.5, help='weight of the colours')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the augmentations')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options_arg(parser)
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error(f'-n must be >= 1, got {args.n}')

@@ -13,13 +13,14 @@ line.
 import argparse
 import sys
 
+from upernet_mm.cli_args import add_cfg_options_arg
+
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog='\n'.join(__doc__.splitlines()[2:]))
-    from mmengine.config import DictAction
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--shape',
@@ -33,11 +34,7 @@ def parse_args(argv=None):
         type=int,
         default=2,
         help='depth of the per-module table (default 2)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
+    add_cfg_options_arg(parser)
     args = parser.parse_args(argv)
     if len(args.shape) not in (1, 2) or min(args.shape) < 1:
         parser.error(f'--shape takes H W (or one size), got {args.shape}')

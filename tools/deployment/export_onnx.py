@@ -14,9 +14,11 @@ Example:
 import argparse
 import os
 import os.path as osp
+import sys
 
 import torch
-from mmengine.config import Config, DictAction
+
+from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
 
 
 def parse_args(argv=None):
@@ -40,48 +42,17 @@ def parse_args(argv=None):
         help='after export, compare onnxruntime with PyTorch on random '
         'images of --shape and of this size and print the largest '
         'difference')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
-    parser.add_argument(
-        '--trust-checkpoint',
-        metavar='FILE',
-        action='append',
-        default=[],
-        help='allow full unpickling of this checkpoint file, which you '
-        'trust (checkpoints are otherwise loaded with weights_only=True)')
+    add_cfg_options_arg(parser)
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
 def load_model(config, checkpoint, cfg_options=None):
-    """The segmentor of ``config`` with ``checkpoint`` loaded (strictly), on
-    CPU, in eval mode."""
-    import upernet_mm.engine  # noqa: F401  (weights-only loading, hf://)
-    from mmengine.registry import DefaultScope
-    from mmengine.runner import load_checkpoint
-
-    from upernet_mm.registry import MODELS
-    from upernet_mm.utils import register_all_modules
-    if not osp.isfile(config):
-        raise SystemExit(f'config file not found: {config}')
-    if not checkpoint.startswith('hf://') and not osp.exists(checkpoint):
-        raise SystemExit(f'checkpoint not found: {checkpoint}')
-    cfg = Config.fromfile(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    register_all_modules(init_default_scope=False)
-    model_cfg = cfg.model
-    model_cfg.pretrained = None
-    model_cfg.train_cfg = None
-    if 'init_cfg' in model_cfg.get('backbone', {}):
-        model_cfg.backbone.init_cfg = None  # no pretrained download
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'upernet_mm')):
-        model = MODELS.build(model_cfg)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return model.eval()
+    """The segmentor of ``config`` with ``checkpoint`` loaded strictly (every
+    key must match), on CPU, in eval mode (:func:`upernet_mm.apis.init_model`).
+    """
+    from upernet_mm.apis import init_model
+    return init_model(config, checkpoint, 'cpu', cfg_options, strict=True)
 
 
 def verify(model, path, sizes):
@@ -106,16 +77,18 @@ def verify(model, path, sizes):
 
 def main(argv=None):
     args = parse_args(argv)
-    from upernet_mm.engine import trust_checkpoint
-    for path in args.trust_checkpoint:
-        trust_checkpoint(path)
+    apply_trust(args)
     try:
         from upernet_mm.deploy.onnx_export import export_onnx
         import onnxscript  # noqa: F401
     except ImportError as e:
-        raise SystemExit(f'ONNX export needs onnx and onnxscript ({e}): '
-                         'pip install onnx onnxscript onnxruntime')
-    model = load_model(args.config, args.checkpoint, args.cfg_options)
+        sys.exit(f'ONNX export needs onnx and onnxscript ({e}): '
+                 'pip install onnx onnxscript onnxruntime')
+    from upernet_mm.safe_io import UnsafeCheckpointError
+    try:
+        model = load_model(args.config, args.checkpoint, args.cfg_options)
+    except (FileNotFoundError, UnsafeCheckpointError) as error:
+        sys.exit(f'error: {error}')
     out_dir = osp.dirname(osp.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(model, args.out, example_size=args.shape, opset=args.opset)

@@ -12,7 +12,7 @@ with the 7x7 stem). Nothing is downloaded: HF_DIR is a local directory.
 import argparse
 import sys
 
-from mmengine.config import DictAction
+from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
 
 
 def parse_args(argv=None):
@@ -42,33 +42,23 @@ def parse_args(argv=None):
     hf.add_argument('config', help='upernet_mm config file')
     hf.add_argument('checkpoint', help='its checkpoint (.pth)')
     hf.add_argument('out_dir', help='transformers directory to write')
-    hf.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs')
-    hf.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='allow full unpickling of CHECKPOINT, which you trust (it is '
-        'otherwise loaded with weights_only=True)')
+    add_cfg_options_arg(hf)
+    add_trust_arg(hf)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from upernet_mm.apis import to_hf, to_mm
     from upernet_mm.converters import ConversionError
-    from upernet_mm.engine import UnsafeCheckpointError
-    from upernet_mm.converters.commands import to_hf, to_mm
+    from upernet_mm.safe_io import UnsafeCheckpointError
     try:
         if args.command == 'to-mm':
             config, checkpoint, notes = to_mm(args.hf_dir, args.out_dir,
                                               args.name, args.self_contained)
             written = [config, checkpoint]
         else:
-            if args.trust_checkpoint:
-                from upernet_mm.engine import trust_checkpoint
-                trust_checkpoint(args.checkpoint)
+            apply_trust(args)
             out, notes = to_hf(args.config, args.checkpoint, args.out_dir,
                                args.cfg_options)
             written = [out]

@@ -2,43 +2,45 @@
 
 Checkpoints written by plain mmengine hold pickled Python objects (the message
 hub's history buffers, numpy arrays). Loading them means trusting the file,
-because unpickling can run code. Run this once on a file you trust; the copy
-it writes resumes with upernet_mm without any opt-in.
+because unpickling can run code. Run this once on a file you trust, naming it
+by its content hash; the copy it writes resumes with upernet_mm without any
+opt-in.
 
 Example:
-    python tools/model_converters/upgrade_checkpoint.py work_dirs/old/iter_8000.pth \
-        work_dirs/old/iter_8000_safe.pth --trust
+    sha256sum work_dirs/old/iter_8000.pth
+    python tools/model_converters/upgrade_checkpoint.py \\
+        work_dirs/old/iter_8000.pth work_dirs/old/iter_8000_safe.pth \\
+        --trust-checkpoint SHA256
 """
 import argparse
-import os
+import io
 import os.path as osp
 import sys
 
 import torch
 
+from upernet_mm.cli_args import add_trust_arg, apply_trust
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]))
     parser.add_argument('src', help='checkpoint to read')
     parser.add_argument('dst', help='checkpoint to write')
-    parser.add_argument(
-        '--trust',
-        action='store_true',
-        help='unpickle SRC fully (only for a file you trust); without it, '
-        'SRC must already load with weights_only=True')
+    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    from upernet_mm.engine import (UnsafeCheckpointError,
-                                   load_from_local, to_weights_only,
-                                   trust_checkpoint)
-    if args.trust:
-        trust_checkpoint(args.src)
+    from upernet_mm.safe_io import (UnsafeCheckpointError, atomic_write,
+                                    load_from_local, to_weights_only)
+    apply_trust(args)
     try:
         checkpoint = load_from_local(args.src, map_location='cpu')
-    except UnsafeCheckpointError as error:
+    except (UnsafeCheckpointError, FileNotFoundError) as error:
         sys.exit(f'error: {error}')
     unsupported = []
     checkpoint = to_weights_only(checkpoint, unsupported=unsupported)
@@ -46,10 +48,12 @@ def main(argv=None):
         where = ', '.join(f'{p} ({t})' for p, t in unsupported)
         sys.exit(f'error: {args.src} holds values that are not plain data '
                  f'and cannot be made weights-only: {where}')
-    tmp = f'{args.dst}.tmp'
-    torch.save(checkpoint, tmp)
-    torch.load(tmp, map_location='cpu', weights_only=True)  # verify
-    os.replace(tmp, args.dst)
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    data = buffer.getvalue()
+    torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
+    # a unique temporary file, fsynced, renamed over DST, removed on failure
+    atomic_write(args.dst, data)
     print(f'wrote {osp.abspath(args.dst)} (loads with weights_only=True)')
 
 

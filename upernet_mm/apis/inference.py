@@ -1,6 +1,7 @@
 """Building a segmentor for inference, running it on images and drawing
-its predictions: thin wrappers around mmseg's ``init_model``, the test
-pipeline, ``test_step`` and ``SegLocalVisualizer``."""
+its predictions: thin wrappers around the test pipeline, ``test_step`` and
+``SegLocalVisualizer``."""
+import copy
 import os.path as osp
 import tempfile
 import warnings
@@ -19,6 +20,10 @@ from mmengine.runner import load_checkpoint
 from mmseg.structures import SegDataSample
 
 from upernet_mm.converters.hf_scheme import PREFIX as HF_PREFIX
+from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.registry import DATASETS, SCOPE
+from .builder import build_segmentor
+from .hf_conversion import to_mm
 
 ImageType = Union[str, Path, np.ndarray]
 
@@ -59,7 +64,6 @@ def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
     Returns:
         dict: ``classes`` and ``palette``.
     """
-    from upernet_mm.registry import DATASETS
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = cfg.get(key, {}).get('dataset')
         if not dataset or 'type' not in dataset:
@@ -87,13 +91,17 @@ def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
-               cfg_options: Optional[dict] = None):
-    """Build a segmentor from a config and load a checkpoint, for inference.
+               cfg_options: Optional[dict] = None,
+               strict: bool = False):
+    """Build a segmentor from a config and load a checkpoint, for inference:
+    the one way upernet_mm's apis and tools do it.
 
-    Wraps mmseg's ``init_model``; it also accepts transformers UperNet
-    directories (converted on the fly with ``upernet_mm.converters``),
+    Like mmseg's ``init_model`` (the backbone's ``init_cfg`` and the model's
+    ``pretrained`` are dropped: the checkpoint holds the weights), and it
+    also accepts transformers UperNet directories (converted on the fly),
     checkpoints without ``meta`` (classes and palette then come from the
-    config's dataset), and turns SyncBN into BN off CUDA.
+    config's dataset), and turns SyncBN into BN off CUDA. Checkpoints are
+    loaded with upernet_mm's weights-only loaders.
 
     Args:
         config (str | Path | Config): Config file, Config, or a transformers
@@ -104,18 +112,16 @@ def init_model(config: Union[str, Path, Config],
             ``hf://DIR``. None keeps the initial weights. Default: None.
         device (str): Device to run on. Default: 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
+        strict (bool): Whether every key of the model and of the checkpoint
+            must match (else mismatches are logged). Default: False.
 
     Returns:
         nn.Module: The segmentor in eval mode, with ``cfg`` and
         ``dataset_meta`` (``classes``, ``palette``).
     """
-    from mmseg.apis import init_model as mmseg_init_model
-
-    from upernet_mm.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
+    install_checkpoint_loaders()
     tmp_dir = None
     if not isinstance(config, Config) and is_hf_dir(config):
-        from upernet_mm.converters.commands import to_mm
         hf_dir = _hf_path(config)
         if checkpoint is not None and (
                 not is_hf_dir(checkpoint) or osp.realpath(_hf_path(checkpoint))
@@ -135,15 +141,18 @@ def init_model(config: Union[str, Path, Config],
         cfg = cfg.copy()
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
-        with DefaultScope.overwrite_default_scope(
-                cfg.get('default_scope', 'upernet_mm')):
-            # cfg_options=None makes mmseg drop the backbone's init_cfg
-            model = mmseg_init_model(cfg, None, device='cpu')
-            meta = {}
-            if checkpoint is not None:
-                loaded = load_checkpoint(
-                    model, str(checkpoint), map_location='cpu')
-                meta = loaded.get('meta') or {}
+        model_cfg = copy.deepcopy(cfg.model)
+        model_cfg.pretrained = None
+        model_cfg.train_cfg = None
+        if 'init_cfg' in (model_cfg.get('backbone') or {}):
+            model_cfg.backbone.init_cfg = None  # the checkpoint has them
+        model = build_segmentor(model_cfg, cfg.get('default_scope', SCOPE))
+        model.cfg = cfg
+        meta = {}
+        if checkpoint is not None:
+            loaded = load_checkpoint(
+                model, str(checkpoint), map_location='cpu', strict=strict)
+            meta = loaded.get('meta') or {}
     finally:
         if tmp_dir is not None:
             tmp_dir.cleanup()

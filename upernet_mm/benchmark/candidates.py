@@ -137,10 +137,10 @@ def with_mmseg_heads(model_cfg: Dict) -> Dict:
 def build_segmentors(model_cfg: Dict, seed: int = 0) -> Dict[str, nn.Module]:
     """upernet_mm's and mmseg's segmentors of ``model_cfg`` with the same
     weights, in eval mode."""
-    from upernet_mm.converters.commands import build_mm_model
+    from upernet_mm.apis import build_segmentor
     torch.manual_seed(seed)
-    ours = randomize(build_mm_model(model_cfg), seed)
-    mmseg = build_mm_model(with_mmseg_heads(model_cfg))
+    ours = randomize(build_segmentor(model_cfg), seed)
+    mmseg = build_segmentor(with_mmseg_heads(model_cfg))
     mmseg.load_state_dict(ours.state_dict(), strict=True)
     return dict(upernet_mm=ours.eval(), mmseg=mmseg.eval())
 

@@ -1,12 +1,14 @@
-"""Conversion between transformers UperNet checkpoints and upernet_mm.
+"""Conversion between transformers UperNet checkpoints and upernet_mm, as
+data: configs and state dicts in, configs and state dicts out (building
+models and writing directories is :mod:`upernet_mm.apis.hf_conversion`).
 
 One module per concern: ``convnext``, ``swin`` and ``resnet`` map the
 backbones, ``uper_head`` the heads, ``upernet`` whole models, ``rules``
 applies the key rules, ``hf_files``/``mm_config`` read and write files,
 ``preprocessing`` and ``metainfo`` map normalisation and classes, and
-``hf_scheme`` registers the ``hf://`` checkpoint scheme on import.
+``hf_scheme`` is the ``hf://`` checkpoint loader (installed by
+:func:`upernet_mm.loaders.install_checkpoint_loaders`).
 """
-from . import hf_scheme  # noqa: F401  (registers hf://)
 from .errors import (CheckpointMismatchError, ConversionError,
                      UnsupportedBackboneError, UnsupportedOptionError)
 from .hf_scheme import convert_hf_dir, load_from_hf

@@ -2,12 +2,14 @@
 ``config.json``, ``preprocessor_config.json`` and weights as safetensors
 (single or sharded) or ``pytorch_model.bin`` (loaded with
 ``torch.load(weights_only=True)``). Directories are written by transformers
-itself (``save_pretrained``, see ``commands.to_hf``)."""
+itself (``save_pretrained``, see ``upernet_mm.apis.hf_conversion.to_hf``)."""
 import json
 import os.path as osp
 from typing import Any, Dict, Optional
 
 import torch
+
+from upernet_mm.safe_io import load_from_local
 
 CONFIG_NAME = 'config.json'
 PREPROCESSOR_NAME = 'preprocessor_config.json'
@@ -51,8 +53,7 @@ def _load_file(path: str) -> Dict[str, torch.Tensor]:
         from safetensors.torch import load_file
         return load_file(path, device='cpu')
     # weights_only=True; a file that needs more is refused with
-    # UnsafeCheckpointError unless the user trusted it
-    from upernet_mm.engine.checkpoint_loading import load_from_local
+    # UnsafeCheckpointError unless the user trusted its SHA-256
     state = load_from_local(path, map_location='cpu')
     if not isinstance(state, dict):
         raise ValueError(f'{path} does not hold a state dict')

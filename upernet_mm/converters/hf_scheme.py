@@ -1,8 +1,8 @@
 """The ``hf://DIR`` checkpoint scheme: mmengine loads a local transformers
 directory, converted on the fly.
 
-Importing this module (done by ``upernet_mm.engine`` and
-``upernet_mm.converters``) registers the scheme, so configs can write::
+:func:`upernet_mm.loaders.install_checkpoint_loaders` registers the scheme
+(whenever upernet_mm's scope is used), so configs can write::
 
     load_from = 'hf:///path/to/upernet-convnext-tiny'
     # or, for the backbone only (an UperNet or a backbone-only directory):
@@ -13,9 +13,8 @@ Importing this module (done by ``upernet_mm.engine`` and
 ``DIR`` is a local directory (``hf:///abs/dir`` or ``hf://rel/dir``);
 nothing is downloaded.
 """
-from mmengine.runner.checkpoint import CheckpointLoader
-
 from .hf_files import read_config, read_preprocessor, read_weights
+from .metainfo import classes_from_id2label, palette_for
 from .preprocessing import data_preprocessor_to_mm
 from .upernet import (hf_backbone_mapping, hf_backbone_state_to_mm,
                       hf_state_to_mm, hf_to_mm_model)
@@ -35,7 +34,6 @@ def convert_hf_dir(hf_dir: str) -> dict:
         dict: ``state_dict`` with mm keys and ``meta`` (``dataset_meta``
         with classes and palette for an UperNet).
     """
-    from .metainfo import classes_from_id2label, palette_for
     config = read_config(hf_dir)
     meta = dict(converted_from=hf_dir)
     if config.get('model_type') == 'upernet':
@@ -68,7 +66,3 @@ def load_from_hf(filename: str, map_location=None) -> dict:
             for k, v in checkpoint['state_dict'].items()
         }
     return checkpoint
-
-
-# mmengine logs "Loads checkpoint by {name[10:]} backend", hence the name.
-CheckpointLoader.register_scheme(prefixes=PREFIX, force=True)(load_from_hf)

@@ -1,6 +1,6 @@
 """Class names and palettes: transformers ``id2label`` <-> mm dataset
 metainfo."""
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .errors import ConversionError
 
@@ -33,19 +33,14 @@ def classes_from_id2label(hf_cfg: Dict[str, Any], origin: str) -> List[str]:
 
 
 def _known_palettes() -> List[Dict[str, Any]]:
-    """METAINFO of the datasets registered in mmseg and upernet_mm."""
-    from mmseg.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
+    """METAINFO of the dataset types registered so far in mmseg's dataset
+    registry and its children (upernet_mm's among them)."""
     from mmseg.registry import DATASETS
-    found = []
-    registries = [DATASETS]
-    try:
-        import upernet_mm.datasets  # noqa: F401
-        from upernet_mm.registry import DATASETS as OURS
-        registries.append(OURS)
-    except ImportError:
-        pass
-    for registry in registries:
+    found, todo = [], [DATASETS]
+    while todo:
+        registry = todo.pop()
+        registry.import_from_location()
+        todo.extend(registry.children.values())
         for cls in registry.module_dict.values():
             meta = getattr(cls, 'METAINFO', None)
             if isinstance(meta, dict) and meta.get('classes') \
@@ -94,20 +89,23 @@ def _dataset_cfgs(cfg) -> List[Any]:
     return found
 
 
-def dataset_classes(cfg, checkpoint_meta: Optional[Dict] = None
-                    ) -> Optional[List[str]]:
+def checkpoint_or_config_classes(cfg, checkpoint_meta: Optional[Dict],
+                                 dataset_type_classes: Callable[[str], Any]
+                                 ) -> Optional[List[str]]:
     """Class names of a checkpoint and its mm config, or None if neither
     names any.
 
     Looks at, in order: the checkpoint's ``meta.dataset_meta`` (what the
     model was trained on: mmengine's Runner and ``to-mm`` write it; mmseg's
     ``init_model`` reads it first too); a top-level ``metainfo`` of the
-    config; the ``metainfo`` of its test/val/train datasets; the
-    ``METAINFO`` of their dataset type.
+    config; the ``metainfo`` of its test/val/train datasets; the classes
+    ``dataset_type_classes`` gives for their dataset type.
 
     Args:
         cfg (Config): The mm config.
         checkpoint_meta (dict, optional): The checkpoint's ``meta``.
+        dataset_type_classes (callable): Dataset type name -> its class
+            names or None.
     """
     meta = (checkpoint_meta or {}).get('dataset_meta') or {}
     if meta.get('classes'):
@@ -121,15 +119,8 @@ def dataset_classes(cfg, checkpoint_meta: Optional[Dict] = None
         if meta and meta.get('classes'):
             return list(meta['classes'])
     for dataset in datasets:
-        if not dataset.get('type'):
-            continue
-        from mmengine.registry import DefaultScope
-        from upernet_mm.registry import DATASETS
-        from upernet_mm.utils import register_all_modules
-        register_all_modules(init_default_scope=False)
-        with DefaultScope.overwrite_default_scope('upernet_mm'):
-            cls = DATASETS.get(dataset['type'])
-        meta = getattr(cls, 'METAINFO', None) if cls else None
-        if meta and meta.get('classes'):
-            return list(meta['classes'])
+        if dataset.get('type'):
+            classes = dataset_type_classes(dataset['type'])
+            if classes:
+                return classes
     return None

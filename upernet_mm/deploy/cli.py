@@ -22,9 +22,13 @@ def add_deploy_args(parser) -> None:
 
 def deploy_kwargs(args) -> Optional[dict]:
     """Arguments of :func:`deploy_segmentor` from parsed ``args``, or None
-    without ``--deploy``."""
+    without ``--deploy``.
+
+    Raises:
+        ValueError: For ``--compile`` without ``--deploy``.
+    """
     if getattr(args, 'deploy', None) is None:
         if getattr(args, 'compile', False):
-            raise SystemExit('--compile needs --deploy')
+            raise ValueError('--compile needs --deploy')
         return None
     return dict(precision=args.deploy, compile=args.compile)

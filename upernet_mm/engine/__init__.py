@@ -1,11 +1,4 @@
-from .checkpoint_format import from_weights_only, to_weights_only
-from .checkpoint_loading import (TRUSTED_CHECKPOINTS_ENV,
-                                 UnsafeCheckpointError, load_from_local,
-                                 trust_checkpoint)
+"""Training and testing with mmengine's Runner: hooks, optimizer wrappers,
+AMP and distributed set-up on CPU, and what tools/train.py and tools/test.py
+share (``runner_setup``)."""
 from .hooks import *  # noqa: F401,F403
-from upernet_mm.converters import hf_scheme  # noqa: F401  (registers hf://)
-
-__all__ = [
-    'from_weights_only', 'to_weights_only', 'TRUSTED_CHECKPOINTS_ENV',
-    'UnsafeCheckpointError', 'load_from_local', 'trust_checkpoint'
-]

@@ -54,7 +54,7 @@ def configure_amp(cfg, requested: bool, has_amp_device=None) -> str:
             print_log('AMP training is already enabled in your config.',
                       logger='current', level=logging.WARNING)
         elif kind != 'OptimWrapper':
-            raise SystemExit(
+            raise ValueError(
                 '--amp needs optim_wrapper.type "OptimWrapper" (it becomes '
                 f'"AmpOptimWrapper"), but the config has "{wrapper.type}"')
         else:

@@ -3,10 +3,13 @@ loading and building the Runner."""
 import os
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
-from .checkpoint_loading import trust_checkpoint
+from upernet_mm.cli_args import (add_cfg_options_arg, add_trust_arg,
+                                 apply_trust, merge_cfg_options)
+from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.registry import RUNNERS
 from .cpu_distributed import setup_cpu_distributed
 
 
@@ -14,25 +17,13 @@ def add_runner_args(parser) -> None:
     """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
     ``--local-rank`` and ``--trust-checkpoint`` to an argument parser."""
     parser.add_argument('--work-dir', help='directory for logs and models')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value pairs such as '
-        'train_cfg.max_iters=100 or model.decode_head.channels=128; lists as '
-        'key="[a,b]" (quotes needed, no spaces)')
+    add_cfg_options_arg(parser)
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher (without CUDA, processes use gloo on the CPU)')
-    parser.add_argument(
-        '--trust-checkpoint',
-        metavar='FILE',
-        action='append',
-        default=[],
-        help='allow full unpickling of this checkpoint file, which you '
-        'trust (checkpoints are otherwise loaded with weights_only=True)')
+    add_trust_arg(parser)
     parser.add_argument(
         '--tensorboard',
         action='store_true',
@@ -53,12 +44,11 @@ def load_config(args) -> Config:
         Config: The config, with ``work_dir`` and ``launcher`` set.
     """
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    for path in args.trust_checkpoint:
-        trust_checkpoint(path)
+    install_checkpoint_loaders()
+    apply_trust(args)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    merge_cfg_options(cfg, args)
     if getattr(args, 'tensorboard', False):
         enable_tensorboard(cfg)
     if args.work_dir is not None:
@@ -106,6 +96,5 @@ def build_runner(cfg: Config) -> Runner:
     """
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
     if 'runner_type' in cfg:
-        from upernet_mm.registry import RUNNERS
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

@@ -4,7 +4,8 @@ from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
 from upernet_mm.registry import HOOKS
-from ..atomic_files import BACKEND_NAME, atomic_write, remove_stale_temporaries
+from upernet_mm.safe_io.atomic import (BACKEND_NAME, atomic_write,
+                                      remove_stale_temporaries)
 
 
 def _is_local(path) -> bool:

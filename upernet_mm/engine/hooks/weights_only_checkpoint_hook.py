@@ -3,7 +3,8 @@ import warnings
 from mmengine.hooks import Hook
 
 from upernet_mm.registry import HOOKS
-from ..checkpoint_format import from_weights_only, to_weights_only
+from upernet_mm.safe_io.checkpoint_format import (from_weights_only,
+                                                 to_weights_only)
 
 
 @HOOKS.register_module()

@@ -1,34 +1,31 @@
-"""The two conversions of ``tools/model_converters/convert_hf.py``, directory to directory."""
+"""The two conversions of ``tools/model_converters/convert_hf.py``,
+directory to directory: transformers UperNet -> upernet_mm config and
+checkpoint (:func:`to_mm`), and back (:func:`to_hf`)."""
+import io
 import os
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
 
-from .errors import ConversionError
-from .fields import strip_scope
-from .hf_files import (read_config, read_preprocessor, read_weights,
-                       weights_path)
-from .metainfo import classes_from_id2label, dataset_classes, palette_for
-from .mm_config import config_text, write_config
-from .preprocessing import (data_preprocessor_to_mm, image_processor_to_hf,
-                            resize_from_processor)
-from .rules import check_shapes
-from .upernet import (hf_state_to_mm, hf_to_mm_model, mm_state_to_hf,
-                      mm_to_hf_config)
-
-
-def build_mm_model(model_cfg: Dict):
-    """Build an mm model config in the ``upernet_mm`` scope (CPU)."""
-    from mmengine.registry import DefaultScope
-
-    from upernet_mm.registry import MODELS
-    from upernet_mm.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    if strip_scope(model_cfg['backbone']['type']) == 'ConvNeXt':
-        import mmpretrain.models  # noqa: F401
-    with DefaultScope.overwrite_default_scope('upernet_mm'):
-        return MODELS.build(model_cfg)
+from upernet_mm.converters.errors import ConversionError
+from upernet_mm.converters.hf_files import (read_config, read_preprocessor,
+                                            read_weights, weights_path)
+from upernet_mm.converters.metainfo import (checkpoint_or_config_classes,
+                                            classes_from_id2label,
+                                            palette_for)
+from upernet_mm.converters.mm_config import config_dict, write_config
+from upernet_mm.converters.preprocessing import (data_preprocessor_to_mm,
+                                                 image_processor_to_hf,
+                                                 resize_from_processor)
+from upernet_mm.converters.rules import check_shapes
+from upernet_mm.converters.upernet import (hf_state_to_mm, hf_to_mm_model,
+                                           mm_state_to_hf, mm_to_hf_config)
+from upernet_mm.registry import DATASETS, SCOPE
+from upernet_mm.safe_io import atomic_write, load_from_local
+from .builder import build_segmentor
 
 
 def _shapes(module) -> Dict[str, torch.Size]:
@@ -76,28 +73,43 @@ def to_mm(hf_dir: str,
     os.makedirs(out_dir, exist_ok=True)
     config_path = write_config(
         osp.join(out_dir, f'{name}.py'),
-        config_text(model, classes, palette, pipeline, hf_dir),
+        config_dict(model, classes, palette, pipeline, hf_dir),
         self_contained)
 
-    from mmengine.config import Config
-    built = build_mm_model(Config.fromfile(config_path).model)
+    written = Config.fromfile(config_path)
+    if tuple(written.metainfo.classes) != tuple(classes):  # inert_config
+        raise ConversionError(  # guarantees this; checked all the same
+            f'{config_path} does not read back the class names of {origin}')
+    built = build_segmentor(written.model)
     check_shapes(state, _shapes(built), source,
                  f'the model of the written config {config_path}')
     checkpoint_path = osp.join(out_dir, f'{name}.pth')
+    buffer = io.BytesIO()
     torch.save(
         dict(
             meta=dict(
                 dataset_meta=dict(classes=tuple(classes), palette=palette),
                 converted_from=hf_dir),
-            state_dict=state), checkpoint_path)
+            state_dict=state), buffer)
+    atomic_write(checkpoint_path, buffer.getvalue())
     return config_path, checkpoint_path, notes
 
 
-def load_mm_checkpoint(path: str) -> Dict:
-    """Load an mm checkpoint with ``weights_only=True`` (upernet_mm's local
-    loader, which honours ``--trust-checkpoint``)."""
-    from upernet_mm.engine.checkpoint_loading import load_from_local
-    return load_from_local(path, map_location='cpu')
+def dataset_classes(cfg: Config, checkpoint_meta: Optional[Dict] = None
+                    ) -> Optional[List[str]]:
+    """Class names of a checkpoint and its mm config, or None if neither
+    names any: the checkpoint's ``meta.dataset_meta``, else the config's
+    (see :func:`~upernet_mm.converters.metainfo.checkpoint_or_config_classes`),
+    else the ``METAINFO`` of a dataset type of its dataloaders."""
+
+    def dataset_type_classes(type_name):
+        with DefaultScope.overwrite_default_scope(SCOPE):
+            cls = DATASETS.get(type_name)
+        meta = getattr(cls, 'METAINFO', None) if cls else None
+        return list(meta['classes']) if meta and meta.get('classes') else None
+
+    return checkpoint_or_config_classes(cfg, checkpoint_meta,
+                                        dataset_type_classes)
 
 
 def to_hf(config_path: str,
@@ -123,12 +135,11 @@ def to_hf(config_path: str,
         ConversionError: For unsupported models or options, checkpoints that
             do not match the config, or a config without class names.
     """
-    from mmengine.config import Config
     cfg = Config.fromfile(config_path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model_cfg = cfg.model.to_dict()
-    checkpoint = load_mm_checkpoint(checkpoint_path)
+    checkpoint = load_from_local(checkpoint_path, map_location='cpu')
     state = checkpoint.get('state_dict', checkpoint)
     meta = checkpoint.get('meta') if isinstance(checkpoint.get('meta'),
                                                 dict) else None
@@ -139,7 +150,7 @@ def to_hf(config_path: str,
             '(metainfo, a dataset type) names the dataset classes; id2label '
             'needs them: add metainfo=dict(classes=(...)) to the config')
     hf_config, notes = mm_to_hf_config(model_cfg, classes)
-    check_shapes(state, _shapes(build_mm_model(model_cfg)), checkpoint_path,
+    check_shapes(state, _shapes(build_segmentor(model_cfg)), checkpoint_path,
                  f'the model of {config_path}')
     hf_state = mm_state_to_hf(model_cfg, state, checkpoint_path)
 
