@@ -166,6 +166,18 @@ def test_page_segments_an_example_in_chromium(server, browser, tmp_path):
     error = wait.until(ec.visibility_of_element_located((By.ID, 'error')))
     assert 'notes.txt is not an image the demo can read' in error.text
 
+    # an image file of one's own, chosen with the file input (not square)
+    from PIL import Image
+    Image.new('RGB', (80, 48), (90, 140, 200)).save(tmp_path / 'wide.png')
+    browser.find_element(By.ID, 'file').send_keys(str(tmp_path / 'wide.png'))
+    wait.until(lambda d: d.find_element(By.ID, 'status').text.startswith(
+        'wide.png: 80x48 pixels'))
+    assert not browser.find_element(By.ID, 'error').is_displayed()
+    overlay = browser.find_element(By.CSS_SELECTOR,
+                                   '.view[data-level=object] canvas.overlay')
+    assert (overlay.get_attribute('width'),
+            overlay.get_attribute('height')) == ('80', '48')
+
 
 def test_multi_task_page_shows_each_level_and_top5(tmp_path, browser):
     from selenium.webdriver.common.action_chains import ActionChains
