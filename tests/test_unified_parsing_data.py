@@ -909,3 +909,13 @@ def test_concurrent_first_use_is_safe(tiny_root, tmp_path):
     assert sum(generated for _, generated in results) == 1
     assert _digests(root) == _digests(tiny_root)
     assert os.listdir(tmp_path / 'data') == ['unified_parsing']
+
+
+def test_error_part_map_without_object_map(tmp_path):
+    img, maps = geometry_maps(32, 48)
+    path = str(tmp_path / 'p.png')
+    cv2.imwrite(path, maps['part'])
+    load = TRANSFORMS.build(dict(type='LoadUnifiedParsingAnnotations'))
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'p\.png comes without an object label map'):
+        load(dict(part_map_path=path, img=img))

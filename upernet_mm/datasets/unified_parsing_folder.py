@@ -197,8 +197,10 @@ def read_image_labels(path, stems, tasks, class_lists):
             name = entry[task]
             classes = class_lists[task]
             if not isinstance(name, str) or name not in classes:
+                shown = repr(name)
+                shown = shown if len(shown) <= 80 else shown[:77] + '...'
                 raise UnifiedParsingDataError(
-                    f'{path}: image {stem} has {task} {name!r}, which is not '
+                    f'{path}: image {stem} has {task} {shown}, which is not '
                     f'in the {task} class list {list(classes)}')
             result[stem][task] = classes.index(name)
     if missing:

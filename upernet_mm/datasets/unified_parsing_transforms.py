@@ -80,6 +80,10 @@ def check_label_maps(maps, paths, spec):
                 'labelled)')
     if 'part' not in maps:
         return
+    if 'object' not in maps:
+        raise UnifiedParsingDataError(
+            f'part label file {paths["part"]} comes without an object label '
+            'map: part indices mean something only inside their object')
     part, obj = maps['part'], maps['object']
     labelled = part != IGNORE_INDEX
     pairs = np.unique(obj[labelled].astype(np.int32) * 256 +
