@@ -919,3 +919,10 @@ def test_error_part_map_without_object_map(tmp_path):
     with pytest.raises(UnifiedParsingDataError,
                        match=r'p\.png comes without an object label map'):
         load(dict(part_map_path=path, img=img))
+
+
+def test_missing_root_without_generation_is_an_error(tmp_path):
+    with pytest.raises(UnifiedParsingDataError,
+                       match=r'data root .*nowhere is not a folder'):
+        _dataset(str(tmp_path / 'nowhere'), generate_if_missing=False)
+    assert not osp.exists(tmp_path / 'nowhere')
