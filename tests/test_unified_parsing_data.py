@@ -23,7 +23,8 @@ from mmengine.runner import Runner
 
 from unified_parsing_helpers import (TINY_CFG, FakeSampler,
                                      FakeSourceDataset, cell_triple,
-                                     geometry_maps, write_source)
+                                     geometry_maps, sampler_rank_worker,
+                                     write_source)
 from upernet_mm.datasets import (PackUnifiedParsingInputs, SourceBatchSampler,
                                  UnifiedParsingDataError,
                                  UnifiedParsingDataset,
@@ -926,3 +927,31 @@ def test_missing_root_without_generation_is_an_error(tmp_path):
                        match=r'data root .*nowhere is not a folder'):
         _dataset(str(tmp_path / 'nowhere'), generate_if_missing=False)
     assert not osp.exists(tmp_path / 'nowhere')
+
+
+@pytest.mark.slow
+def test_sampler_in_a_two_rank_gloo_group(tmp_path):
+    """Under torch.distributed (gloo, 2 processes) both ranks draw the same
+    source for every batch and take different samples of it."""
+    ctx = multiprocessing.get_context('spawn')
+    queue = ctx.Queue()
+    sizes = dict(a=60, b=30, c=12)
+    procs = [
+        ctx.Process(target=sampler_rank_worker,
+                    args=(rank, 2, str(tmp_path / 'store'), sizes, queue))
+        for rank in range(2)
+    ]
+    for p in procs:
+        p.start()
+    results = sorted(queue.get(timeout=300) for _ in procs)
+    for p in procs:
+        p.join(timeout=60)
+    (_, sources0, batches0, rank0, ws0), (_, sources1, batches1, rank1,
+                                          ws1) = results
+    assert batches0 is not None and batches1 is not None, results
+    assert (rank0, ws0, rank1, ws1) == (0, 2, 1, 2)
+    assert sources0 == sources1 and len(set(sources0)) == 3
+    # per-rank shares of 30, 15 and 6 samples: batches of 3 never straddle
+    # two passes, so the two ranks' batches are always disjoint
+    for b0, b1 in zip(batches0, batches1):
+        assert not set(b0) & set(b1), (b0, b1)

@@ -115,3 +115,26 @@ class FakeSourceDataset:
 
     def get_data_info(self, index):
         return dict(source=self.sources[index])
+
+
+def sampler_rank_worker(rank, world_size, store, sizes, queue):
+    """One rank of a gloo process group: the sources and samples of the
+    first batches of a SourceBatchSampler over mmengine's InfiniteSampler
+    (whose seed mmengine syncs across the ranks)."""
+    import torch.distributed as dist
+    from mmengine.dataset import InfiniteSampler
+
+    from upernet_mm.datasets import SourceBatchSampler
+    try:
+        dist.init_process_group('gloo', init_method=f'file://{store}',
+                                rank=rank, world_size=world_size)
+        dataset = FakeSourceDataset(sizes)
+        sampler = SourceBatchSampler(InfiniteSampler(dataset, shuffle=True),
+                                     batch_size=3)
+        it = iter(sampler)
+        batches = [next(it) for _ in range(40)]
+        queue.put((rank, [dataset.sources[b[0]] for b in batches], batches,
+                   sampler.rank, sampler.world_size))
+        dist.destroy_process_group()
+    except Exception as e:  # reported to the test
+        queue.put((rank, repr(e), None, None, None))
