@@ -4,6 +4,7 @@ checkpoint (:func:`to_mm`), and back (:func:`to_hf`)."""
 import io
 import os
 import os.path as osp
+import re
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -46,7 +47,8 @@ def to_mm(hf_dir: str,
         hf_dir (str): Directory with ``config.json`` and weights.
         out_dir (str): Where ``{name}.py`` and ``{name}.pth`` are written.
         name (str, optional): File name stem. Defaults to the name of
-            ``hf_dir``.
+            ``hf_dir`` with characters other than letters, digits, ``_``,
+            ``.`` and ``-`` replaced by ``_``.
         self_contained (bool): Write the config with its bases merged in
             instead of inheriting them by path. Default: False.
 
@@ -54,7 +56,9 @@ def to_mm(hf_dir: str,
         tuple[str, str, list[str]]: Config path, checkpoint path and notes.
     """
     hf_dir = osp.abspath(hf_dir)
-    name = name or osp.basename(osp.normpath(hf_dir))
+    # the directory's name may hold anything (line breaks, quotes, ...)
+    name = name or re.sub(r'[^\w.-]', '_', osp.basename(
+        osp.normpath(hf_dir))).lstrip('.') or 'model'
     config = read_config(hf_dir)
     processor = read_preprocessor(hf_dir)
     origin = osp.join(hf_dir, 'config.json')

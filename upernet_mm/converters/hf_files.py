@@ -4,6 +4,7 @@
 ``torch.load(weights_only=True)``). Directories are written by transformers
 itself (``save_pretrained``, see ``upernet_mm.apis.hf_conversion.to_hf``)."""
 import json
+import os
 import os.path as osp
 from typing import Any, Dict, Optional
 
@@ -78,14 +79,35 @@ def weights_path(hf_dir: str) -> str:
                             f'{", ".join(names)}')
 
 
+def shard_path(hf_dir: str, shard, index_path: str) -> str:
+    """The path of a shard named in a ``*.index.json``'s ``weight_map``.
+
+    The name must be relative and stay inside ``hf_dir`` once normalised
+    (the file itself may be a symlink, as in the Hugging Face cache).
+
+    Raises:
+        ValueError: Naming the index file and the shard name.
+    """
+    if not isinstance(shard, str) or not shard or osp.isabs(shard) or \
+            osp.normpath(shard).split(os.sep)[0] == '..' or '\0' in shard:
+        raise ValueError(
+            f'{index_path}: weight_map names the shard {shard!r}, which is '
+            f'not a file inside {hf_dir}; refusing to read it')
+    return osp.join(hf_dir, osp.normpath(shard))
+
+
 def read_weights(hf_dir: str) -> Dict[str, torch.Tensor]:
     """All weights of a transformers directory as one state dict."""
     path = weights_path(hf_dir)
     if not path.endswith('.index.json'):
         return _load_file(path)
     index = _read_json(path).get('weight_map', {})
+    if not isinstance(index, dict):
+        raise ValueError(f'{path}: weight_map must map weight names to '
+                         f'shard files, got {type(index).__name__}')
+    shards = [shard_path(hf_dir, s, path) for s in index.values()]
     state = {}
-    for shard in sorted(set(index.values())):
-        state.update(_load_file(osp.join(hf_dir, shard)))
+    for shard in sorted(set(shards)):
+        state.update(_load_file(shard))
     return state
 

@@ -16,6 +16,31 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 
+def _first_slurm_host(nodelist: str) -> str:
+    """The first host name of a SLURM node list (``node[1-4]``), expanded by
+    ``scontrol show hostnames`` run without a shell (the list is passed as
+    one argument, whatever it holds).
+
+    Raises:
+        RuntimeError: If scontrol is missing, fails or prints nothing.
+    """
+    try:
+        out = subprocess.run(
+            ['scontrol', 'show', 'hostnames', nodelist],
+            capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as error:
+        raise RuntimeError(
+            f'--launcher slurm: cannot expand SLURM_NODELIST={nodelist!r} '
+            f'with `scontrol show hostnames` ({error}); set MASTER_ADDR '
+            'to the first node\'s address') from None
+    hosts = out.split()
+    if not hosts:
+        raise RuntimeError(
+            f'--launcher slurm: `scontrol show hostnames {nodelist}` printed '
+            'no host; set MASTER_ADDR to the first node\'s address')
+    return hosts[0]
+
+
 def _env_from_launcher(launcher: str) -> None:
     """Set RANK, WORLD_SIZE, LOCAL_RANK (and MASTER_* for slurm) from the
     launcher's own variables, as mmengine's ``init_dist`` does."""
@@ -33,9 +58,8 @@ def _env_from_launcher(launcher: str) -> None:
         os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
         os.environ.setdefault('MASTER_PORT', '29500')
         if 'MASTER_ADDR' not in os.environ:
-            nodes = os.environ['SLURM_NODELIST']
-            os.environ['MASTER_ADDR'] = subprocess.getoutput(
-                f'scontrol show hostname {nodes} | head -n1')
+            os.environ['MASTER_ADDR'] = _first_slurm_host(
+                os.environ['SLURM_NODELIST'])
     elif launcher == 'mpi':
         os.environ['RANK'] = os.environ['OMPI_COMM_WORLD_RANK']
         os.environ['WORLD_SIZE'] = os.environ['OMPI_COMM_WORLD_SIZE']
