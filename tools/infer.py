@@ -16,7 +16,12 @@ the size of the input; 8-bit, 16-bit above 256 classes) and
 OUT_DIR/overlays/NAME.png (the classes' colours over the image); images
 under a folder keep their path relative to it. With --json,
 OUT_DIR/summary.json lists for each image the classes present and their
-pixel fractions. A video file (or a camera index, 0 for the first camera)
+pixel fractions. A unified parsing model (configs/unified_parsing/) also
+writes OUT_DIR/part_masks/NAME.png (part index within the predicted
+object's parts, 255 = none), OUT_DIR/material_masks/NAME.png, their
+overlays (part_overlays/, material_overlays/) and OUT_DIR/levels/NAME.png
+(all levels side by side); its summary adds parts, materials and the
+scene and texture top-5 with scores. A video file (or a camera index, 0 for the first camera)
 becomes OUT_DIR/videos/NAME.mp4, its frames overlaid, at the input's frame
 rate. Files that cannot be read (or segmented) are reported and skipped;
 the exit code is 1 when any input failed, 2 when nothing was found.
@@ -217,7 +222,8 @@ def main(argv=None):
     import torch
 
     from upernet_mm.apis import (build_test_pipeline, inference_model,
-                                 init_model, show_result)
+                                 init_model, is_unified_parsing, show_result,
+                                 write_levels)
     from upernet_mm.safe_io import UnsafeCheckpointError
     apply_trust(args)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
@@ -227,6 +233,7 @@ def main(argv=None):
     except (UnsafeCheckpointError, FileNotFoundError, ValueError) as error:
         sys.exit(f'error: {error}')
     pipeline = build_test_pipeline(model.cfg)
+    multi_task = is_unified_parsing(model)
     classes = model.dataset_meta['classes']
     num_classes = model.decode_head.num_classes
     mask_dir = osp.join(args.out_dir, 'masks')
@@ -266,6 +273,10 @@ def main(argv=None):
                 show_result(model, img, result, args.opacity,
                             args.with_labels, entry['overlay'])
             entry['classes'] = summarize(mask, classes)
+            if multi_task:  # parts, materials, scene and texture top-5
+                entry.update(write_levels(
+                    model, img, result, args.out_dir, stem, args.opacity,
+                    overlays=not args.no_overlay))
             summary.append(entry)
         progress.advance(len(batch))
 

@@ -24,6 +24,8 @@ from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor
 from .hf_conversion import to_mm
+from .unified_parsing import (LEVEL_KEYS, is_unified_parsing,
+                              unified_dataset_meta)
 
 ImageType = Union[str, Path, np.ndarray]
 
@@ -52,18 +54,10 @@ def _default_palette(num_classes: int) -> List[List[int]]:
     return palette
 
 
-def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
-    """Classes and palette of the config's test (else val, else train)
-    dataset, without reading its files; numbered classes with mmseg's
-    seeded palette when the config names none.
-
-    Args:
-        cfg (Config): A complete config.
-        num_classes (int): Classes the model predicts.
-
-    Returns:
-        dict: ``classes`` and ``palette``.
-    """
+def config_dataset_metainfo(cfg: Config) -> dict:
+    """``METAINFO`` of the config's test (else val, else train) dataset
+    class updated by the dataset's ``metainfo`` field, without reading its
+    files; empty if no dataset of the config names classes."""
     for key in ('test_dataloader', 'val_dataloader', 'train_dataloader'):
         dataset = cfg.get(key, {}).get('dataset')
         if not dataset or 'type' not in dataset:
@@ -76,9 +70,26 @@ def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
             continue
         meta = dict(getattr(dataset_cls, 'METAINFO', {}))
         meta.update(dataset.get('metainfo') or {})
-        classes = meta.get('classes')
-        if not classes:
-            continue
+        if meta.get('classes'):
+            return meta
+    return {}
+
+
+def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
+    """Classes and palette of the config's test (else val, else train)
+    dataset, without reading its files; numbered classes with mmseg's
+    seeded palette when the config names none.
+
+    Args:
+        cfg (Config): A complete config.
+        num_classes (int): Classes the model predicts.
+
+    Returns:
+        dict: ``classes`` and ``palette``.
+    """
+    meta = config_dataset_metainfo(cfg)
+    classes = meta.get('classes')
+    if classes:
         palette = meta.get('palette') or _default_palette(len(classes))
         return dict(classes=tuple(classes), palette=list(palette))
     warnings.warn('No class names in the checkpoint or the config: naming '
@@ -117,7 +128,9 @@ def init_model(config: Union[str, Path, Config],
 
     Returns:
         nn.Module: The segmentor in eval mode, with ``cfg`` and
-        ``dataset_meta`` (``classes``, ``palette``).
+        ``dataset_meta`` (``classes``, ``palette``; for a unified parsing
+        model also the class lists and palettes of parts, materials, scenes
+        and textures, see :func:`unified_dataset_meta`).
     """
     install_checkpoint_loaders()
     tmp_dir = None
@@ -164,6 +177,12 @@ def init_model(config: Union[str, Path, Config],
     else:
         model.dataset_meta = dataset_meta_from_config(
             cfg, model.decode_head.num_classes)
+    if is_unified_parsing(model):
+        # names and palettes of parts, materials, scenes and textures
+        levels = dataset_meta if any(
+            k in dataset_meta for k in LEVEL_KEYS) else \
+            config_dataset_metainfo(cfg)
+        model.dataset_meta = unified_dataset_meta(model, levels)
     if not str(device).startswith('cuda'):
         model = revert_sync_batchnorm(model)
     return model.to(device).eval()

@@ -1,6 +1,6 @@
 # Table 3 of the paper, row "O+P+S": objects, parts and scenes, from the scenes source.
 # Main stage only (400 iterations, as the parent's), no texture stage.
-_base_ = ['../upernet-upp_convnext-atto_1xb8-460iter_unified-parsing-96x96.py']
+_base_ = ['../upernet-upp_convnext-atto_1xb8-700iter_unified-parsing-96x96.py']
 model = dict(decode_head=dict(tasks=('object', 'part', 'scene')))
 train_dataloader = dict(
     batch_sampler=dict(source_weights=dict(scenes=1, materials=0, textures=0), stages=[]))
