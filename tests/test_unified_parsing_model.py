@@ -342,3 +342,27 @@ def test_trunk_parameter_names_are_uper_heads():
     assert all(k.split('.')[0] in ('object_conv', 'part_head', 'scene_head',
                                    'material_head', 'texture_head')
                for k in missing)
+
+
+def test_start_up_check_compares_head_and_dataset_class_lists():
+    from types import SimpleNamespace
+
+    from upernet_mm.datasets.data_check import DataCheckError
+    from upernet_mm.engine.unified_parsing_startup_check import \
+        check_level_classes
+    from unified_parsing_model_helpers import metainfo
+    dataset = SimpleNamespace(metainfo=metainfo(), data_root='data/x')
+    model = tiny_upp_model()
+    check_level_classes(model, dataset, 'train_dataloader.dataset')
+    wrong = tiny_upp_model(num_material_classes=17)
+    with pytest.raises(DataCheckError, match='num_material_classes=17 but '
+                       'train_dataloader.dataset .* has 18 material classes'):
+        check_level_classes(wrong, dataset, 'train_dataloader.dataset')
+    parts = list(NUM_PARTS_OF_OBJECT)
+    parts[6] = 4
+    with pytest.raises(DataCheckError, match=r"first difference: object 6 "
+                       r"'car'\); set num_parts="):
+        check_level_classes(tiny_upp_model(num_parts=parts), dataset, 'x')
+    # a task the head leaves out is not compared
+    check_level_classes(tiny_upp_model(tasks=('object', 'part'),
+                                       num_material_classes=17), dataset, 'x')

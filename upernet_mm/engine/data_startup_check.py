@@ -24,6 +24,7 @@ from upernet_mm.datasets.data_check import (DataCheckError,
                                             check_not_empty, check_samples)
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
+from .unified_parsing_startup_check import check_level_classes
 
 _WRAPPER_KEYS = ('dataset', 'datasets')
 
@@ -152,6 +153,7 @@ def check_data(cfg: Config, check_files: bool = False,
                 check_not_empty(dataset)
                 check_annotations_exist(dataset)
                 check_classes(heads, dataset, path)
+                check_level_classes(cfg.get('model', {}), dataset, path)
                 if check_files:
                     if num_classes is None:
                         num_classes = len(dataset.metainfo['classes'])
