@@ -1,5 +1,7 @@
 # Quick start:  make train   (train the quick-start config on generated data)
-#               make test    (run the test suite)
+#               make test    (run the test suite, as CI does)
+#               make test-quick  (skip the end-to-end subprocess runs marked
+#                            `slow`; same as PYTEST_ARGS='-m "not slow"')
 # `make env` builds .venv once; later runs only check it is up to date.
 
 PYTHON_BASE ?= python3
@@ -11,7 +13,7 @@ export UPERNET_MM_CACHE ?= $(HOME)/.cache/upernet_mm
 PYTEST_ARGS ?=
 ENV_STAMP := $(VENV)/.upernet_mm-env
 
-.PHONY: env test train clean-env
+.PHONY: env test test-quick train clean-env
 
 env: $(ENV_STAMP)
 
@@ -28,6 +30,9 @@ $(ENV_STAMP): setup.py requirements.txt requirements/*.txt tools/build_mmcv_whee
 
 test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-quick: env
+	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
 train: env
 	$(PY) tools/train.py configs/upernet_convnext.py

@@ -57,7 +57,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=max_iters // 2,
+        type='ResumableCheckpointHook', by_epoch=False, interval=max_iters // 2,
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # every 25th validation image (4 of 100) drawn with its prediction

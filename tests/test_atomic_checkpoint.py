@@ -1,6 +1,5 @@
 """A crash in the middle of a checkpoint save never leaves a truncated file
-that --resume would pick up (AtomicCheckpointHook, which is CheckpointHook
-in the upernet_mm scope)."""
+that --resume would pick up (ResumableCheckpointHook)."""
 import itertools
 import os
 
@@ -9,9 +8,9 @@ import torch
 from mmengine.fileio import LocalBackend
 from mmengine.runner import Runner
 
-from test_resume import _runner_kwargs
+from helpers import runner_kwargs
+from upernet_mm.engine.hooks import ResumableCheckpointHook
 from upernet_mm.safe_io import atomic as atomic_files
-from upernet_mm.engine.hooks import AtomicCheckpointHook
 
 
 _RUNS = itertools.count()
@@ -21,8 +20,8 @@ class _Crash(BaseException):
     """Stands for a kill: ``except Exception`` does not catch it."""
 
 
-def _kwargs(data, work, checkpoint_type='CheckpointHook', **extra):
-    kwargs = _runner_kwargs(data, work, max_iters=6,
+def _kwargs(data, work, checkpoint_type='ResumableCheckpointHook', **extra):
+    kwargs = runner_kwargs(data, work, max_iters=6,
                             experiment_name=f'exp_{next(_RUNS)}_{work.name}',
                             **extra)
     kwargs['default_hooks']['checkpoint'] = dict(
@@ -65,7 +64,7 @@ def test_crash_mid_save_then_resume(seg_folder, tmp_path, monkeypatch,
                                     straight, kind):
     work = tmp_path / 'work'
     runner = Runner(**_kwargs(seg_folder, work))
-    assert any(type(h) is AtomicCheckpointHook for h in runner.hooks)
+    assert any(type(h) is ResumableCheckpointHook for h in runner.hooks)
     with monkeypatch.context() as patch:
         patch.setattr(atomic_files, '_write_synced', _crash_on(kind))
         with pytest.raises(_Crash):

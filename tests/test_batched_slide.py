@@ -11,7 +11,7 @@ from mmseg.structures import SegDataSample
 
 from upernet_mm.models.segmentors import EncoderDecoder, slide_windows
 from upernet_mm.registry import MODELS
-from conftest import tiny_uper_model
+from helpers import tiny_uper_model
 
 BN = dict(type='BN', requires_grad=True)
 

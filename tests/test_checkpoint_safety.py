@@ -15,7 +15,9 @@ from mmengine.runner.checkpoint import get_external_models
 from mmengine.runner.checkpoint import \
     load_from_local as mmengine_load_from_local
 
-from test_tools_train import ROOT, TOOLS, _env, _write_config
+from helpers import ROOT, TOOLS
+from helpers import tool_env as _env
+from helpers import write_config as _write_config
 from upernet_mm.safe_io import UnsafeCheckpointError, load_from_local
 
 
@@ -107,7 +109,7 @@ def test_crafted_checkpoint_refused_by_backbone_pretrained_init(tmp_path):
 
 
 def test_test_tool_refuses_crafted_checkpoint(tmp_path):
-    from conftest import make_seg_folder
+    from helpers import make_seg_folder
     root = make_seg_folder(tmp_path / 'data', num_images=1)
     make_seg_folder(root, num_images=1, split='validation')
     cfg = _write_config(tmp_path, 'tiny.py', data_root=root)

@@ -4,15 +4,15 @@ hanging."""
 import os
 import os.path as osp
 import signal
-import socket
 import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from mmengine.config import Config
 
-from test_tools_train import ROOT, TOOLS, _env, _tiny_config
+from helpers import TOOLS, free_port, tiny_train_config, tool_env
 
 MAX_ITERS, INTERVAL = 9, 3
 
@@ -21,7 +21,7 @@ def _scenes_config(tmp_path, name, sleep=0.0, **kwargs):
     """The tiny model on a small SyntheticScenes folder with random
     augmentations, so that a resumed run must also restore the data order
     and the random state of the pipeline."""
-    cfg = _tiny_config(data_root=tmp_path / 'scenes', **kwargs)
+    cfg = tiny_train_config(data_root=tmp_path / 'scenes', **kwargs)
     pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations'),
@@ -50,27 +50,17 @@ def _scenes_config(tmp_path, name, sleep=0.0, **kwargs):
              end=MAX_ITERS, by_epoch=False)
     ]
     cfg['default_hooks']['checkpoint']['interval'] = INTERVAL
-    cfg['custom_imports'] = dict(imports=['crash_test_hooks'])
-    cfg['custom_hooks'] = [
-        dict(type='WeightsOnlyCheckpointHook'),
-        dict(type='CrashTestHook', sleep=sleep)
-    ]
+    cfg['custom_hooks'] = [dict(type='CrashTestHook', sleep=sleep)]
     path = str(tmp_path / name)
     Config(cfg).dump(path)
     return path
-
-
-def _env1():
-    # one thread per process: the same numerics in every run, and two
-    # distributed ranks do not oversubscribe a 2-core machine
-    return dict(_env(), OMP_NUM_THREADS='1')
 
 
 def _train(cfg, work_dir, *args):
     out = subprocess.run(
         [sys.executable, osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
          str(work_dir), *args],
-        env=_env1(), capture_output=True, text=True, timeout=600)
+        env=tool_env(), capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
 
@@ -86,6 +76,7 @@ def _wait_for(predicate, proc, timeout, what):
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     fast = _scenes_config(tmp_path, 'fast.py')
     slow = _scenes_config(tmp_path, 'slow.py', sleep=0.4)
@@ -95,7 +86,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, osp.join(TOOLS, 'train.py'), slow, '--work-dir',
          str(work)],
-        env=_env1(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: (work / 'last_checkpoint').exists(), proc, 300,
                   'first checkpoint')
@@ -123,12 +114,6 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     assert got['param_schedulers'] == ref['param_schedulers']
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def _alive(pid):
     try:
         os.kill(pid, 0)
@@ -137,13 +122,14 @@ def _alive(pid):
     return True
 
 
+@pytest.mark.slow
 def test_dist_train_exits_when_a_rank_is_killed(tmp_path):
     cfg = _scenes_config(tmp_path, 'dist.py', sleep=0.3)
     work = tmp_path / 'dist'
     proc = subprocess.Popen(
         ['bash', osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
          str(work), '--cfg-options', 'train_cfg.max_iters=1000'],
-        env=dict(_env1(), PORT=str(_free_port())), stdout=subprocess.PIPE,
+        env=tool_env(PORT=str(free_port())), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True)
     pids = {}
     try:

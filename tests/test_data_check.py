@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from conftest import make_seg_folder
-from test_tools_train import ROOT, TOOLS, _env, _tiny_config
+from helpers import (ROOT, TOOLS, make_seg_folder, tiny_train_config,
+                     tool_env)
 from upernet_mm.datasets.data_check import DataCheckError
 from upernet_mm.engine.data_startup_check import check_data
 
@@ -24,7 +24,7 @@ def data(tmp_path):
 
 
 def _cfg(tmp_path, data_root, **model_changes):
-    cfg = _tiny_config(data_root=data_root)
+    cfg = tiny_train_config(data_root=data_root)
     cfg['model']['decode_head'].update(model_changes)
     path = str(tmp_path / 'cfg.py')
     Config(cfg).dump(path)
@@ -179,11 +179,11 @@ def test_train_tool_check_data_fails_before_training(tmp_path, data):
     label[0, 0] = 9
     cv2.imwrite(_ann(data, 0), label)
     cfg = str(tmp_path / 'tiny.py')
-    Config(_tiny_config(data_root=data)).dump(cfg)
+    Config(tiny_train_config(data_root=data)).dump(cfg)
     out = subprocess.run(
         [sys.executable, osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
          str(tmp_path / 'work'), '--check-data'],
-        env=_env(), capture_output=True, text=True, timeout=300, cwd=ROOT)
+        env=tool_env(), capture_output=True, text=True, timeout=300, cwd=ROOT)
     logs = out.stdout + out.stderr
     assert out.returncode != 0
     assert 'DataCheckError' in logs and _ann(data, 0) in logs

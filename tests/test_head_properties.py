@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mmseg.models.decode_heads import UPerHead as MMSegUPerHead
 
-from test_heads_parity import _randomize
+from helpers import randomize_module as _randomize
 from upernet_mm.models import UPerHead
 
 # Deterministic examples in CI, fresh ones on a developer's machine.

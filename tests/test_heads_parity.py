@@ -4,6 +4,7 @@ import torch
 from mmseg.models.decode_heads import FCNHead as MMSegFCNHead
 from mmseg.models.decode_heads import UPerHead as MMSegUPerHead
 
+from helpers import randomize_module as _randomize
 from upernet_mm.models import FCNHead, UPerHead
 
 TOL = 1e-5
@@ -16,19 +17,6 @@ def _features(channels, size, strides, batch=2, seed=0):
         torch.randn(batch, c, -(-h // s), -(-w // s), generator=gen)
         for c, s in zip(channels, strides)
     ]
-
-
-def _randomize(module, seed=1):
-    """Give every parameter and BN buffer non-trivial values."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
-        for name, b in module.named_buffers():
-            if name.endswith('running_var'):
-                b.copy_(torch.rand(b.shape, generator=gen) + 0.5)
-            elif name.endswith('running_mean'):
-                b.copy_(torch.randn(b.shape, generator=gen) * 0.1)
 
 
 def _assert_pair_equal(ours, theirs, inputs, train):

@@ -13,7 +13,7 @@ transformers = pytest.importorskip(
     'transformers', reason='converting needs transformers to build and load '
     'the transformers models')
 
-from hf_test_utils import (CLASSES, ROOT, STAGES,  # noqa: E402
+from helpers.hf import (CLASSES, ROOT, STAGES,  # noqa: E402
                            convert_hf_main, randomize, save_hf_upernet,
                            tiny_convnext, tiny_swin)
 

@@ -11,7 +11,7 @@ transformers = pytest.importorskip(
     'transformers', reason='the checks are run on transformers configs and '
     'checkpoints')
 
-from hf_test_utils import (CLASSES, convert_hf_main,  # noqa: E402
+from helpers.hf import (CLASSES, convert_hf_main,  # noqa: E402
                            save_hf_upernet, tiny_convnext, tiny_swin)
 
 from upernet_mm.converters import (CheckpointMismatchError,  # noqa: E402

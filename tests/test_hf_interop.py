@@ -8,7 +8,7 @@ import torch
 transformers = pytest.importorskip(
     'transformers', reason='the interop tests compare with transformers')
 
-from hf_test_utils import convert, hf_upernet, logits_pair  # noqa: E402
+from helpers.hf import convert, hf_upernet, logits_pair  # noqa: E402
 
 from upernet_mm.converters import mm_state_to_hf  # noqa: E402
 from upernet_mm.converters import hf_state_to_mm  # noqa: E402

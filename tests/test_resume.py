@@ -7,65 +7,18 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
+from helpers import runner_kwargs
 from upernet_mm.safe_io import (UnsafeCheckpointError, load_from_local,
                                 sha256_of_file, trust_checkpoint)
-from conftest import tiny_uper_model
-
-NORM = dict(type='BN', requires_grad=True)
-CLASSES = ('bg', 'a', 'b', 'c')
 
 
 def _runner_kwargs(data_root, work_dir, max_iters=6, safe=True, **extra):
-    model = tiny_uper_model(
-        len(CLASSES), NORM, size=(32, 40),
-        auxiliary_head=dict(
-            type='FCNHead',
-            in_channels=32,
-            in_index=2,
-            channels=8,
-            num_convs=1,
-            dropout_ratio=0.0,
-            num_classes=len(CLASSES),
-            norm_cfg=NORM,
-            loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)))
-    dataset = dict(
-        type='BaseSegDataset',
-        data_root=str(data_root),
-        data_prefix=dict(
-            img_path='images/training', seg_map_path='annotations/training'),
-        img_suffix='.png',
-        seg_map_suffix='.png',
-        metainfo=dict(classes=CLASSES),
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='PackSegInputs')
-        ])
-    kwargs = dict(
-        model=model,
-        work_dir=str(work_dir),
-        train_dataloader=dict(
-            batch_size=2,
-            num_workers=0,
-            sampler=dict(type='InfiniteSampler', shuffle=True),
-            dataset=dataset),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters),
-        optim_wrapper=dict(
-            type='OptimWrapper',
-            optimizer=dict(
-                type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)),
-        param_scheduler=[
-            dict(type='PolyLR', power=0.9, eta_min=1e-4, begin=0, end=6,
-                 by_epoch=False)
-        ],
-        default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=2),
-            logger=dict(type='LoggerHook', interval=1)),
-        custom_hooks=[dict(type='WeightsOnlyCheckpointHook')] if safe else [],
-        randomness=dict(seed=0),
-        default_scope='upernet_mm',
-        experiment_name=f'exp_{os.path.basename(str(work_dir))}')
-    kwargs.update(extra)
+    """helpers.runner_kwargs; ``safe=False``: mmengine's CheckpointHook,
+    whose checkpoints hold pickled objects."""
+    kwargs = runner_kwargs(data_root, work_dir, max_iters=max_iters, **extra)
+    if not safe:
+        kwargs['default_hooks']['checkpoint']['type'] = \
+            'mmengine.CheckpointHook'
     return kwargs
 
 
@@ -93,7 +46,7 @@ def test_checkpoint_is_weights_only_and_resume_continues(seg_folder, tmp_path):
     record = _RecordAtStart()
     resumed = Runner(**_runner_kwargs(
         seg_folder, tmp_path / 'second', load_from=str(ckpt4), resume=True,
-        custom_hooks=[dict(type='WeightsOnlyCheckpointHook'), record]))
+        custom_hooks=[record]))
     resumed.train()
 
     # what continues: counter, weights, optimizer, scheduler, history

@@ -17,7 +17,7 @@ import torch
 from mmengine.config import Config
 
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
-from conftest import tiny_uper_model
+from helpers import tiny_uper_model
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOOLS = osp.join(ROOT, 'tools')
@@ -242,7 +242,7 @@ def test_infer_reports_missing_inputs(trained, tmp_path):
 
 def test_infer_transformers_directory(tmp_path):
     transformers = pytest.importorskip('transformers')
-    from hf_test_utils import hf_upernet
+    from helpers.hf import hf_upernet
     backbone = transformers.ConvNextConfig(
         hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1],
         out_features=['stage1', 'stage2', 'stage3', 'stage4'])

@@ -1,146 +1,84 @@
-"""tools/train.py, tools/test.py and tools/dist_train.sh end to end."""
+"""tools/train.py, tools/test.py and tools/dist_train.sh end to end: one
+process, two processes, two nodes (two torchrun agents on this machine),
+and the timeouts that end a job whose rank hangs."""
 import os
-import os.path as osp
 import subprocess
-import sys
+import time
 
 import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import tiny_uper_model
+from helpers import (TOOLS, free_port, make_seg_folder, run_tool,
+                     tiny_train_config, tool_env, write_config)
 from upernet_mm.engine.cpu_distributed import _sync_bn_to_bn
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = osp.join(ROOT, 'tools')
-CLASSES = ('bg', 'a', 'b', 'c')
-GN = dict(type='GN', num_groups=4, requires_grad=True)
-
-
-def _tiny_config(data_root, norm_cfg=GN, batch_size=2, max_iters=3):
-    dataset = dict(
-        type='BaseSegDataset',
-        data_root=str(data_root),
-        img_suffix='.png',
-        seg_map_suffix='.png',
-        metainfo=dict(classes=CLASSES),
-        pipeline=[
-            dict(type='LoadImageFromFile'),
-            dict(type='LoadAnnotations'),
-            dict(type='PackSegInputs')
-        ])
-    train_set = dict(dataset, data_prefix=dict(
-        img_path='images/training', seg_map_path='annotations/training'))
-    return dict(
-        _base_=[osp.join(ROOT, 'configs', '_base_', 'default_runtime.py')],
-        custom_imports=dict(imports=['rank_weights_hook']),
-        model=tiny_uper_model(len(CLASSES), norm_cfg, size=(32, 40)),
-        train_dataloader=dict(
-            batch_size=batch_size,
-            num_workers=0,
-            sampler=dict(type='InfiniteSampler', shuffle=True),
-            dataset=train_set),
-        val_dataloader=dict(
-            batch_size=1,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(dataset, data_prefix=dict(
-                img_path='images/validation',
-                seg_map_path='annotations/validation'))),
-        val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        test_dataloader=dict(
-            batch_size=1,
-            num_workers=0,
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(dataset, data_prefix=dict(
-                img_path='images/validation',
-                seg_map_path='annotations/validation'))),
-        test_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                       val_interval=max_iters),
-        val_cfg=dict(type='ValLoop'),
-        test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(
-            type='OptimWrapper',
-            optimizer=dict(type='SGD', lr=0.05, momentum=0.9)),
-        default_hooks=dict(
-            timer=dict(type='IterTimerHook'),
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(
-                type='CheckpointHook', by_epoch=False, interval=max_iters),
-            sampler_seed=dict(type='DistSamplerSeedHook')),
-        custom_hooks=[
-            dict(type='WeightsOnlyCheckpointHook'),
-            dict(type='SaveRankWeightsHook')
-        ],
-        randomness=dict(seed=0),
-        env_cfg=dict(dist_cfg=dict(backend='nccl')))
 
 
 @pytest.fixture
 def tiny(tmp_path):
-    from conftest import make_seg_folder
     root = make_seg_folder(tmp_path / 'data', num_images=8)
     make_seg_folder(root, num_images=3, split='validation', seed=1)
     return tmp_path, root
 
 
-def _write_config(tmp_path, name, **kwargs):
-    path = str(tmp_path / name)
-    Config(_tiny_config(**kwargs)).dump(path)
-    return path
-
-
-def _env():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [osp.join(ROOT, 'tests'), ROOT, env.get('PYTHONPATH', '')])
-    env['PYTHON'] = sys.executable
-    env['CUDA_VISIBLE_DEVICES'] = ''
-    return env
-
-
-def _run(cmd, **kwargs):
-    out = subprocess.run(cmd, env=_env(), capture_output=True, text=True,
-                         timeout=600, **kwargs)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out
-
-
+@pytest.mark.slow
 def test_train_then_test_single_process(tiny):
     tmp_path, root = tiny
-    cfg = _write_config(tmp_path, 'tiny.py', data_root=root)
+    cfg = write_config(tmp_path, 'tiny.py', data_root=root)
     work = tmp_path / 'work'
-    _run([sys.executable, osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
-          str(work), '--cfg-options', 'train_cfg.max_iters=2',
-          'train_cfg.val_interval=2'])
+    run_tool('train.py', cfg, '--work-dir', work, '--cfg-options',
+             'train_cfg.max_iters=2', 'train_cfg.val_interval=2')
     ckpt = work / 'iter_2.pth'
     assert ckpt.exists()
-    out = _run([sys.executable, osp.join(TOOLS, 'test.py'), cfg, str(ckpt),
-                '--work-dir', str(tmp_path / 'test'), '--out',
-                str(tmp_path / 'masks')])
+    out = run_tool('test.py', cfg, ckpt, '--work-dir', tmp_path / 'test',
+                   '--out', tmp_path / 'masks')
     assert 'mIoU' in out.stdout + out.stderr
     assert len(os.listdir(tmp_path / 'masks')) == 3
 
 
-def test_dist_train_two_cpu_processes_match_single_process(tiny):
+def _dist_train(cfg, work, nodes, port, *args):
+    """tools/dist_train.sh with 2 processes in all: one torchrun agent with
+    2 processes, or two agents (NNODES=2, NODE_RANK 0 and 1) with one
+    process each, as on two machines."""
+    if nodes == 1:
+        return [run_tool('dist_train.sh', cfg, '2', '--work-dir', work, *args,
+                         env=tool_env(PORT=str(port)))]
+    agents = [
+        subprocess.Popen(
+            ['bash', os.path.join(TOOLS, 'dist_train.sh'), cfg, '1',
+             '--work-dir', str(work), *args],
+            env=tool_env(NNODES='2', NODE_RANK=str(rank), PORT=str(port),
+                         MASTER_ADDR='127.0.0.1'),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for rank in (0, 1)
+    ]
+    outs = []
+    try:
+        for agent in agents:
+            logs, _ = agent.communicate(timeout=600)
+            assert agent.returncode == 0, logs[-3000:]
+            outs.append(subprocess.CompletedProcess(agent.args, 0, logs, ''))
+    finally:
+        for agent in agents:
+            if agent.poll() is None:
+                agent.kill()
+                agent.wait()
+    return outs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('nodes', [1, 2])
+def test_dist_train_two_cpu_processes_match_single_process(tiny, nodes):
     tmp_path, root = tiny
     # 2 processes x 2 images against 1 process x 4 images: the same samples
     # per step (InfiniteSampler strides one permutation over the ranks), and
     # GroupNorm keeps the statistics per sample, so DDP's averaged gradient
     # equals the single-process one up to float rounding.
-    dist_cfg = _write_config(tmp_path, 'dist.py', data_root=root)
-    single_cfg = _write_config(tmp_path, 'single.py', data_root=root,
-                               batch_size=4)
-    env_port = str(29500 + os.getpid() % 1000)
-    dist = subprocess.run(
-        ['bash', osp.join(TOOLS, 'dist_train.sh'), dist_cfg, '2',
-         '--work-dir', str(tmp_path / 'dist')],
-        env=dict(_env(), PORT=env_port), capture_output=True, text=True,
-        timeout=600)
-    assert dist.returncode == 0, dist.stdout[-3000:] + dist.stderr[-3000:]
-    _run([sys.executable, osp.join(TOOLS, 'train.py'), single_cfg,
-          '--work-dir', str(tmp_path / 'single')])
+    dist_cfg = write_config(tmp_path, 'dist.py', data_root=root)
+    single_cfg = write_config(tmp_path, 'single.py', data_root=root,
+                              batch_size=4)
+    dist = _dist_train(dist_cfg, tmp_path / 'dist', nodes, free_port())
+    run_tool('train.py', single_cfg, '--work-dir', tmp_path / 'single')
 
     rank0 = torch.load(tmp_path / 'dist' / 'rank0.pth', weights_only=True)
     rank1 = torch.load(tmp_path / 'dist' / 'rank1.pth', weights_only=True)
@@ -152,12 +90,44 @@ def test_dist_train_two_cpu_processes_match_single_process(tiny):
                                    atol=1e-5, msg=key)
     init = torch.load(tmp_path / 'dist' / 'iter_3.pth', weights_only=True)
     assert init['meta']['iter'] == 3
-    logs = dist.stdout + dist.stderr
+    logs = ''.join(out.stdout + out.stderr for out in dist)
     assert 'Distributed training: True' in logs
+    assert 'GPU number: 2' in logs, logs[-3000:]
+
+
+def test_dist_train_with_nnodes_needs_master_addr(tmp_path):
+    env = tool_env(NNODES='2', NODE_RANK='1')
+    env.pop('MASTER_ADDR', None)
+    out = run_tool('dist_train.sh', tmp_path / 'any.py', '1', env=env,
+                   check=False)
+    assert out.returncode == 2
+    assert 'NNODES=2 needs MASTER_ADDR' in out.stderr
+    assert 'torch.distributed.run' not in out.stdout + out.stderr
+
+
+@pytest.mark.slow
+def test_hung_rank_ends_the_job_after_the_timeout(tiny):
+    # rank 1 stops at iteration 1; rank 0 waits for it at the gradient
+    # all-reduce for env_cfg.dist_cfg.timeout seconds, not gloo's 30 min
+    tmp_path, root = tiny
+    cfg = tiny_train_config(data_root=root, max_iters=1000)
+    cfg['custom_hooks'] = [dict(type='HangRankHook', rank=1, iter=1)]
+    path = str(tmp_path / 'hang.py')
+    Config(cfg).dump(path)
+    start = time.monotonic()
+    out = run_tool('dist_train.sh', path, '2', '--work-dir', tmp_path / 'w',
+                   '--cfg-options', 'env_cfg.dist_cfg.timeout=5',
+                   env=tool_env(PORT=str(free_port())), check=False,
+                   timeout=300, start_new_session=True)
+    elapsed = time.monotonic() - start
+    logs = out.stdout + out.stderr
+    assert out.returncode != 0, logs[-3000:]
+    assert 'Timed out' in logs or 'timed out' in logs, logs[-3000:]
+    print(f'job ended {elapsed:.0f} s after the start, rank 1 hung')
 
 
 def test_sync_bn_reverted_for_cpu_distributed():
-    cfg = Config(dict(model=_tiny_config(
+    cfg = Config(dict(model=tiny_train_config(
         '/nonexistent', norm_cfg=dict(type='SyncBN'))['model']))
     assert _sync_bn_to_bn(cfg.model) == 2
     assert cfg.model.backbone.norm_cfg.type == 'BN'

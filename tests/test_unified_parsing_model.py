@@ -331,7 +331,7 @@ def test_bad_head_config_is_named(head, message):
 def test_trunk_parameter_names_are_uper_heads():
     """The shared trunk keeps mmseg's UPerHead names: a single-task
     UPerHead's weights load into it."""
-    from conftest import tiny_uper_model
+    from helpers import tiny_uper_model
     single = build_model(tiny_uper_model(13, tiny_upp_model()['backbone']
                                          ['norm_cfg']))
     multi = build_model(tiny_upp_model())

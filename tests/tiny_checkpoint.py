@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from conftest import tiny_uper_model
+from helpers import tiny_uper_model
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE = osp.join(ROOT, 'configs', '_base_')

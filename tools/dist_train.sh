@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Usage: tools/dist_train.sh CONFIG NPROC [train.py args...]
-# Env: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1).
+# Env: NNODES (1), NODE_RANK (0), PORT (29500), MASTER_ADDR (127.0.0.1 on
+# one node; required with NNODES>1: the address of the node with NODE_RANK=0,
+# the same on every node).
 # Without CUDA the processes train on the CPU with DDP over gloo.
 set -euo pipefail
 CONFIG=$1
@@ -8,6 +10,12 @@ NPROC=$2
 NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
+if [ "$NNODES" -gt 1 ] && [ -z "${MASTER_ADDR:-}" ]; then
+    echo "$(basename "$0"): NNODES=$NNODES needs MASTER_ADDR, the address of" \
+        "the node with NODE_RANK=0 (reachable from every node; 127.0.0.1 would" \
+        "make each node wait for itself)" >&2
+    exit 2
+fi
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 PYTHON=${PYTHON:-python}
 

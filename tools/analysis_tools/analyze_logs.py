@@ -71,34 +71,47 @@ def load_run(run):
     ``step`` when none came before. A later file (a resumed run) overrides
     the iterations it repeats.
 
+    The last record of a file may be incomplete (a run killed while it
+    was written): it is skipped with a warning on stderr.
+
     Raises:
-        ValueError: Naming the file and line of a malformed record.
+        ValueError: Naming the file and line of a malformed record before
+            the last one.
     """
     series = defaultdict(dict)
     for path in log_files(run):
         last_iter = None
         with open(path) as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
+            lines = f.read().split('\n')
+        # a run killed while LocalVisBackend wrote leaves a partial last line
+        last = max((i for i, ln in enumerate(lines) if ln.strip()),
+                   default=-1)
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                step = int(record['step'])
+            except (ValueError, KeyError, TypeError) as error:
+                if number - 1 == last:
+                    print(f'warning: {path}:{number}: skipped the incomplete '
+                          'last record (the run was probably stopped while '
+                          'writing it)', file=sys.stderr)
                     continue
-                try:
-                    record = json.loads(line)
-                    step = int(record['step'])
-                except (ValueError, KeyError, TypeError) as error:
-                    raise ValueError(
-                        f'{path}:{number}: not a scalar record with a '
-                        f'"step" ({error})') from error
-                skip = {'step', 'iter'}
-                if 'iter' in record:
-                    last_iter = step = int(record['iter'])
-                else:
-                    # the timings of a validation are not the iteration's
-                    skip |= {'time', 'data_time'}
-                    if last_iter is not None:
-                        step = last_iter
-                for key, value in record.items():
-                    if key not in skip and isinstance(value, (int, float)):
-                        series[key][step] = float(value)
+                raise ValueError(
+                    f'{path}:{number}: not a scalar record with a '
+                    f'"step" ({error})') from error
+            skip = {'step', 'iter'}
+            if 'iter' in record:
+                last_iter = step = int(record['iter'])
+            else:
+                # the timings of a validation are not the iteration's
+                skip |= {'time', 'data_time'}
+                if last_iter is not None:
+                    step = last_iter
+            for key, value in record.items():
+                if key not in skip and isinstance(value, (int, float)):
+                    series[key][step] = float(value)
     return series
 
 

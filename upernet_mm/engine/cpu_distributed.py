@@ -15,6 +15,8 @@ import torch.distributed as dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .timeouts import DIST_TIMEOUT
+
 
 def _first_slurm_host(nodelist: str) -> str:
     """The first host name of a SLURM node list (``node[1-4]``), expanded by
@@ -107,7 +109,7 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
         return False
     _env_from_launcher(launcher)
     dist_cfg = dict(cfg.get('env_cfg', {}).get('dist_cfg', {}))
-    timeout = dist_cfg.get('timeout', 1800)
+    timeout = dist_cfg.get('timeout', DIST_TIMEOUT)
     if not dist.is_initialized():
         dist.init_process_group(
             backend='gloo',

@@ -11,6 +11,9 @@ from upernet_mm.cli_args import (add_cfg_options_arg, add_trust_arg,
 from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import RUNNERS
 from .cpu_distributed import setup_cpu_distributed
+from .hooks import ResumeStateMixin, WeightsOnlyCheckpointHook
+from .resume_state import prepare_resume
+from .timeouts import apply_timeouts
 
 
 def add_runner_args(parser) -> None:
@@ -86,7 +89,15 @@ def enable_tensorboard(cfg: Config) -> None:
 
 def build_runner(cfg: Config) -> Runner:
     """Build the Runner (``runner_type`` from our registry if set), after
-    setting up CPU-only distributed runs.
+    setting the timeouts (:func:`~upernet_mm.engine.timeouts.apply_timeouts`),
+    setting up CPU-only distributed runs and, for ``resume=True``, the
+    checkpoint and seed to continue from (see
+    :func:`~upernet_mm.engine.resume_state.prepare_resume`).
+
+    Checkpoints always load with ``torch.load(weights_only=True)`` and
+    carry the random state: if the config's checkpoint hook is mmengine's
+    ``CheckpointHook`` rather than our ``ResumableCheckpointHook``, a
+    :class:`WeightsOnlyCheckpointHook` is added.
 
     Args:
         cfg (Config): The complete config.
@@ -94,7 +105,13 @@ def build_runner(cfg: Config) -> Runner:
     Returns:
         Runner: The runner.
     """
+    apply_timeouts(cfg)
     setup_cpu_distributed(cfg, cfg.get('launcher', 'none'))
+    prepare_resume(cfg)
     if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    if not any(isinstance(h, ResumeStateMixin) for h in runner.hooks):
+        runner.register_hook(WeightsOnlyCheckpointHook())
+    return runner

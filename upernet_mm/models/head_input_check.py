@@ -8,6 +8,8 @@ neck) once on a small zero image when the segmentor is built and compares.
 """
 from typing import List, Optional, Tuple
 
+import logging
+
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -48,8 +50,9 @@ def feature_channels(segmentor,
             feats = segmentor.extract_feat(image)
     except Exception as error:  # the check must never break a valid model
         print_log(f'Head input check skipped: the dry run of the backbone '
-                  f'on a {size} image failed ({error!r})', logger='current',
-                  level=10)
+                  f'on a {size} image failed ({error!r}); a head whose '
+                  'in_channels disagree with the backbone fails at the first '
+                  'forward instead', logger='current', level=logging.WARNING)
         return None
     finally:
         for module, training in modes:

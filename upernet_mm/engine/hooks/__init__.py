@@ -1,9 +1,10 @@
-from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .deploy_hook import DeployHook
+from .resumable_checkpoint_hook import ResumableCheckpointHook
 from .unified_parsing_stage_hook import UnifiedParsingStageHook
-from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+from .weights_only_checkpoint_hook import (ResumeStateMixin,
+                                           WeightsOnlyCheckpointHook)
 
 __all__ = [
-    'AtomicCheckpointHook', 'DeployHook', 'UnifiedParsingStageHook',
-    'WeightsOnlyCheckpointHook'
+    'DeployHook', 'ResumableCheckpointHook', 'ResumeStateMixin',
+    'UnifiedParsingStageHook', 'WeightsOnlyCheckpointHook'
 ]

@@ -1,5 +1,6 @@
 from numbers import Integral
 
+import torch
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from torch import Tensor
 
@@ -10,6 +11,57 @@ def _is_int(value) -> bool:
     return isinstance(value, Integral) and not isinstance(value, bool)
 
 
+class LabelValueError(ValueError):
+    """A ground-truth label value the loss cannot take (a class id >=
+    ``num_classes`` that is not the ignore index)."""
+
+
+def check_label_values(data_samples, num_classes: int, ignore_index: int,
+                       head: str = 'head') -> None:
+    """Raise if a ground-truth map of a batch holds a value that is not a
+    class index below ``num_classes`` or ``ignore_index``.
+
+    The loss would fail on it with a raw ``IndexError: Target N is out of
+    bounds`` (a device-side assert on GPU), naming neither the file nor the
+    value's meaning.
+
+    Args:
+        data_samples (list[SegDataSample]): The batch, with ``gt_sem_seg``
+            and the ``img_path``/``seg_map_path`` of each sample.
+        num_classes (int): Classes the head predicts.
+        ignore_index (int): Label value the loss ignores.
+        head (str): Name of the head, for the message.
+
+    Raises:
+        LabelValueError: Naming each annotation file at fault with its bad
+            values and pixel counts.
+    """
+    bad_files = []
+    for sample in data_samples:
+        label = sample.gt_sem_seg.data
+        bad = (label >= num_classes) | (label < 0)
+        if ignore_index is not None:
+            bad &= label != ignore_index
+        if not bool(bad.any()):
+            continue
+        values, counts = torch.unique(label[bad], return_counts=True)
+        shown = ', '.join(f'{int(v)} ({int(c)} pixels)'
+                          for v, c in zip(values[:10], counts[:10]))
+        meta = sample.metainfo
+        name = meta.get('seg_map_path') or meta.get('img_path') or \
+            '(sample without file name)'
+        bad_files.append(f'{name}: {shown}')
+    if bad_files:
+        raise LabelValueError(
+            f'{head}: the ground truth of this training batch holds label '
+            f'value(s) outside 0..{num_classes - 1} (num_classes='
+            f'{num_classes}) that are not the ignore index {ignore_index}:'
+            '\n  ' + '\n  '.join(bad_files) + '\nTraining stopped before '
+            'the weights were updated with this batch. Fix the annotation '
+            'or num_classes; `tools/train.py CONFIG --check-data` lists '
+            'every bad file of the dataset before training.')
+
+
 class CheckedDecodeHead(BaseDecodeHead):
     """mmseg's :class:`BaseDecodeHead` with arguments and inputs checked.
 
@@ -18,7 +70,11 @@ class CheckedDecodeHead(BaseDecodeHead):
     missing feature map or a channel count that disagrees with
     ``in_channels`` raises ``ValueError`` naming the head, the level, the
     expected and the received shape, instead of a shape error deep inside a
-    convolution. Losses, sampling, ``cls_seg`` and prediction are mmseg's.
+    convolution. Before the loss, a ground-truth value that is neither a
+    class index nor ``ignore_index`` raises :class:`LabelValueError` naming
+    the annotation file and the value, instead of the loss's raw
+    ``IndexError``. Losses, sampling, ``cls_seg`` and prediction are
+    mmseg's.
 
     Args:
         in_channels (int | Sequence[int]): Channels of the selected inputs.
@@ -107,3 +163,8 @@ class CheckedDecodeHead(BaseDecodeHead):
     def _transform_inputs(self, inputs):
         self._check_inputs(inputs)
         return super()._transform_inputs(inputs)
+
+    def loss_by_feat(self, seg_logits, batch_data_samples):
+        check_label_values(batch_data_samples, self.num_classes,
+                           self.ignore_index, type(self).__name__)
+        return super().loss_by_feat(seg_logits, batch_data_samples)
