@@ -142,6 +142,7 @@ def _run(*args):
     return out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_train_amp_then_test_deploy_gives_the_same_masks(tmp_path):
     root = tmp_path / 'data'
     _write_data(root, 'train', 4, 0)

@@ -5,9 +5,12 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+@pytest.mark.slow
 def test_quick_benchmark_prints_all_tables():
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
     out = subprocess.run(

@@ -108,6 +108,7 @@ def test_crafted_checkpoint_refused_by_backbone_pretrained_init(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_test_tool_refuses_crafted_checkpoint(tmp_path):
     from helpers import make_seg_folder
     root = make_seg_folder(tmp_path / 'data', num_images=1)

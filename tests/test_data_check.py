@@ -174,6 +174,7 @@ def test_num_classes_disagrees_with_dataset(tmp_path, data):
             '(bg, a, b, c)', check_files=False)
 
 
+@pytest.mark.slow
 def test_train_tool_check_data_fails_before_training(tmp_path, data):
     label = cv2.imread(_ann(data, 0), cv2.IMREAD_UNCHANGED)
     label[0, 0] = 9

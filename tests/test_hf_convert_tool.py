@@ -48,6 +48,7 @@ def convnext_mm(convnext_hf, tmp_path_factory):
     return config, checkpoint
 
 
+@pytest.mark.slow
 def test_cli_converts_both_ways_with_identical_outputs(convnext_hf, tmp_path):
     import cv2
     import numpy as np

@@ -6,6 +6,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 import upernet_mm
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -32,6 +34,7 @@ def test_installed_package_has_mim_configs_and_tools():
         assert osp.isfile(osp.join(mim, rel)), rel
 
 
+@pytest.mark.slow
 def test_wheel_ships_configs_and_tools(tmp_path):
     src = tmp_path / 'src'
     shutil.copytree(

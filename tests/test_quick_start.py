@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -16,6 +17,7 @@ PARENT = osp.join(ABLATIONS,
                   'upernet_convnext-atto_1xb4-100iter_syntheticfar-192x192.py')
 
 
+@pytest.mark.slow
 def test_quick_start_trains_validates_and_writes_outputs(tmp_path):
     data = tmp_path / 'synthetic_scenes'
     work = tmp_path / 'work'

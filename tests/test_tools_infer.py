@@ -24,6 +24,8 @@ TOOLS = osp.join(ROOT, 'tools')
 BASE = osp.join(ROOT, 'configs', '_base_')
 GN = dict(type='GN', num_groups=4, requires_grad=True)
 ITERS = 6
+# every test here runs the tools in subprocesses (most on a trained model)
+pytestmark = pytest.mark.slow
 
 
 def tiny_config(data_root):

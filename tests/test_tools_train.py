@@ -90,6 +90,7 @@ def test_dist_train_two_cpu_processes_match_single_process(tiny, nodes):
                                    atol=1e-5, msg=key)
     init = torch.load(tmp_path / 'dist' / 'iter_3.pth', weights_only=True)
     assert init['meta']['iter'] == 3
+    assert len(init['rng_state']) == 2  # one per rank
     logs = ''.join(out.stdout + out.stderr for out in dist)
     assert 'Distributed training: True' in logs
     assert 'GPU number: 2' in logs, logs[-3000:]

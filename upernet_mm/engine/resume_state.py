@@ -64,22 +64,26 @@ def restore_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-def gather_rng_states() -> list:
-    """:func:`rng_state` of every rank, in rank order. A collective call in
-    a distributed run: every rank must make it."""
+def gather_rng_states(state=None) -> list:
+    """:func:`rng_state` (or ``state``) of every rank, in rank order. A
+    collective call in a distributed run: every rank must make it."""
+    state = rng_state() if state is None else state
     if get_world_size() == 1:
-        return [rng_state()]
-    return all_gather_object(rng_state())
+        return [state]
+    return all_gather_object(state)
 
 
-def checkpoint_for_save(checkpoint: dict, where: str) -> dict:
-    """The checkpoint as it is written: the random state of every rank
+def checkpoint_for_save(checkpoint: dict, where: str,
+                        rng_states=None) -> dict:
+    """The checkpoint as it is written: the random states of the ranks
     added, history buffers and numpy values converted so that it loads with
     ``torch.load(weights_only=True)``.
 
     Args:
         checkpoint (dict): What the runner and the hooks put together.
         where (str): The hook that saves, for the message.
+        rng_states (list | None): From :func:`gather_rng_states`; None
+            saves no random state.
 
     Returns:
         dict: The converted checkpoint (``checkpoint`` is not modified).
@@ -92,9 +96,9 @@ def checkpoint_for_save(checkpoint: dict, where: str) -> dict:
             resume that needs it.
     """
     unsupported = []
-    converted = to_weights_only(
-        dict(checkpoint, **{RNG_KEY: gather_rng_states()}),
-        unsupported=unsupported)
+    if rng_states is not None:
+        checkpoint = dict(checkpoint, **{RNG_KEY: rng_states})
+    converted = to_weights_only(checkpoint, unsupported=unsupported)
     if unsupported:
         entries = ', '.join(f'{path} ({kind})' for path, kind in unsupported)
         raise CheckpointContentError(

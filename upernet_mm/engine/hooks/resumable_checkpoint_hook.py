@@ -95,6 +95,7 @@ class ResumableCheckpointHook(ResumeStateMixin, CheckpointHook):
         self.last_ckpt = self.file_backend.join_path(self.out_dir,
                                                      ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        self._gather_rng_states()
         runner.save_checkpoint(
             self.out_dir,
             ckpt_filename,
@@ -172,6 +173,7 @@ class ResumableCheckpointHook(ResumeStateMixin, CheckpointHook):
             else:
                 self.best_ckpt_path_dict[key_indicator] = path
             runner.message_hub.update_info(path_key, path)
+            self._gather_rng_states()
             runner.save_checkpoint(
                 self.out_dir,
                 filename=name,

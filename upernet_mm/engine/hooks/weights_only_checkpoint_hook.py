@@ -2,9 +2,11 @@ from mmengine.hooks import Hook
 from mmengine.runner import IterBasedTrainLoop
 
 from upernet_mm.registry import HOOKS
+from mmengine.dist import get_world_size
+
 from ..resume_state import (RngReplayGuard, checkpoint_after_load,
-                            checkpoint_for_save, restore_rng_state,
-                            rng_state, rng_state_of_rank)
+                            checkpoint_for_save, gather_rng_states,
+                            restore_rng_state, rng_state, rng_state_of_rank)
 
 
 class ResumeStateMixin:
@@ -19,6 +21,20 @@ class ResumeStateMixin:
 
     def _edits_checkpoints(self, runner) -> bool:
         return True
+
+    def _gather_rng_states(self) -> list:
+        """The random states to save, gathered from every rank (call on
+        every rank before ``runner.save_checkpoint``, which runs hooks on
+        rank 0 only). During a validation, the states from before it, which
+        are the ones training continues with."""
+        self._rng_states = gather_rng_states(
+            getattr(self, '_rng_before_val', None))
+
+    def _rng_states_to_save(self):
+        states, self._rng_states = getattr(self, '_rng_states', None), None
+        if states is None and get_world_size() == 1:
+            states = gather_rng_states(getattr(self, '_rng_before_val', None))
+        return states
 
     def _check_last_to_edit_checkpoints(self, runner) -> None:
         """Raise if a hook that changes checkpoints runs after this one (its
@@ -39,7 +55,8 @@ class ResumeStateMixin:
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if not self._edits_checkpoints(runner):
             return
-        converted = checkpoint_for_save(checkpoint, type(self).__name__)
+        converted = checkpoint_for_save(checkpoint, type(self).__name__,
+                                        self._rng_states_to_save())
         checkpoint.clear()
         checkpoint.update(converted)
 
@@ -101,7 +118,9 @@ class WeightsOnlyCheckpointHook(ResumeStateMixin, Hook):
 
     The tools' runner setup adds it when a config's checkpoint hook is
     mmengine's; with :class:`ResumableCheckpointHook`, which does the same
-    itself, it does nothing. The priority is ``LOWEST`` so that the
+    itself, it does nothing. In a distributed run it cannot gather the
+    ranks' random states (mmengine's hook saves from rank 0 alone), so
+    they are not saved. The priority is ``LOWEST`` so that the
     conversion sees what other hooks (EMA, ...) added to the checkpoint.
     """
 
