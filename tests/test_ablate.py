@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_uper_model
+from helpers import tiny_uper_model
 from upernet_mm.ablation import compare, summarize, to_markdown
 from upernet_mm.ablation.table import fmt_diff, fmt_stat
 

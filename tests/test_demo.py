@@ -308,8 +308,8 @@ def test_demo_serves_a_transformers_upernet_directory(tmp_path):
     pytest.importorskip('transformers')
     import tempfile
 
-    from hf_test_utils import CLASSES as HF_CLASSES
-    from hf_test_utils import save_hf_upernet, tiny_convnext
+    from helpers.hf import CLASSES as HF_CLASSES
+    from helpers.hf import save_hf_upernet, tiny_convnext
     from upernet_mm.apis import init_model
     from upernet_mm.demo import DemoApp, synthetic_scenes_examples
     hf_dir = tmp_path / 'upernet-convnext-mini'

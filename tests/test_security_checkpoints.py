@@ -15,7 +15,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from conftest import make_seg_folder, tiny_uper_model
+from helpers import make_seg_folder, tiny_uper_model
 from upernet_mm.safe_io import (UnsafeCheckpointError, load_from_local,
                                 require_inside, sha256_of_file,
                                 trust_checkpoint)
@@ -80,7 +80,7 @@ def _config(data_root, work_dir, max_iters=2, **extra):
                            optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='CheckpointHook', by_epoch=False,
+            checkpoint=dict(type='ResumableCheckpointHook', by_epoch=False,
                             interval=1, save_best='mIoU', rule='greater')),
         randomness=dict(seed=0))
     cfg.update(extra)
