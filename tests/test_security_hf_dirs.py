@@ -16,7 +16,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from hf_test_utils import convert_hf_main, save_hf_upernet, tiny_convnext
+from helpers.hf import convert_hf_main, save_hf_upernet, tiny_convnext
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SECRET_VAR = 'UPERNET_MM_TEST_SECRET'

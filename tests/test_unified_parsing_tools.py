@@ -43,7 +43,7 @@ def tiny_train_config(data_root, max_iters=6, texture_begin=3, norm_cfg=BN,
     return dict(
         _base_=[QUICK_START],
         custom_imports=dict(
-            imports=['mmpretrain.models', 'rank_weights_hook'],
+            imports=['mmpretrain.models', 'helpers.hooks'],
             allow_failed_imports=False),
         model=dict(_delete_=True, **tiny_upp_model(norm_cfg=norm_cfg,
                                                    size=(96, 96))),
