@@ -54,12 +54,12 @@ def write_tiny_checkpoint(folder, seed=0):
 def write_tiny_upp_checkpoint(folder, seed=0):
     """Write ``tiny_upp.py`` and ``tiny_upp.pth``: a tiny unified parsing
     model (every task) with seeded random weights, a test pipeline for
-    images without labels, and the object classes in the checkpoint's
-    ``meta.dataset_meta``; return their paths."""
+    images without labels, and the class names of every level in the
+    checkpoint's ``meta.dataset_meta`` (as a Runner saves the dataset's
+    metainfo); return their paths."""
     from unified_parsing_model_helpers import tiny_upp_model
 
-    from upernet_mm.datasets.unified_parsing_classes import (OBJECT_CLASSES,
-                                                             OBJECT_PALETTE)
+    from upernet_mm.datasets.unified_parsing_classes import METAINFO
     from upernet_mm.registry import MODELS
     from upernet_mm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
@@ -82,9 +82,6 @@ def write_tiny_upp_checkpoint(folder, seed=0):
     torch.save(
         dict(
             state_dict=model.state_dict(),
-            meta=dict(
-                dataset_meta=dict(
-                    classes=list(OBJECT_CLASSES),
-                    palette=[list(c) for c in OBJECT_PALETTE]))),
+            meta=dict(dataset_meta=dict(METAINFO))),
         checkpoint)
     return config, checkpoint

@@ -19,8 +19,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from upernet_mm.apis import build_test_pipeline, inference_model
 from upernet_mm.datasets.synthetic_scenes_folder import render_split_scene
-from upernet_mm.datasets.unified_parsing_classes import \
-    METAINFO as UNIFIED_PARSING_METAINFO
 
 #: formats the page accepts (Pillow names); anything else is refused
 IMAGE_FORMATS = ('PNG', 'JPEG', 'BMP', 'WEBP', 'TIFF', 'GIF')
@@ -137,8 +135,9 @@ def model_levels(model) -> dict:
     parsing model (a decode head with ``tasks``) also has ``part`` (one
     class per object part, named ``object: part``, plus
     :data:`NO_PARTS`), ``material``, ``scene`` and ``texture``, named by
-    the model's ``dataset_meta`` (keys of the unified parsing dataset's
-    metainfo), else by :mod:`upernet_mm.datasets.unified_parsing_classes`.
+    the model's ``dataset_meta`` as :func:`upernet_mm.apis.init_model` fills
+    it (``part_classes``, ``part_palette``, ``material_classes``,
+    ``material_palette``, ``scene_classes``, ``texture_classes``).
 
     Returns:
         dict: level name -> ``classes``, ``palette`` (pixel levels), and
@@ -152,8 +151,6 @@ def model_levels(model) -> dict:
     tasks = getattr(model.decode_head, 'tasks', None)
     if not tasks:
         return levels
-    for key, value in UNIFIED_PARSING_METAINFO.items():
-        meta.setdefault(key, value)
     if 'part' in tasks:
         classes, palette, offsets = [], [], []
         part_palette = meta.get('part_palette') or {}
