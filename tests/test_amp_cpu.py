@@ -100,7 +100,7 @@ def _tiny_config(root):
     return dict(
         _base_=[osp.join(ROOT, 'configs', '_base_', 'default_runtime.py')],
         model=dict(
-            type='EncoderDecoder',
+            type='UPerEncoderDecoder',
             data_preprocessor=dict(
                 type='SegDataPreProcessor', mean=[120.0] * 3,
                 std=[60.0] * 3, bgr_to_rgb=True, size=(32, 40),

@@ -1,4 +1,4 @@
-"""Our EncoderDecoder: test_cfg checks and batched sliding-window inference
+"""Our UPerEncoderDecoder: test_cfg checks and batched sliding-window inference
 equal to mmseg's sequential one."""
 import math
 
@@ -9,7 +9,7 @@ from mmseg.models.segmentors import EncoderDecoder as MMSegEncoderDecoder
 from mmseg.registry import MODELS as MMSEG_MODELS
 from mmseg.structures import SegDataSample
 
-from upernet_mm.models.segmentors import EncoderDecoder, slide_windows
+from upernet_mm.models.segmentors import UPerEncoderDecoder, slide_windows
 from upernet_mm.registry import MODELS
 from helpers import tiny_uper_model
 
@@ -34,7 +34,8 @@ def _pair(scope, batch_size, crop=(32, 40), stride=(20, 24)):
             m.running_mean.uniform_(-0.2, 0.2)
             m.running_var.uniform_(0.5, 1.5)
     scope('mmseg')
-    theirs = MMSEG_MODELS.build(segmentor_cfg(slide)).eval()
+    theirs = MMSEG_MODELS.build(
+        dict(segmentor_cfg(slide), type='EncoderDecoder')).eval()
     theirs.load_state_dict(ours.state_dict(), strict=True)
     return ours, theirs
 
@@ -46,14 +47,16 @@ def _metas(n, h, w):
     ]
 
 
-def test_our_encoder_decoder_shadows_mmseg_only_in_our_scope(scope):
+def test_upstream_name_means_upstream_class_in_every_scope(scope):
     scope('upernet_mm')
     model = MODELS.build(segmentor_cfg(dict(mode='whole')))
-    assert type(model) is EncoderDecoder
+    assert type(model) is UPerEncoderDecoder
     assert isinstance(model, MMSegEncoderDecoder)
+    assert MODELS.get('EncoderDecoder') is MMSegEncoderDecoder
     scope('mmseg')
     assert MMSEG_MODELS.get('EncoderDecoder') is MMSegEncoderDecoder
-    assert MMSEG_MODELS.get('upernet_mm.EncoderDecoder') is EncoderDecoder
+    assert MMSEG_MODELS.get('upernet_mm.UPerEncoderDecoder') is \
+        UPerEncoderDecoder
 
 
 @pytest.mark.parametrize('batch_size', [1, 4, 7, 1000])

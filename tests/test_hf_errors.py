@@ -116,7 +116,7 @@ def test_mm_options_without_counterpart(convnext_files, path, value, field):
 
 
 def test_mm_swin_options_without_counterpart():
-    model = dict(type='EncoderDecoder',
+    model = dict(type='UPerEncoderDecoder',
                  backbone=dict(type='SwinTransformer', qk_scale=0.5))
     with pytest.raises(UnsupportedOptionError,
                        match=r'model\.backbone\.qk_scale=0\.5'):

@@ -15,7 +15,7 @@ def _model(decode_head=None, auxiliary_head=None):
     head = dict(type='UPerHead', in_channels=[8, 16, 32, 64],
                 in_index=[0, 1, 2, 3], channels=8, num_classes=3)
     head.update(decode_head or {})
-    cfg = dict(type='EncoderDecoder', backbone=BACKBONE, decode_head=head)
+    cfg = dict(type='UPerEncoderDecoder', backbone=BACKBONE, decode_head=head)
     if auxiliary_head is not None:
         cfg['auxiliary_head'] = auxiliary_head
     return cfg

@@ -16,9 +16,10 @@ from upernet_mm.registry import (DATASETS, METRICS, MODELS, TRANSFORMS,
 NORM = dict(type='BN', requires_grad=True)
 
 
-def _segmentor_cfg(head_type='UPerHead', aux_type='FCNHead'):
+def _segmentor_cfg(head_type='UPerHead', aux_type='FCNHead',
+                   segmentor='UPerEncoderDecoder'):
     return dict(
-        type='EncoderDecoder',
+        type=segmentor,
         data_preprocessor=dict(
             type='SegDataPreProcessor',
             mean=[123.675, 116.28, 103.53],
@@ -69,7 +70,8 @@ def test_default_scope_builds_ours_and_resolves_mmseg(scope):
     model = MODELS.build(_segmentor_cfg())
     assert type(model.decode_head) is UPerHead
     assert type(model.auxiliary_head) is FCNHead
-    # our EncoderDecoder subclasses mmseg's (test_cfg checks, batched slide)
+    # our UPerEncoderDecoder subclasses mmseg's (checks, batched slide)
+    assert type(model).__name__ == 'UPerEncoderDecoder'
     assert type(model).__module__.startswith('upernet_mm.')
     assert type(model).__mro__[1].__module__.startswith('mmseg.')
     assert type(model.backbone).__name__ == 'ResNetV1c'
@@ -83,10 +85,11 @@ def test_default_scope_builds_ours_and_resolves_mmseg(scope):
 def test_mmseg_scope_keeps_mmseg_heads_and_prefix_builds_ours(scope):
     scope('mmseg')
     assert MMSEG_MODELS.get('UPerHead') is MMSegUPerHead
-    model = MMSEG_MODELS.build(_segmentor_cfg())
+    model = MMSEG_MODELS.build(_segmentor_cfg(segmentor='EncoderDecoder'))
     assert type(model.decode_head) is MMSegUPerHead
     model = MMSEG_MODELS.build(
-        _segmentor_cfg('upernet_mm.UPerHead', 'upernet_mm.FCNHead'))
+        _segmentor_cfg('upernet_mm.UPerHead', 'upernet_mm.FCNHead',
+                       'EncoderDecoder'))
     assert type(model.decode_head) is UPerHead
     assert type(model.auxiliary_head) is FCNHead
 
@@ -109,9 +112,11 @@ def test_mmpretrain_convnext_resolves_in_our_scope(scope):
 def test_mmseg_checkpoint_loads_strictly_and_predicts_the_same(scope):
     scope('mmseg')
     torch.manual_seed(0)
-    theirs = MMSEG_MODELS.build(_segmentor_cfg()).eval()
+    theirs = MMSEG_MODELS.build(
+        _segmentor_cfg(segmentor='EncoderDecoder')).eval()
     ours = MMSEG_MODELS.build(
-        _segmentor_cfg('upernet_mm.UPerHead', 'upernet_mm.FCNHead')).eval()
+        _segmentor_cfg('upernet_mm.UPerHead', 'upernet_mm.FCNHead',
+                       'upernet_mm.UPerEncoderDecoder')).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     x = torch.randn(1, 3, 65, 97)
     with torch.no_grad():

@@ -2,19 +2,22 @@
 
 Every node has the scope ``upernet_mm``. With ``default_scope='upernet_mm'``
 a type is looked up here first and then in mmseg's and mmengine's nodes, so a
-config can use our ``UPerHead`` (and our ``EncoderDecoder``, a subclass that
-shadows mmseg's here) together with mmseg's backbones, transforms, datasets
-and metrics, and other packages' modules with a scope prefix
+config can use our ``UPerHead`` and ``UPerEncoderDecoder`` together with
+mmseg's backbones, transforms, datasets and metrics (upstream names mean
+upstream classes: ``EncoderDecoder`` is mmseg's in every scope), and other packages' modules with a scope prefix
 (``mmpretrain.ConvNeXt``, ``mmseg.EncoderDecoder``). In mmseg's scope our modules are
 reached with the prefix (``upernet_mm.UPerHead``): mmengine imports this
 module on demand and ``locations`` import the implementations lazily, so no
 ``custom_imports`` is needed.
 
 Every lookup in these nodes first calls
-:func:`upernet_mm.loaders.install_checkpoint_loaders` (idempotent): whoever
+:func:`upernet_mm.safe_io.register_safe_loaders` (idempotent): whoever
 builds anything of our scope (our tools, mmseg's ``init_model``, a plain
 mmengine ``Runner``) loads checkpoints afterwards with upernet_mm's
-weights-only loaders, whatever was imported before.
+weights-only loaders, whatever was imported before. (The ``hf://`` scheme,
+which needs the converters, is added by
+:func:`upernet_mm.loaders.install_checkpoint_loaders`: the tools, the apis
+and ``register_all_modules`` call it.)
 """
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
@@ -40,17 +43,18 @@ from mmseg.registry import VISBACKENDS as MMSEG_VISBACKENDS
 from mmseg.registry import VISUALIZERS as MMSEG_VISUALIZERS
 from mmseg.registry import WEIGHT_INITIALIZERS as MMSEG_WEIGHT_INITIALIZERS
 
-from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.safe_io import register_safe_loaders
 
 SCOPE = 'upernet_mm'
 
 
 class ScopeRegistry(Registry):
     """A registry node of the ``upernet_mm`` scope: a lookup installs
-    upernet_mm's checkpoint loaders before it resolves the name."""
+    upernet_mm's weights-only checkpoint loaders before it resolves the
+    name."""
 
     def get(self, key):
-        install_checkpoint_loaders()
+        register_safe_loaders()
         return super().get(key)
 
 

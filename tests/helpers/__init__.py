@@ -62,7 +62,7 @@ def tiny_uper_model(num_classes, norm_cfg, size=None, dropout_ratio=0.0,
     if size is not None:
         preprocessor['size'] = size
     model = dict(
-        type='EncoderDecoder',
+        type='UPerEncoderDecoder',
         data_preprocessor=preprocessor,
         backbone=dict(
             type='ResNetV1c',

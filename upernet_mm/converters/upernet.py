@@ -1,5 +1,5 @@
 """Whole-model conversion: transformers ``UperNetForSemanticSegmentation``
-<-> upernet_mm ``EncoderDecoder`` with ``UPerHead`` (and ``FCNHead``)."""
+<-> upernet_mm ``UPerEncoderDecoder`` with ``UPerHead`` (and ``FCNHead``)."""
 import copy
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -99,14 +99,14 @@ def hf_to_mm_model(hf_config: Dict[str, Any], origin: str,
         data_preprocessor (dict, optional): The mm data preprocessor.
 
     Returns:
-        dict: An ``EncoderDecoder`` config.
+        dict: A ``UPerEncoderDecoder`` config.
     """
     head, backbone_hf, mapping = read_upernet_config(hf_config, origin)
     backbone = mapping.to_mm_config(backbone_hf, f'{origin}:backbone_config')
     classes = classes_from_id2label(hf_config, origin)
     decode, aux = heads_to_mm(head, mapping.out_channels(backbone),
                               len(classes), origin)
-    model = dict(type='EncoderDecoder')
+    model = dict(type='UPerEncoderDecoder')
     if data_preprocessor is not None:
         model['data_preprocessor'] = data_preprocessor
     model.update(
@@ -168,10 +168,10 @@ def mm_to_hf_config(model_cfg: Dict[str, Any], classes: List[str],
         notes on training-only options that do not carry over.
     """
     type_name = strip_scope(model_cfg.get('type'))
-    if type_name != 'EncoderDecoder':
+    if type_name not in ('UPerEncoderDecoder', 'EncoderDecoder'):
         raise UnsupportedBackboneError(
-            f'{field}.type={model_cfg.get("type")!r}: only EncoderDecoder '
-            'maps to transformers UperNet')
+            f'{field}.type={model_cfg.get("type")!r}: only UPerEncoderDecoder '
+            '(or mmseg\'s EncoderDecoder) maps to transformers UperNet')
     backbone = model_cfg['backbone']
     mapping = mm_backbone_mapping(backbone.get('type'), f'{field}.backbone')
     backbone_hf = mapping.to_hf_config(backbone, f'{field}.backbone')

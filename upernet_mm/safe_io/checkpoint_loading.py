@@ -204,6 +204,14 @@ def load_from_local(filename, map_location=None):
     """
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
+        scheme = re.match(r'^(\w+)://', filename)
+        if scheme:
+            raise FileNotFoundError(
+                f'checkpoint {filename}: no loader is registered for '
+                f'{scheme.group(0)}; for hf:// call '
+                'upernet_mm.utils.register_all_modules() (or '
+                'upernet_mm.loaders.install_checkpoint_loaders()) first, as '
+                'upernet_mm\'s tools and apis do')
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
     try:
         checkpoint = torch.load(

@@ -1,7 +1,7 @@
-from .encoder_decoder import EncoderDecoder, check_test_cfg, slide_windows
+from .encoder_decoder import UPerEncoderDecoder, check_test_cfg, slide_windows
 from .unified_parsing_segmentor import UnifiedParsingSegmentor
 
 __all__ = [
-    'EncoderDecoder', 'UnifiedParsingSegmentor', 'check_test_cfg',
+    'UPerEncoderDecoder', 'UnifiedParsingSegmentor', 'check_test_cfg',
     'slide_windows'
 ]

@@ -1,5 +1,5 @@
-"""``EncoderDecoder`` with checked ``test_cfg`` and batched sliding-window
-inference."""
+"""``UPerEncoderDecoder``: mmseg's ``EncoderDecoder`` with checked
+``test_cfg``, checked head inputs and batched sliding-window inference."""
 from typing import List, Tuple
 
 import torch
@@ -17,7 +17,7 @@ def _is_pair(value) -> bool:
 
 
 def check_test_cfg(test_cfg) -> None:
-    """Check the inference settings of an ``EncoderDecoder``.
+    """Check the inference settings of a ``UPerEncoderDecoder``.
 
     Args:
         test_cfg (dict | None): ``mode`` ('whole' or 'slide'); for 'slide'
@@ -31,25 +31,25 @@ def check_test_cfg(test_cfg) -> None:
         return
     mode = test_cfg.get('mode', 'whole')
     if mode not in ('whole', 'slide'):
-        raise ValueError('EncoderDecoder: test_cfg.mode must be "whole" or '
+        raise ValueError('UPerEncoderDecoder: test_cfg.mode must be "whole" or '
                          f'"slide", got {mode!r}')
     batch_size = test_cfg.get('batch_size')
     if mode == 'whole':
         if batch_size is not None:
             raise ValueError(
-                'EncoderDecoder: test_cfg.batch_size (crops per forward) '
+                'UPerEncoderDecoder: test_cfg.batch_size (crops per forward) '
                 'only applies to mode="slide", but mode is "whole"')
         return
     for field in ('crop_size', 'stride'):
         if not _is_pair(test_cfg.get(field)):
             raise ValueError(
-                f'EncoderDecoder: test_cfg.{field} must be a pair (h, w) of '
+                f'UPerEncoderDecoder: test_cfg.{field} must be a pair (h, w) of '
                 f'positive ints for mode="slide", got '
                 f'{test_cfg.get(field)!r}')
     if batch_size is not None and (not isinstance(batch_size, int)
                                    or isinstance(batch_size, bool)
                                    or batch_size <= 0):
-        raise ValueError('EncoderDecoder: test_cfg.batch_size must be a '
+        raise ValueError('UPerEncoderDecoder: test_cfg.batch_size must be a '
                          f'positive int or None, got {batch_size!r}')
 
 
@@ -79,7 +79,7 @@ def slide_windows(img_size: Tuple[int, int], crop_size: Tuple[int, int],
 
 
 @MODELS.register_module()
-class EncoderDecoder(MMSegEncoderDecoder):
+class UPerEncoderDecoder(MMSegEncoderDecoder):
     """mmseg's ``EncoderDecoder`` with ``test_cfg`` checked at build time and
     ``test_cfg.batch_size`` for sliding-window inference.
 
@@ -87,11 +87,11 @@ class EncoderDecoder(MMSegEncoderDecoder):
     ``in_index`` match the feature maps of the backbone (and neck), see
     :func:`~upernet_mm.models.head_input_check.check_head_inputs`.
 
-    Registered as ``EncoderDecoder`` in the ``upernet_mm`` scope, so it
-    shadows mmseg's class there on purpose: every upernet_mm config gets the
-    checks and the option, and without ``batch_size`` it runs mmseg's code
-    unchanged. Parameters (and checkpoints) are mmseg's. In mmseg's scope
-    it is ``upernet_mm.EncoderDecoder``.
+    It has its own name, so ``type='EncoderDecoder'`` keeps meaning mmseg's
+    class in every scope; upernet_mm's configs name this one
+    (``type='UPerEncoderDecoder'``, ``upernet_mm.UPerEncoderDecoder`` from
+    mmseg's scope). Without ``batch_size`` it runs mmseg's code unchanged;
+    parameters (and checkpoints) are mmseg's.
 
     With ``test_cfg=dict(mode='slide', crop_size=..., stride=...,
     batch_size=N)`` the crops of all images in the batch are stacked and
