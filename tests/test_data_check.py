@@ -234,3 +234,134 @@ def test_exif_rotated_image_against_unrotated_annotation(tmp_path, data):
         img.save(folder / name.replace('.png', '.jpg'), exif=exif)
     _raises(cfg, f"image {folder / '0001.jpg'} is 40x32 (h x w) after the "
             'EXIF orientation that OpenCV applies', 'is 32x40')
+
+
+# Decoding as the pipeline does, and the gaps of issue 11
+
+
+def _warnings_of(fn):
+    from mmengine.logging import MMLogger
+    import logging
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = MMLogger.get_current_instance()
+    logger.addHandler(handler)
+    try:
+        fn()
+    finally:
+        logger.removeHandler(handler)
+    return '\n'.join(r.getMessage() for r in records
+                     if r.levelno == logging.WARNING)
+
+
+def test_image_pillow_reads_but_the_pipelines_opencv_does_not(tmp_path,
+                                                                data):
+    from PIL import Image
+    # a TGA file under a .png name: Pillow decodes it (the old check passed
+    # it), OpenCV, which LoadImageFromFile uses, does not
+    Image.open(_img(data)).save(_img(data), format='TGA')
+    assert cv2.imread(_img(data)) is None
+    _raises(_cfg(tmp_path, data), f'image {_img(data)} cannot be decoded',
+            "('cv2', the imdecode_backend of the pipeline's "
+            'LoadImageFromFile)')
+    # with imdecode_backend='pillow' in the pipeline it is fine
+    cfg = _cfg(tmp_path, data)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.pipeline[0]['imdecode_backend'] = 'pillow'
+    check_data(cfg, check_files=True)
+
+
+def test_negative_values_in_a_32bit_annotation(tmp_path, data):
+    from PIL import Image
+    cfg = _cfg(tmp_path, data)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].dataset.seg_map_suffix = '.tif'
+    for split in ('training', 'validation'):
+        folder = data / 'annotations' / split
+        for name in os.listdir(folder):
+            label = cv2.imread(str(folder / name), cv2.IMREAD_UNCHANGED)
+            label = label.astype(np.int32)
+            if (split, name) == ('training', '0001.png'):
+                label[0, :3] = -1
+            Image.fromarray(label, mode='I').save(
+                folder / name.replace('.png', '.tif'))
+            os.remove(folder / name)
+    bad = str(data / 'annotations' / 'training' / '0001.tif')
+    _raises(cfg, f'annotation {bad} holds negative values [-1]',
+            '-1 becomes 255')
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path, data,
+                                                        monkeypatch):
+    from PIL import Image
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)  # 32x40 = 1280
+    _raises(_cfg(tmp_path, data), f'image {_img(data, 0)} is 32x40 (h x w)',
+            'decompression-bomb check')
+
+
+def test_every_heads_ignore_index_is_checked(tmp_path, data):
+    # the decode head ignores 255 (the pad value), the auxiliary head does
+    # not: found although the first head agrees
+    cfg = _cfg(tmp_path, data)
+    cfg.model.auxiliary_head = dict(
+        type='FCNHead', in_channels=32, in_index=2, channels=8,
+        num_convs=1, num_classes=4, ignore_index=3, norm_cfg=cfg.model.
+        decode_head.norm_cfg)
+    _raises(cfg, 'model.data_preprocessor.seg_pad_val=255 but '
+            'model.auxiliary_head.ignore_index=3', check_files=False)
+    # label values against each head's num_classes and ignore index
+    cfg.model.data_preprocessor.seg_pad_val = 3
+    cfg.model.decode_head.ignore_index = 3
+    label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
+    label[0, 0] = 255
+    cv2.imwrite(_ann(data), label)
+    _raises(cfg, f'annotation {_ann(data)} has label value(s) 255 (1 pixels)',
+            'model.decode_head.num_classes=4', 'not the ignore index 3')
+
+
+def test_seg_pad_val_against_the_heads_ignore_index(tmp_path, data):
+    cfg = _cfg(tmp_path, data)
+    cfg.model.data_preprocessor.seg_pad_val = 0
+    _raises(cfg, 'model.data_preprocessor.seg_pad_val=0 but '
+            'model.decode_head.ignore_index=255', 'trained as class 0',
+            check_files=False)
+    cfg = _cfg(tmp_path, data)
+    cfg.train_dataloader.dataset.pipeline.insert(
+        2, dict(type='Pad', size=(64, 64), seg_pad_val=7))
+    _raises(cfg, 'train_dataloader.dataset.pipeline[2] (Pad).seg_pad_val=7',
+            'outside the classes', check_files=False)
+
+
+def test_folder_symlink_loop_and_undecodable_names(tmp_path, data):
+    folder = data / 'images' / 'training'
+    os.symlink(folder, folder / 'again')
+    _raises(_cfg(tmp_path, data), f'folder {folder / "again"} is a symlink',
+            'which contains it', check_files=False)
+    os.remove(folder / 'again')
+    raw = os.fsencode(str(folder)) + b'/\xff.png'
+    with open(raw, 'wb') as f:
+        f.write(b'x')
+    _raises(_cfg(tmp_path, data), 'not valid UTF-8', "\\udcff.png",
+            check_files=False)
+
+
+def test_warnings_for_case_broken_links_and_annotations_without_image(
+        tmp_path, data):
+    images = data / 'images' / 'training'
+    os.rename(images / '0002.png', images / '0002.PNG')
+    os.symlink(images / 'nothing.png', images / 'dangling.png')
+    cfg = _cfg(tmp_path, data)
+    logs = _warnings_of(lambda: check_data(cfg))
+    assert f'end in another case of \'.png\' and are not used' in logs
+    assert str(images / '0002.PNG') in logs
+    assert f'broken symlink(s) or symlink loop(s) in {images}' in logs
+    assert '1 annotation file(s) in' in logs
+    assert str(data / 'annotations' / 'training' / '0002.png') in logs
+    # an image whose annotation differs in the case of its suffix
+    os.rename(images / '0002.PNG', images / '0002.png')
+    anns = data / 'annotations' / 'training'
+    os.rename(anns / '0003.png', anns / '0003.PNG')
+    os.remove(images / 'dangling.png')
+    _raises(_cfg(tmp_path, data), '0003.PNG exists: suffixes are '
+            'case-sensitive', check_files=False)

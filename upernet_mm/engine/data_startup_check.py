@@ -18,10 +18,10 @@ from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.datasets import UnifiedParsingDataset
-from upernet_mm.datasets.data_check import (DataCheckError,
-                                            check_annotations_exist,
-                                            check_data_folders,
-                                            check_not_empty, check_samples)
+from upernet_mm.datasets.data_check import (
+    DataCheckError, check_annotations_exist,
+    check_annotations_without_images, check_data_folders, check_folder_tree,
+    check_not_empty, check_samples)
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
 from .unified_parsing_startup_check import check_level_classes
@@ -52,6 +52,51 @@ def head_num_classes(model_cfg) -> dict:
                 heads[path] = (head['num_classes'],
                                head.get('ignore_index', 255))
     return heads
+
+
+def _pad_values(cfg):
+    """(field, seg_pad_val) of the data preprocessor and of every pipeline
+    transform of the train dataloader that pads label maps."""
+    model_cfg = cfg.get('model', {})
+    model_cfg = model_cfg.get('module', model_cfg)
+    found = []
+    pre = model_cfg.get('data_preprocessor') or {}
+    if isinstance(pre, dict) and 'SegDataPreProcessor' in str(
+            pre.get('type', '')):
+        found.append(('model.data_preprocessor.seg_pad_val',
+                      pre.get('seg_pad_val', 255)))
+    loader = cfg.get('train_dataloader') or {}
+    if 'dataset' in loader:
+        for path, dataset_cfg in _leaf_datasets(loader['dataset'],
+                                                'train_dataloader.dataset'):
+            for i, transform in enumerate(dataset_cfg.get('pipeline') or []):
+                if isinstance(transform, dict) and 'seg_pad_val' in transform:
+                    found.append((f'{path}.pipeline[{i}] '
+                                  f'({transform.get("type")}).seg_pad_val',
+                                  transform['seg_pad_val']))
+    return found
+
+
+def check_pad_values(cfg: Config) -> None:
+    """Raise if the value that pads label maps (the data preprocessor's and
+    the pipeline's ``seg_pad_val``) is not the ``ignore_index`` of every
+    head: padded pixels would be trained as that class, or fail the loss.
+
+    Raises:
+        DataCheckError: Naming both fields and values.
+    """
+    heads = head_num_classes(cfg.get('model', {}))
+    for pad_field, pad in _pad_values(cfg):
+        for head, (num_classes, ignore_index) in heads.items():
+            if pad == ignore_index:
+                continue
+            effect = (f'trained as class {pad}' if 0 <= pad < num_classes
+                      else 'a label value outside the classes, which stops '
+                      'training')
+            raise DataCheckError(
+                f'{pad_field}={pad} but {head}.ignore_index={ignore_index}: '
+                f'padded pixels would be {effect}; set the pad value to the '
+                'ignore index of every head')
 
 
 def _leaf_datasets(dataset_cfg, path):
@@ -128,10 +173,8 @@ def check_data(cfg: Config, check_files: bool = False,
     Raises:
         DataCheckError: Naming the dataset, the file and the value at fault.
     """
-    from upernet_mm.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
     heads = head_num_classes(cfg.get('model', {}))
-    num_classes, ignore_index = next(iter(heads.values()), (None, 255))
+    check_pad_values(cfg)
     sizes = {}
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
         for loader in loaders:
@@ -149,15 +192,16 @@ def check_data(cfg: Config, check_files: bool = False,
                     continue
                 if not getattr(dataset, 'generate_if_missing', False):
                     check_data_folders(dataset)
+                    check_folder_tree(dataset)
                 dataset.full_init()
                 check_not_empty(dataset)
                 check_annotations_exist(dataset)
+                check_annotations_without_images(dataset)
                 check_classes(heads, dataset, path)
                 check_level_classes(cfg.get('model', {}), dataset, path)
                 if check_files:
-                    if num_classes is None:
-                        num_classes = len(dataset.metainfo['classes'])
-                    check_samples(dataset, num_classes, ignore_index)
+                    check_samples(dataset, heads or {
+                        path: (len(dataset.metainfo['classes']), 255)})
                     if isinstance(dataset, UnifiedParsingDataset):
                         counts = check_unified_parsing_samples(dataset)
                         print_log(f'Data check of {path}: every task\'s '
@@ -171,4 +215,4 @@ def check_data(cfg: Config, check_files: bool = False,
 
 
 __all__ = ['DataCheckError', 'check_classes', 'check_data',
-           'head_num_classes']
+           'check_pad_values', 'head_num_classes']
