@@ -2,7 +2,7 @@
 # start (configs/upernet_convnext.py) on 256x256 far-context scenes (see
 # docs/embedded_datasets.md) with 192x192 crops, so the coarsest level
 # (stride 32) is 6x6 and pool scales 1, 2, 3, 6 divide a map at least as
-# large as their grids; head channels 64 (the quick start has 128), batch 4, 100
+# large as their grids; head channels 64 (quick start: 128), batch 4, 100
 # iterations, validation on the first 50 of the 100 validation scenes, 3
 # seeds per config: a schedule sized for the whole set (9 configs x 3 seeds)
 # on one shared core (docs/ablations.md). Each sibling config changes one
