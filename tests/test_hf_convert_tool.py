@@ -166,7 +166,7 @@ def _backbone_features_match(hf_backbone_cls, hf_config, tmp_path, x):
     backbone from ``hf://`` and compare the feature maps."""
     from mmengine.registry import DefaultScope
 
-    from upernet_mm.converters.fields import with_defaults
+    from upernet_mm.converters.rules import with_defaults
     from upernet_mm.converters.upernet import hf_backbone_mapping
     from upernet_mm.registry import MODELS
     hf = hf_backbone_cls(hf_config).eval()

@@ -17,8 +17,8 @@ of an import:
   that also uses ``hf://`` calls ``register_all_modules()`` first (without
   it, ``hf://DIR`` is refused with an error saying so).
 """
-from upernet_mm.converters.hf_scheme import PREFIX as HF_PREFIX
-from upernet_mm.converters.hf_scheme import load_from_hf
+from upernet_mm.converters.hf_files import PREFIX as HF_PREFIX
+from upernet_mm.converters.hf_files import load_from_hf
 from upernet_mm.safe_io.checkpoint_loading import (SAFE_SCHEMES,
                                                    register_schemes)
 

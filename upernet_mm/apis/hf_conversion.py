@@ -11,7 +11,6 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from upernet_mm.converters.errors import ConversionError
 from upernet_mm.converters.hf_files import (read_config, read_preprocessor,
                                             read_weights, weights_path)
 from upernet_mm.converters.metainfo import (checkpoint_or_config_classes,
@@ -21,7 +20,7 @@ from upernet_mm.converters.mm_config import config_dict, write_config
 from upernet_mm.converters.preprocessing import (data_preprocessor_to_mm,
                                                  image_processor_to_hf,
                                                  resize_from_processor)
-from upernet_mm.converters.rules import check_shapes
+from upernet_mm.converters.rules import ConversionError, check_shapes
 from upernet_mm.converters.upernet import (hf_state_to_mm, hf_to_mm_model,
                                            mm_state_to_hf, mm_to_hf_config)
 from upernet_mm.registry import DATASETS, SCOPE

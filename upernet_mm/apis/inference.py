@@ -19,7 +19,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmseg.structures import SegDataSample
 
-from upernet_mm.converters.hf_scheme import PREFIX as HF_PREFIX
+from upernet_mm.converters.hf_files import PREFIX as HF_PREFIX
 from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor

@@ -1,38 +1,25 @@
 """transformers ``ConvNext`` <-> mmpretrain ``ConvNeXt`` (v1)."""
 from typing import List
 
-from .backbone_mapping import BackboneMapping
-from .errors import UnsupportedOptionError
-from .fields import expect, hf_out_stages, mm_out_indices
-from .rules import Rule, rename_params
+from mmpretrain.models.backbones.convnext import ConvNeXt
 
-# mmpretrain 1.2.0 ConvNeXt.arch_settings (the named architectures)
+from .rules import (BackboneMapping, Rule, UnsupportedOptionError, expect,
+                   hf_out_stages, mm_out_indices, rename_params,
+                   signature_defaults)
+
+# the named architectures of mmpretrain's ConvNeXt: name -> (depths,
+# channels)
 MM_ARCHS = {
-    'atto': ([2, 2, 6, 2], [40, 80, 160, 320]),
-    'femto': ([2, 2, 6, 2], [48, 96, 192, 384]),
-    'pico': ([2, 2, 6, 2], [64, 128, 256, 512]),
-    'nano': ([2, 2, 8, 2], [80, 160, 320, 640]),
-    'tiny': ([3, 3, 9, 3], [96, 192, 384, 768]),
-    'small': ([3, 3, 27, 3], [96, 192, 384, 768]),
-    'base': ([3, 3, 27, 3], [128, 256, 512, 1024]),
-    'large': ([3, 3, 27, 3], [192, 384, 768, 1536]),
-    'xlarge': ([3, 3, 27, 3], [256, 512, 1024, 2048]),
-    'huge': ([3, 3, 27, 3], [352, 704, 1408, 2816]),
+    name: (list(arch['depths']), list(arch['channels']))
+    for name, arch in ConvNeXt.arch_settings.items()
 }
 
 # mmpretrain ConvNeXt defaults of the fields that matter here
-MM_DEFAULTS = dict(
-    arch='tiny',
-    in_channels=3,
-    stem_patch_size=4,
-    norm_cfg=dict(type='LN2d', eps=1e-6),
-    act_cfg=dict(type='GELU'),
-    linear_pw_conv=True,
-    use_grn=False,
-    drop_path_rate=0.,
-    layer_scale_init_value=1e-6,
-    out_indices=-1,
-    gap_before_final_norm=True)
+MM_DEFAULTS = signature_defaults(ConvNeXt, [
+    'arch', 'in_channels', 'stem_patch_size', 'norm_cfg', 'act_cfg',
+    'linear_pw_conv', 'use_grn', 'drop_path_rate', 'layer_scale_init_value',
+    'out_indices', 'gap_before_final_norm'
+])
 
 
 class ConvNextMapping(BackboneMapping):

@@ -2,7 +2,7 @@
 metainfo."""
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from .errors import ConversionError
+from .rules import ConversionError
 
 
 def classes_from_id2label(hf_cfg: Dict[str, Any], origin: str) -> List[str]:

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from mmengine.config import Config
 
 from upernet_mm.safe_io.inert_config import write_inert_config
-from .fields import strip_scope
+from .rules import strip_scope
 
 BASE_MODELS = {
     'ConvNeXt': 'upernet_convnext.py',

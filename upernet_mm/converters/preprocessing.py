@@ -9,8 +9,7 @@ converts them (``bgr_to_rgb=True``).
 """
 from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import UnsupportedOptionError
-from .fields import expect, strip_scope
+from .rules import UnsupportedOptionError, expect, strip_scope
 
 IMAGENET_MEAN = [123.675, 116.28, 103.53]
 IMAGENET_STD = [58.395, 57.12, 57.375]

@@ -9,37 +9,39 @@ False``, mmseg ``style='pytorch'``) or on its first 1x1 convolution
 """
 from typing import List
 
-from .backbone_mapping import BackboneMapping
-from .errors import UnsupportedOptionError
-from .fields import expect, hf_out_stages, mm_out_indices
-from .rules import BN_NAMES, Rule, rename_params
+from mmseg.models.backbones import ResNet
+from mmseg.models.backbones.resnet import BasicBlock
+
+from .rules import (BN_NAMES, BackboneMapping, Rule, UnsupportedOptionError,
+                   expect, hf_out_stages, mm_out_indices, rename_params,
+                   signature_defaults)
 
 # mmseg ResNet.arch_settings: depth -> (block, blocks per stage)
 MM_ARCHS = {
-    18: ('basic', (2, 2, 2, 2)),
-    34: ('basic', (3, 4, 6, 3)),
-    50: ('bottleneck', (3, 4, 6, 3)),
-    101: ('bottleneck', (3, 4, 23, 3)),
-    152: ('bottleneck', (3, 8, 36, 3)),
+    depth: ('basic' if issubclass(block, BasicBlock) else 'bottleneck',
+            tuple(stages))
+    for depth, (block, stages) in ResNet.arch_settings.items()
 }
 _EXPANSION = {'basic': 1, 'bottleneck': 4}
 
-MM_DEFAULTS = dict(
-    in_channels=3,
-    stem_channels=64,
-    base_channels=64,
-    num_stages=4,
-    strides=(1, 2, 2, 2),
-    dilations=(1, 1, 1, 1),
-    out_indices=(0, 1, 2, 3),
-    style='pytorch',
-    deep_stem=False,
-    avg_down=False,
-    conv_cfg=None,
-    norm_cfg=dict(type='BN', requires_grad=True),
-    dcn=None,
-    plugins=None,
-    multi_grid=None)
+# mmseg ResNet defaults of the fields that matter here
+MM_DEFAULTS = signature_defaults(ResNet, [
+    'in_channels',
+    'stem_channels',
+    'base_channels',
+    'num_stages',
+    'strides',
+    'dilations',
+    'out_indices',
+    'style',
+    'deep_stem',
+    'avg_down',
+    'conv_cfg',
+    'norm_cfg',
+    'dcn',
+    'plugins',
+    'multi_grid',
+])
 
 _REFUSED_TYPES = {
     'ResNetV1c': 'its deep stem (three 3x3 convolutions) has no '

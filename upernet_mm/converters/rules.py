@@ -1,15 +1,164 @@
-"""Bidirectional key rules between an upernet_mm and a transformers state
-dict, and their application with missing/unexpected key checks.
+"""The rule machinery of the conversions between transformers and
+upernet_mm, shared by the backbone families (``convnext``, ``swin``,
+``resnet``), the heads (``uper_head``) and whole models (``upernet``):
 
-One list of :class:`Rule` describes a model in both directions, so a
-conversion and its inverse cannot drift apart.
+* the errors a conversion raises;
+* reading and checking config fields on both sides (defaults from the mm
+  classes' signatures, scope prefixes, output stages);
+* bidirectional key rules between an upernet_mm and a transformers state
+  dict and their application with missing/unexpected key and shape checks
+  (one list of :class:`Rule` describes a model in both directions, so a
+  conversion and its inverse cannot drift apart);
+* :class:`BackboneMapping`, the interface of a backbone family.
 """
+import copy
+import inspect
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 
-from .errors import CheckpointMismatchError
+# errors
+
+class ConversionError(ValueError):
+    """Base class of the conversion errors."""
+
+
+class UnsupportedBackboneError(ConversionError):
+    """A backbone type that has no counterpart on the other side."""
+
+
+class UnsupportedOptionError(ConversionError):
+    """A config option whose value the other side cannot express."""
+
+
+class CheckpointMismatchError(ConversionError):
+    """A checkpoint whose keys or shapes do not match its config."""
+
+
+# config fields
+
+
+def with_defaults(cfg: Dict[str, Any], defaults: Dict[str, Any]) -> Dict:
+    """``cfg`` completed with ``defaults`` for the fields it omits.
+
+    transformers writes only non-default fields in some versions, so every
+    field is read through this with the defaults of the supported version.
+    """
+    out = dict(defaults)
+    out.update(cfg)
+    return out
+
+
+def signature_defaults(cls: type, names: Sequence[str]) -> Dict[str, Any]:
+    """The defaults of the keyword arguments ``names`` of ``cls``, read from
+    the ``__init__`` signatures along its MRO (as ``**kwargs`` passes them on
+    to the base classes), so that they follow the installed mm packages
+    instead of being copied.
+
+    Raises:
+        TypeError: If one of ``names`` has no default in any signature (the
+            mm class changed).
+    """
+    found = {}
+    for klass in cls.__mro__:
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        for param in inspect.signature(init).parameters.values():
+            if param.name in names and param.name not in found \
+                    and param.default is not param.empty:
+                found[param.name] = param.default
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise TypeError(f'{cls.__module__}.{cls.__name__} has no default '
+                        f'for {missing}; the converter needs one')
+    return copy.deepcopy({n: found[n] for n in names})
+
+
+def strip_scope(type_name: str) -> str:
+    """``'mmpretrain.ConvNeXt'`` -> ``'ConvNeXt'``."""
+    return type_name.rsplit('.', 1)[-1] if isinstance(type_name,
+                                                      str) else type_name
+
+
+def expect(value: Any, allowed: Sequence[Any], field: str,
+           reason: str) -> None:
+    """Raise :class:`UnsupportedOptionError` unless ``value`` is allowed.
+
+    Args:
+        value: The value found in the config.
+        allowed (Sequence): The values the other side can express.
+        field (str): Dotted name of the field, as the user wrote it.
+        reason (str): Why only those values map.
+    """
+    if value not in allowed:
+        allowed_text = ' or '.join(repr(a) for a in allowed)
+        raise UnsupportedOptionError(
+            f'{field}={value!r} cannot be converted: {reason} (supported: '
+            f'{allowed_text})')
+
+
+def hf_out_stages(cfg: Dict[str, Any], field: str) -> List[int]:
+    """Stage numbers (1-based, as in ``stage1``) an HF backbone outputs.
+
+    Args:
+        cfg (dict): The backbone config (``out_features``/``out_indices``
+            and ``depths``).
+        field (str): Dotted name of the backbone config, for errors.
+
+    Returns:
+        list[int]: Increasing stage numbers; 0 would be the stem.
+    """
+    num_stages = len(cfg['depths'])
+    names = ['stem'] + [f'stage{i}' for i in range(1, num_stages + 1)]
+    if cfg.get('out_features'):
+        unknown = [f for f in cfg['out_features'] if f not in names]
+        if unknown:
+            raise UnsupportedOptionError(
+                f'{field}.out_features={cfg["out_features"]!r} names '
+                f'unknown stages {unknown}; the stages are {names}')
+        stages = [names.index(f) for f in cfg['out_features']]
+    elif cfg.get('out_indices'):
+        stages = [i % len(names) for i in cfg['out_indices']]
+    else:
+        stages = [num_stages]
+    if 0 in stages:
+        raise UnsupportedOptionError(
+            f'{field}.out_features includes "stem", which upernet_mm '
+            'backbones do not output; use stage1 and later')
+    if stages != sorted(set(stages)):
+        raise UnsupportedOptionError(
+            f'{field}.out_features must list stages in increasing order '
+            f'without repeats, got {[names[s] for s in stages]}')
+    return stages
+
+
+def mm_out_indices(cfg: Dict[str, Any], num_stages: int, field: str,
+                   default: Sequence[int]) -> List[int]:
+    """The ``out_indices`` of an mm backbone config as increasing ints.
+
+    Args:
+        cfg (dict): The backbone config.
+        num_stages (int): Number of stages of the backbone.
+        field (str): Dotted name of the backbone config, for errors.
+        default (Sequence[int]): The backbone's default ``out_indices``.
+    """
+    value = cfg.get('out_indices', default)
+    indices = [value] if isinstance(value, int) else list(value)
+    indices = [i % num_stages if i < 0 else i for i in indices]
+    if indices != sorted(set(indices)) or any(i >= num_stages
+                                              for i in indices):
+        raise UnsupportedOptionError(
+            f'{field}.out_indices={value!r} must be increasing stage indices '
+            f'below {num_stages}: transformers returns feature maps in stage '
+            'order')
+    return indices
+
+
+# key rules
+
 
 Tensors = Tuple[torch.Tensor, ...]
 
@@ -160,3 +309,90 @@ def check_shapes(state: Dict[str, torch.Tensor],
         parts.append(f'unexpected {_describe(unexpected)}')
     raise CheckpointMismatchError(
         f'The checkpoint {origin} does not match {what}: ' + '; '.join(parts))
+
+
+# backbone families
+
+
+class BackboneMapping:
+    """How one backbone family maps between transformers and upernet_mm.
+
+    Subclasses describe configs (both directions) and the state-dict rules
+    of the trunk; the output norms shared by ConvNeXt and Swin are here.
+
+    Attributes:
+        hf_model_type (str): ``model_type`` of the transformers config.
+        mm_types (tuple[str]): Backbone ``type`` names (without scope) that
+            map; other variants of the family are refused with a reason.
+        hf_defaults (dict): Defaults of the transformers config fields in
+            the supported transformers version.
+        hf_trunk_prefix (str): Where the trunk sits inside the transformers
+            ``*Backbone`` module (``'swin.'`` for Swin).
+        hf_base_prefix (str): Where the trunk sits in the standalone
+            transformers models (``*Model``, ``*ForImageClassification``).
+        has_out_norms (bool): Whether the backbone normalises each output
+            (``hidden_states_norms`` / ``norm{i}``).
+    """
+    hf_model_type = ''
+    mm_types: tuple = ()
+    hf_defaults: Dict[str, Any] = {}
+    hf_trunk_prefix = ''
+    hf_base_prefix = ''
+    has_out_norms = True
+
+    def to_mm_config(self, hf_cfg: Dict[str, Any],
+                     field: str) -> Dict[str, Any]:
+        """The mm backbone config of a transformers backbone config.
+
+        Args:
+            hf_cfg (dict): The transformers config, defaults filled in.
+            field (str): Where it sits (e.g. ``config.json:backbone_config``)
+                for errors.
+        """
+        raise NotImplementedError
+
+    def to_hf_config(self, mm_cfg: Dict[str, Any],
+                     field: str) -> Dict[str, Any]:
+        """The transformers backbone config (with ``model_type``) of an mm
+        backbone config; ``field`` names it in errors."""
+        raise NotImplementedError
+
+    def out_indices(self, mm_cfg: Dict[str, Any], field: str) -> List[int]:
+        """Increasing stage indices the mm backbone outputs."""
+        raise NotImplementedError
+
+    def out_channels(self, mm_cfg: Dict[str, Any]) -> List[int]:
+        """Channels of each output of the mm backbone."""
+        raise NotImplementedError
+
+    def trunk_rules(self, mm_cfg: Dict[str, Any], mm_prefix: str,
+                    hf_prefix: str) -> List[Rule]:
+        """Rules of every weight of the trunk (all but the output norms)."""
+        raise NotImplementedError
+
+    def out_norm_rules(self, mm_cfg: Dict[str, Any], mm_prefix: str,
+                       hf_prefix: str) -> List[Rule]:
+        """Rules of the output norms: ``norm{i}`` in mm,
+        ``hidden_states_norms.stage{i+1}`` in transformers."""
+        if not self.has_out_norms:
+            return []
+        rules = []
+        for i in self.out_indices(mm_cfg, 'backbone'):
+            rules += rename_params(f'{mm_prefix}norm{i}',
+                                   f'{hf_prefix}hidden_states_norms.'
+                                   f'stage{i + 1}')
+        return rules
+
+    def normalize_hf_state(self, state: Dict, hf_prefix: str) -> Dict:
+        """Rename keys of older transformers layouts to the current one.
+
+        Args:
+            state (dict): An HF state dict.
+            hf_prefix (str): Prefix of the backbone module in ``state``.
+        """
+        return state
+
+    def hf_ignorable(self, key: str) -> bool:
+        """Whether an HF key that no rule uses may be dropped silently
+        (buffers transformers itself recomputes)."""
+        return False

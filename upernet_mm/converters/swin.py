@@ -15,33 +15,34 @@ import re
 from typing import List
 
 import torch
+from mmseg.models.backbones import SwinTransformer
 
-from .backbone_mapping import BackboneMapping
-from .errors import CheckpointMismatchError, UnsupportedOptionError
-from .fields import expect, hf_out_stages, mm_out_indices
-from .rules import Rule, rename_params
+from .rules import (BackboneMapping, CheckpointMismatchError, Rule,
+                   UnsupportedOptionError, expect, hf_out_stages,
+                   mm_out_indices, rename_params, signature_defaults)
 
-# mmseg 1.2.2 SwinTransformer defaults of the fields that matter here
-MM_DEFAULTS = dict(
-    pretrain_img_size=224,
-    in_channels=3,
-    embed_dims=96,
-    patch_size=4,
-    window_size=7,
-    mlp_ratio=4,
-    depths=(2, 2, 6, 2),
-    num_heads=(3, 6, 12, 24),
-    strides=(4, 2, 2, 2),
-    out_indices=(0, 1, 2, 3),
-    qkv_bias=True,
-    qk_scale=None,
-    patch_norm=True,
-    drop_rate=0.,
-    attn_drop_rate=0.,
-    drop_path_rate=0.1,
-    use_abs_pos_embed=False,
-    act_cfg=dict(type='GELU'),
-    norm_cfg=dict(type='LN'))
+# mmseg SwinTransformer defaults of the fields that matter here
+MM_DEFAULTS = signature_defaults(SwinTransformer, [
+    'pretrain_img_size',
+    'in_channels',
+    'embed_dims',
+    'patch_size',
+    'window_size',
+    'mlp_ratio',
+    'depths',
+    'num_heads',
+    'strides',
+    'out_indices',
+    'qkv_bias',
+    'qk_scale',
+    'patch_norm',
+    'drop_rate',
+    'attn_drop_rate',
+    'drop_path_rate',
+    'use_abs_pos_embed',
+    'act_cfg',
+    'norm_cfg',
+])
 
 # Older transformers checkpoints (4.x), renamed as transformers 5 does.
 _LEGACY_RENAMES = [

@@ -10,9 +10,9 @@ one into the auxiliary head, with 3x3 convolutions.
 """
 from typing import Any, Dict, List, Optional, Tuple
 
-from .errors import UnsupportedOptionError
-from .fields import expect, strip_scope
-from .rules import BN_NAMES, Rule, rename_params
+from upernet_mm.models.decode_heads import FCNHead, UPerHead
+from .rules import (BN_NAMES, Rule, UnsupportedOptionError, expect,
+                   rename_params, signature_defaults, strip_scope)
 
 # transformers 5 UperNetConfig defaults of the head fields
 HF_DEFAULTS = dict(
@@ -28,29 +28,19 @@ HF_DEFAULTS = dict(
 
 HF_AUX_IN_INDEX = 2  # UperNetFCNHead's default, which UperNet never changes
 
-# mm defaults (BaseDecodeHead, UPerHead, FCNHead) of the fields read here
+# mm defaults of the fields read here, from the signatures of our heads
+# (and mmseg's BaseDecodeHead); UPerHead always selects all its inputs
 MM_DECODE_DEFAULTS = dict(
-    pool_scales=(1, 2, 3, 6),
-    fusion=True,
-    out_channels=None,
-    conv_cfg=None,
-    norm_cfg=None,
-    act_cfg=dict(type='ReLU'),
-    align_corners=False,
-    ignore_index=255,
+    signature_defaults(UPerHead, [
+        'pool_scales', 'fusion', 'out_channels', 'conv_cfg', 'norm_cfg',
+        'act_cfg', 'align_corners', 'ignore_index'
+    ]),
     input_transform='multiple_select')
-MM_AUX_DEFAULTS = dict(
-    num_convs=2,
-    kernel_size=3,
-    concat_input=True,
-    dilation=1,
-    out_channels=None,
-    conv_cfg=None,
-    norm_cfg=None,
-    act_cfg=dict(type='ReLU'),
-    align_corners=False,
-    ignore_index=255,
-    input_transform=None)
+MM_AUX_DEFAULTS = signature_defaults(FCNHead, [
+    'num_convs', 'kernel_size', 'concat_input', 'dilation', 'out_channels',
+    'conv_cfg', 'norm_cfg', 'act_cfg', 'align_corners', 'ignore_index',
+    'input_transform'
+])
 
 NORM_CFG = dict(type='SyncBN', requires_grad=True)
 

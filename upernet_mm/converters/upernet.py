@@ -5,13 +5,12 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from .backbone_mapping import BackboneMapping
+from .rules import (BackboneMapping, Rule, UnsupportedBackboneError,
+                   UnsupportedOptionError, apply_rules, strip_scope,
+                   with_defaults)
 from .convnext import ConvNextMapping
-from .errors import UnsupportedBackboneError, UnsupportedOptionError
-from .fields import strip_scope, with_defaults
 from .metainfo import classes_from_id2label
 from .resnet import ResNetMapping, refused_reason
-from .rules import Rule, apply_rules
 from .swin import SwinMapping
 from .uper_head import HF_DEFAULTS, head_rules, heads_to_hf, heads_to_mm
 
