@@ -1,0 +1,90 @@
+"""Training throughput and peak memory of the quick-start config: training
+steps with our heads, with mmseg's heads, and with ours under bf16
+autocast, from the same weights on the same random batch."""
+import copy
+import os.path as osp
+
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import DefaultScope
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+from upernet_mm.apis import build_segmentor
+from upernet_mm.deploy.onnx_export import SegmentorLogits
+from .. import candidates as C
+from ..floor import count_macs
+from ..settings import QUICK_START
+from ..table import fmt, format_table
+from ..timing import interleaved_times, median
+
+
+def callables(s):
+    """Training steps of the quick-start config with our heads, mmseg's
+    heads, and ours under bf16 autocast, on the same random batch."""
+    cfg = Config.fromfile(QUICK_START)
+    model_cfg = cfg.model.to_dict()
+    batch = s.get('batch', cfg.train_dataloader.batch_size)
+    crop = s.get('crop', tuple(cfg.crop_size))
+    num_classes = model_cfg['decode_head']['num_classes']
+    torch.manual_seed(0)
+    ours = build_segmentor(model_cfg)
+    state = copy.deepcopy(ours.state_dict())
+    models = dict(upernet_mm=ours)
+    models['mmseg'] = build_segmentor(C.with_mmseg_heads(model_cfg))
+    models['upernet_mm bf16 autocast'] = build_segmentor(model_cfg)
+    gen = torch.Generator().manual_seed(3)
+    images = torch.randint(0, 256, (batch, 3) + crop, generator=gen,
+                           dtype=torch.uint8)
+    labels = torch.randint(0, num_classes, (batch, 1) + crop, generator=gen)
+    fns = {}
+    for name, model in models.items():
+        model.load_state_dict(state, strict=True)
+        model.train()
+        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
+        if 'bf16' in name:
+            optim_cfg['type'] = 'upernet_mm.BF16AmpOptimWrapper'
+        with DefaultScope.overwrite_default_scope('upernet_mm'):
+            optim = build_optim_wrapper(model, optim_cfg)
+
+        def step(model=model, optim=optim):
+            samples = []
+            for i in range(batch):
+                sample = SegDataSample(
+                    metainfo=dict(img_shape=crop, ori_shape=crop))
+                sample.gt_sem_seg = PixelData(data=labels[i])
+                samples.append(sample)
+            data = dict(inputs=list(images), data_samples=samples)
+            for _ in range(s['steps']):
+                model.train_step(data, optim)
+
+        fns[name] = step
+    return fns, batch, crop, ours
+
+
+def run(s, opts, tput):
+    if not osp.isfile(QUICK_START):
+        return 'Training throughput', f'skipped: {QUICK_START} not found', {}
+    fns, batch, crop, ours = callables(s)
+    x = torch.zeros(1, 3, *crop)
+    macs = count_macs(SegmentorLogits(ours.eval()).eval(), (x, )) * batch
+    ours.train()
+    times = interleaved_times(fns, opts.warmup, 2 * opts.reps)
+    mem = opts.memory('train')
+    ref = median(times['mmseg'])
+    rows = []
+    for n in fns:
+        t = median(times[n])
+        precision = 'bf16' if 'bf16' in n else 'fp32'
+        floor = 3 * macs * s['steps'] / tput[precision]
+        rows.append([
+            n, fmt(batch * s['steps'] / t, '.1f'), fmt(ref / t, '.3f'),
+            fmt(floor / t, '.2f'),
+            fmt(mem.get(n, 0) / 2**20, '.0f') if mem else None
+        ])
+    title = (f'Training step of {osp.relpath(QUICK_START)}: batch {batch} '
+             f'at {crop[0]}x{crop[1]}, {s["steps"]} steps per timing')
+    table = format_table(
+        ['heads', 'images/s', 'speed vs mmseg', 'of floor', 'peak MB'], rows)
+    return title, table, dict(times=times, memory=mem, batch=batch)
