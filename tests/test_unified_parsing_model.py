@@ -81,10 +81,10 @@ def test_part_label_errors_name_the_field_and_value():
                        f'object class {sky}, which has no parts'):
         groups.check_labels(parts, objects)
     objects[:] = car
-    parts[0, 0, 0] = NUM_PARTS_OF_OBJECT[car]
-    with pytest.raises(ValueError, match=f'part label {NUM_PARTS_OF_OBJECT[car]}'
-                       f' on pixels of object class {car}, which has '
-                       f'{NUM_PARTS_OF_OBJECT[car]} part classes'):
+    num = NUM_PARTS_OF_OBJECT[car]
+    parts[0, 0, 0] = num
+    with pytest.raises(ValueError, match=f'part label {num} on pixels of '
+                       f'object class {car}, which has {num} part classes'):
         groups.check_labels(parts, objects)
 
 

@@ -196,8 +196,13 @@ def check_annotations_without_images(dataset, limit=5) -> list:
     if getattr(dataset, 'ann_file', None) or not folder or not suffix \
             or not osp.isdir(folder):
         return []
-    used = {osp.normpath(dataset.get_data_info(i).get('seg_map_path', ''))
-            for i in range(len(dataset))}
+    paths = [dataset.get_data_info(i).get('seg_map_path')
+             for i in range(len(dataset))]
+    if not all(paths):
+        # samples without one annotation file each (UnifiedParsingDataset:
+        # a map per task, none for image-level sources): not this layout
+        return []
+    used = {osp.normpath(path) for path in paths}
     unused = sorted(
         path for path, base in _walk(folder, _describe(dataset))
         if base.endswith(suffix) and osp.normpath(path) not in used)
