@@ -323,3 +323,24 @@ def test_head_check_that_cannot_run_logs_a_warning(scope):
     skipped = [r for r in records if 'Head input check skipped' in
                r.getMessage()]
     assert skipped and skipped[0].levelno == logging.WARNING
+
+
+def test_load_from_without_resume_keeps_fresh_random_streams(seg_folder,
+                                                             tmp_path):
+    from upernet_mm.engine.resume_state import rng_state
+
+    class _Record(Hook):
+        def before_train_iter(self, runner, batch_idx, data_batch=None):
+            if runner.iter == 0:
+                self.state = rng_state()['torch']
+
+    work = tmp_path / 'first'
+    Runner(**runner_kwargs(seg_folder, work, max_iters=2)).train()
+    fresh, loaded = _Record(), _Record()
+    Runner(**runner_kwargs(seg_folder, tmp_path / 'a', max_iters=1,
+                           custom_hooks=[fresh])).train()
+    Runner(**runner_kwargs(seg_folder, tmp_path / 'b', max_iters=1,
+                           load_from=str(work / 'iter_2.pth'),
+                           custom_hooks=[loaded])).train()
+    # fine-tuning from a checkpoint draws what a fresh run with the seed does
+    assert torch.equal(fresh.state, loaded.state)

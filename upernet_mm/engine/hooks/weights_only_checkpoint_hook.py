@@ -67,6 +67,8 @@ class ResumeStateMixin:
         restored, states = checkpoint_after_load(checkpoint)
         checkpoint.clear()
         checkpoint.update(restored)
+        if not getattr(runner, '_resume', False):
+            return  # load_from without resume, tools/test.py: fresh streams
         if states is not None:
             state, reason = rng_state_of_rank(states)
             if reason:
