@@ -58,3 +58,17 @@ def test_no_fusion_with_one_level_is_ppm_alone():
 def test_fusion_must_be_a_bool():
     with pytest.raises(ValueError, match='fusion must be True or False'):
         _head(fusion='no')
+
+
+def test_to_hf_refuses_a_head_without_fusion():
+    from upernet_mm.converters.rules import UnsupportedOptionError
+    from upernet_mm.converters.uper_head import heads_to_hf
+    decode = dict(type='UPerHead', in_channels=CHANNELS, in_index=[0, 1, 2, 3],
+                  channels=16, num_classes=5, norm_cfg=dict(type='BN'))
+    hf, num_classes, _ = heads_to_hf(
+        dict(decode_head=decode, auxiliary_head=None), CHANNELS)
+    assert num_classes == 5 and hf['hidden_size'] == 16
+    with pytest.raises(UnsupportedOptionError,
+                       match=r'model\.decode_head\.fusion'):
+        heads_to_hf(dict(decode_head=dict(decode, fusion=False),
+                         auxiliary_head=None), CHANNELS)
