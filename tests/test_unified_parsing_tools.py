@@ -66,7 +66,6 @@ def tiny_train_config(data_root, max_iters=6, texture_begin=3, norm_cfg=BN,
             logger=dict(interval=1),
             checkpoint=dict(interval=texture_begin, max_keep_ckpts=3)),
         custom_hooks=[
-            dict(type='WeightsOnlyCheckpointHook'),
             dict(type='UnifiedParsingStageHook', texture_begin=texture_begin,
                  texture_lr=1e-3),
             dict(type='SaveRankWeightsHook'),
@@ -248,7 +247,7 @@ def test_broden_plus_recipe_builds_and_trains_one_step(tmp_path):
         # that reaches its begin
         train_cfg=dict(max_iters=1, val_begin=2),
         default_hooks=dict(logger=dict(interval=1)),
-        custom_hooks=[dict(type='WeightsOnlyCheckpointHook')]))
+        custom_hooks=[]))
     log = _run([sys.executable, osp.join(TOOLS, 'train.py'), cfg,
                 '--work-dir', str(tmp_path / 'work')])
     assert 'Iter(train) [1/1]' in log

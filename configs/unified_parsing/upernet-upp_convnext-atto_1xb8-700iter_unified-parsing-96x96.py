@@ -75,12 +75,12 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=texture_begin,
+        type='ResumableCheckpointHook', by_epoch=False,
+        interval=texture_begin,
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook', draw=False))
 custom_hooks = [
-    dict(type='WeightsOnlyCheckpointHook'),
     dict(type='UnifiedParsingStageHook', texture_begin=texture_begin,
          texture_lr=lr),
 ]

@@ -81,11 +81,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=10000),
+    checkpoint=dict(
+        type='ResumableCheckpointHook', by_epoch=False, interval=10000),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook'))
 custom_hooks = [
-    dict(type='WeightsOnlyCheckpointHook'),
     dict(type='UnifiedParsingStageHook', texture_begin=main_iters,
          texture_lr=lr),
 ]

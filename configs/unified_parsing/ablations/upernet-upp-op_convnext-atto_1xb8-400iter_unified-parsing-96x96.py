@@ -3,6 +3,8 @@
 _base_ = ['../upernet-upp_convnext-atto_1xb8-700iter_unified-parsing-96x96.py']
 model = dict(decode_head=dict(tasks=('object', 'part')))
 train_dataloader = dict(
-    batch_sampler=dict(source_weights=dict(scenes=1, materials=0, textures=0), stages=[]))
+    batch_sampler=dict(
+        source_weights=dict(scenes=1, materials=0, textures=0), stages=[]))
 train_cfg = dict(max_iters=400)
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
+# no texture stage
+custom_hooks = []

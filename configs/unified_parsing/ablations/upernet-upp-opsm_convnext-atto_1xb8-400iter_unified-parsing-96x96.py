@@ -9,4 +9,5 @@ train_dataloader = dict(
         source_weights=dict(scenes=400, materials=300, textures=0),
         stages=[]))
 train_cfg = dict(max_iters=400)
-custom_hooks = [dict(type='WeightsOnlyCheckpointHook')]
+# no texture stage
+custom_hooks = []
