@@ -23,8 +23,13 @@ def test_slurm_nodelist_never_reaches_a_shell(tmp_path, monkeypatch):
     scontrol.write_text('#!/bin/sh\necho node1\necho node2\n')
     scontrol.chmod(scontrol.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv('PATH', f'{bin_dir}{os.pathsep}{os.environ["PATH"]}')
-    for key in ('MASTER_ADDR', 'MASTER_PORT'):
-        monkeypatch.delenv(key, raising=False)
+    # every variable the launcher code sets: setenv first so that monkeypatch
+    # restores the original state afterwards (a leaked RANK/WORLD_SIZE or
+    # MASTER_ADDR=node1 made later distributed tests wait for a host 'node1')
+    for key in ('MASTER_ADDR', 'MASTER_PORT', 'RANK', 'WORLD_SIZE',
+                'LOCAL_RANK'):
+        monkeypatch.setenv(key, '')
+        monkeypatch.delenv(key)
     monkeypatch.setenv('SLURM_PROCID', '0')
     monkeypatch.setenv('SLURM_NTASKS', '2')
     monkeypatch.setenv('SLURM_NODELIST', f'node[1-2]; touch {marker}')
