@@ -12,6 +12,13 @@ from typing import Dict, List, Sequence
 import torch
 import torch.nn as nn
 
+from upernet_mm.apis import build_segmentor
+from upernet_mm.converters import mm_state_to_hf, mm_to_hf_config
+from upernet_mm.converters.convnext import MM_ARCHS
+from upernet_mm.converters.rules import apply_rules
+from upernet_mm.converters.uper_head import head_rules
+from upernet_mm.models import UPerHead
+
 CONVNEXT_T_CHANNELS = [96, 192, 384, 768]
 STRIDES = [4, 8, 16, 32]
 REPO_CONFIGS = osp.join(
@@ -68,8 +75,6 @@ def head_cfg(channels: int = 512,
 
 
 def _hf_head_state(cfg: Dict, state: Dict) -> Dict:
-    from upernet_mm.converters.rules import apply_rules
-    from upernet_mm.converters.uper_head import head_rules
     model_cfg = dict(decode_head=dict(type='UPerHead', **cfg))
     prefixed = {f'decode_head.{k}': v for k, v in state.items()}
     hf = apply_rules(head_rules(model_cfg), prefixed, 'hf', 'benchmark')
@@ -83,7 +88,6 @@ def build_heads(cfg: Dict, seed: int = 0) -> Dict[str, nn.Module]:
     from transformers import UperNetConfig
     from transformers.models.upernet.modeling_upernet import UperNetHead
 
-    from upernet_mm.models import UPerHead
     torch.manual_seed(seed)
     ours = randomize(UPerHead(**cfg), seed)
     state = ours.state_dict()
@@ -106,7 +110,6 @@ def convnext_model_cfg(arch: str = 'tiny',
     drop path, for ConvNeXt ``arch``."""
     from mmengine.config import Config
 
-    from upernet_mm.converters.convnext import MM_ARCHS
     cfg = Config.fromfile(
         osp.join(REPO_CONFIGS, '_base_', 'models', 'upernet_convnext.py'))
     model = cfg.model.to_dict()
@@ -137,7 +140,6 @@ def with_mmseg_heads(model_cfg: Dict) -> Dict:
 def build_segmentors(model_cfg: Dict, seed: int = 0) -> Dict[str, nn.Module]:
     """upernet_mm's and mmseg's segmentors of ``model_cfg`` with the same
     weights, in eval mode."""
-    from upernet_mm.apis import build_segmentor
     torch.manual_seed(seed)
     ours = randomize(build_segmentor(model_cfg), seed)
     mmseg = build_segmentor(with_mmseg_heads(model_cfg))
@@ -150,7 +152,6 @@ def build_transformers(model_cfg: Dict, state: Dict) -> nn.Module:
     converted."""
     from transformers import UperNetConfig, UperNetForSemanticSegmentation
 
-    from upernet_mm.converters import mm_state_to_hf, mm_to_hf_config
     classes = [f'class{i}' for i in range(
         model_cfg['decode_head']['num_classes'])]
     hf_cfg, _ = mm_to_hf_config(model_cfg, classes)
