@@ -8,7 +8,7 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.config import ConfigDict
 
-from upernet_mm.benchmark.candidates import convnext_model_cfg, randomize
+from helpers.deploy import logits, small_segmentor
 from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
 from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
 from upernet_mm.deploy.split_conv import SplitInputConvModule
@@ -95,26 +95,11 @@ def test_fold_needs_eval_mode():
 
 
 def _segmentor(backbone='convnext'):
-    from upernet_mm.apis import build_segmentor
-    if backbone == 'convnext':
-        cfg = convnext_model_cfg('atto', channels=32, num_classes=6)
-    else:  # ResNetV1c: BN in the deep stem, blocks and downsample paths
-        cfg = convnext_model_cfg('atto', channels=32, num_classes=6)
-        cfg['backbone'] = dict(
-            type='ResNetV1c', depth=18, stem_channels=16, base_channels=16,
-            out_indices=(0, 1, 2, 3), norm_cfg=dict(type='BN'))
-        cfg['decode_head']['in_channels'] = [16, 32, 64, 128]
-        cfg['auxiliary_head']['in_channels'] = 64
-    torch.manual_seed(0)
-    return randomize(build_segmentor(cfg), seed=1).eval()
+    return small_segmentor(backbone)
 
 
 def _logits(model, x):
-    metas = [dict(img_shape=tuple(x.shape[2:]),
-                  ori_shape=tuple(x.shape[2:]),
-                  pad_shape=tuple(x.shape[2:]))] * x.shape[0]
-    with torch.no_grad():
-        return model.encode_decode(x, metas)
+    return logits(model, x)
 
 
 @pytest.mark.parametrize('backbone', ['convnext', 'resnet'])
@@ -123,7 +108,10 @@ def test_fp32_deploy_matches_original(backbone):
     x = torch.randn(2, 3, 64, 96)
     ref = _logits(model, x)
     assert ref.std() > 0.1  # not a trivial model
-    deployed = deploy_segmentor(copy.deepcopy(model), precision='fp32')
+    # winograd=False: the direct convolutions (Winograd's are tested in
+    # test_deploy_fast.py)
+    deployed = deploy_segmentor(copy.deepcopy(model), precision='fp32',
+                                winograd=False)
     out = _logits(deployed, x)
     assert out.dtype == torch.float32
     torch.testing.assert_close(out, ref, atol=TOL, rtol=0)

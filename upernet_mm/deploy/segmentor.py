@@ -8,6 +8,7 @@ from mmengine.logging import print_log
 
 from .fold_bn import fold_batchnorm
 from .split_conv import split_fpn_bottleneck
+from .winograd import winograd_head
 
 PRECISIONS = ('fp32', 'bf16')
 
@@ -33,6 +34,7 @@ def deploy_segmentor(model: nn.Module,
                      fold_bn: bool = True,
                      channels_last: bool = True,
                      split_concat: bool = True,
+                     winograd: Optional[bool] = None,
                      compile: bool = False,
                      compile_kwargs: Optional[dict] = None) -> nn.Module:
     """Put a trained segmentor (mmseg ``EncoderDecoder`` and subclasses) in
@@ -44,7 +46,10 @@ def deploy_segmentor(model: nn.Module,
     neck and decode head hold bfloat16 weights and compute in bfloat16,
     while the data preprocessor and each head's final 1x1 classifier
     (``conv_seg``) stay float32, so logits are float32 and upsampled in
-    float32; optionally ``torch.compile`` of the backbone and decode head.
+    float32; with ``precision='fp32'`` the decode head's 3x3 convolutions
+    run as Winograd F(4x4, 3x3) or F(2x2, 3x3) by the input size
+    (:class:`~upernet_mm.deploy.winograd.WinogradConv2d`); optionally
+    ``torch.compile`` of the backbone and decode head.
     The model keeps its class and API (``test_step``, ``predict``,
     ``encode_decode``, ``slide`` inference), so mmseg's Runner and
     inferencer use it unchanged. The auxiliary head, unused at inference,
@@ -60,6 +65,11 @@ def deploy_segmentor(model: nn.Module,
             ``fpn_bottleneck`` as a sum of convolutions over its levels
             instead of one over their concatenation
             (:class:`SplitInputConvModule`). Default: True.
+        winograd (bool, optional): With ``fold_bn``, compute the decode
+            head's 3x3 stride-1 convolutions by Winograd's algorithm
+            (:func:`~upernet_mm.deploy.winograd.winograd_head`). None (the
+            default) means True for ``'fp32'`` and False for ``'bf16'``,
+            where oneDNN's AMX convolutions were faster.
         compile (bool): ``torch.compile`` the backbone and the decode head's
             ``forward`` (first calls per input shape compile, which takes
             minutes on CPU). Default: False.
@@ -95,6 +105,13 @@ def deploy_segmentor(model: nn.Module,
     if fold_bn and split_concat:
         for head in heads:
             split_fpn_bottleneck(head)
+    if winograd is None:
+        winograd = precision == 'fp32'
+    if winograd and not fold_bn:
+        raise ValueError('deploy_segmentor: winograd=True needs fold_bn=True')
+    if winograd:
+        for head in heads:
+            winograd_head(head)
     dtype = torch.bfloat16 if precision == 'bf16' else torch.float32
     compute = [model.backbone] + ([neck] if neck is not None else []) + heads
     for module in compute:
@@ -121,5 +138,6 @@ def deploy_segmentor(model: nn.Module,
         fold_bn=fold_bn,
         channels_last=channels_last,
         split_concat=split_concat,
+        winograd=winograd,
         compile=compile)
     return model
