@@ -1,10 +1,15 @@
 # Quick start: UPerNet with a ConvNeXt-atto backbone trained from scratch on
 # SyntheticScenes (generated into data/synthetic_scenes on first use, no
-# download), 96x96 crops, batch 8, 1500 iterations. On 2 CPU cores it
-# trains in about 8 minutes to a validation mIoU above 70% (README, "Quick
-# start").
+# download), 96x96 crops, batch 8, 1500 iterations, to a validation mIoU
+# above 70% (README, "Quick start").
 #
 #   python tools/train.py configs/upernet_convnext.py     # or: make train
+#
+# It trains on the fast path (docs/training_and_distributed.md, "Fast
+# training on CPU"): mixed precision (bfloat16 autocast on a CPU, float16
+# with loss scaling on CUDA), channels_last, depthwise convolutions in
+# float32 and the fused AdamW step. configs/upernet_convnext_fp32.py is the
+# same training in float32 without them (for CPUs without AVX512-BF16/AMX).
 #
 # Writes to work_dirs/upernet_convnext/: checkpoints (iter_750.pth,
 # iter_1500.pth, last_checkpoint), the text log and json logs
@@ -37,9 +42,12 @@ model = dict(
 max_iters = 1500
 warmup_iters = 100
 optim_wrapper = dict(
-    type='OptimWrapper',
+    # tools/train.py makes it BF16AmpOptimWrapper (bfloat16 autocast) on a
+    # machine without CUDA
+    type='AmpOptimWrapper',
+    # fused=True: one fused AdamW kernel for all parameters
     optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
-                   weight_decay=0.05),
+                   weight_decay=0.05, fused=True),
     # no weight decay on norms and biases, as in the ConvNeXt recipes
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
@@ -62,4 +70,10 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # every 25th validation image (4 of 100) drawn with its prediction
     visualization=dict(type='SegVisualizationHook', draw=True, interval=25))
+# channels_last model, optimizer state and input; ConvNeXt's depthwise 7x7
+# convolutions in float32 (their bfloat16 backward is slower on CPU)
+custom_hooks = [
+    dict(type='ChannelsLastHook'),
+    dict(type='DepthwiseFP32Hook'),
+]
 randomness = dict(seed=0)

@@ -12,6 +12,8 @@ from mmengine.config import Config
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 QUICK_START = osp.join(ROOT, 'configs', 'upernet_convnext.py')
+# the ablations inherit the quick start in float32
+QUICK_START_FP32 = osp.join(ROOT, 'configs', 'upernet_convnext_fp32.py')
 ABLATIONS = osp.join(ROOT, 'configs', 'ablations')
 PARENT = osp.join(ABLATIONS,
                   'upernet_convnext-atto_1xb4-100iter_syntheticfar-192x192.py')
@@ -139,7 +141,7 @@ def test_ablations_each_change_one_thing_of_their_base():
 
 
 def test_ablation_parent_is_the_quick_start_at_the_ablation_scale():
-    quick = _leaves(Config.fromfile(QUICK_START).to_dict())
+    quick = _leaves(Config.fromfile(QUICK_START_FP32).to_dict())
     cfg = Config.fromfile(PARENT)
     parent = _leaves(cfg.to_dict())
     changed = {k for k in quick.keys() | parent.keys()

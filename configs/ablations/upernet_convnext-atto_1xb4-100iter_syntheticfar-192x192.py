@@ -8,7 +8,7 @@
 # on one shared core (docs/ablations.md). Each sibling config changes one
 # thing of its _base_ by inheritance:
 #   python tools/ablate.py 'configs/ablations/*.py'      # docs/ablations.md
-_base_ = ['../upernet_convnext.py']
+_base_ = ['../upernet_convnext_fp32.py']  # the quick start in float32
 ablation_seeds = 3  # tools/ablate.py trains every config with seeds 0, 1, 2
 img_size = 256
 crop_size = (192, 192)

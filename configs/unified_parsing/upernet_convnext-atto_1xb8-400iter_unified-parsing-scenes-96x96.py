@@ -5,7 +5,7 @@
 # unified parsing data) with the multi-task quick start's main-stage
 # schedule (400 iterations, batch 8, 96x96 crops). Evaluated with the same
 # metric on the same validation images (docs/unified_parsing.md).
-_base_ = ['../upernet_convnext.py']
+_base_ = ['../upernet_convnext_fp32.py']  # the quick start in float32
 img_size = 128
 crop_size = (96, 96)
 upp_generator_cfg = dict(
