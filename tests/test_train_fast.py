@@ -214,3 +214,28 @@ def test_train_tool_runs_the_fast_quick_start(tmp_path):
     losses = [r['loss'] for r in records if 'loss' in r]
     assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     assert any('mIoU' in r for r in records)
+
+
+def test_benchmark_train_section_rows_are_set_up_as_named():
+    from upernet_mm.benchmark.sections import train
+    from upernet_mm.benchmark.settings import QUICK
+    fns, batch, crop, _ = train.callables(QUICK['train'])
+    assert list(fns) == ['mmseg', 'upernet_mm', 'upernet_mm bf16 autocast',
+                         train.FAST]
+    setups = {}
+    for name, fn in fns.items():
+        fn()  # one training step each
+        model, optim = fn.__defaults__
+        setups[name] = (type(model.decode_head).__module__.split('.')[0],
+                        type(optim).__name__,
+                        optim.optimizer.defaults['fused'],
+                        _is_cl(model.decode_head.fpn_bottleneck.conv.weight),
+                        any(isinstance(m, AutocastFP32Conv2d)
+                            for m in model.modules()))
+    assert setups == {
+        'mmseg': ('mmseg', 'OptimWrapper', None, False, False),
+        'upernet_mm': ('upernet_mm', 'OptimWrapper', None, False, False),
+        'upernet_mm bf16 autocast':
+        ('upernet_mm', 'BF16AmpOptimWrapper', None, False, False),
+        train.FAST: ('upernet_mm', 'BF16AmpOptimWrapper', True, True, True),
+    }

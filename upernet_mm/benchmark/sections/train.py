@@ -1,8 +1,12 @@
 """Training throughput and peak memory of the quick-start config: training
-steps with our heads, with mmseg's heads, and with ours under bf16
-autocast, from the same weights on the same random batch."""
+steps with mmseg's heads and with ours in float32 (the optimizer of
+``configs/upernet_convnext_fp32.py``), ours under bf16 autocast alone, and
+ours on the quick start's fast path (bf16 autocast, fused AdamW,
+``ChannelsLastHook``, ``DepthwiseFP32Hook``), from the same weights on the
+same random batch."""
 import copy
 import os.path as osp
+from types import SimpleNamespace
 
 import torch
 from mmengine.config import Config
@@ -13,16 +17,46 @@ from mmseg.structures import SegDataSample
 
 from upernet_mm.apis import build_segmentor
 from upernet_mm.deploy.onnx_export import SegmentorLogits
+from upernet_mm.engine.amp import configure_amp
+from upernet_mm.engine.hooks import ChannelsLastHook, DepthwiseFP32Hook
 from .. import candidates as C
 from ..floor import count_macs
 from ..settings import QUICK_START
 from ..table import fmt, format_table
 from ..timing import interleaved_times, median
 
+# the quick start in float32: the optimizer settings of the float32 rows
+QUICK_START_FP32 = osp.join(
+    osp.dirname(QUICK_START), 'upernet_convnext_fp32.py')
+FAST = 'upernet_mm fast path'
+# name: (mmseg's heads, optimizer of the fast quick start, bf16 autocast,
+# the quick start's hooks)
+ROWS = {
+    'mmseg': (True, False, False, False),
+    'upernet_mm': (False, False, False, False),
+    'upernet_mm bf16 autocast': (False, False, True, False),
+    FAST: (False, True, True, True),
+}
+HOOKS = (ChannelsLastHook, DepthwiseFP32Hook)
+
+
+def _optim_cfg(cfg, fast, bf16):
+    """``optim_wrapper`` of the quick start (fast) or of its float32 form,
+    with bf16 autocast as ``tools/train.py`` sets it up on a CPU."""
+    if fast:
+        optim = copy.deepcopy(cfg.optim_wrapper)
+    else:
+        optim = copy.deepcopy(Config.fromfile(QUICK_START_FP32).optim_wrapper)
+        if bf16:
+            optim.type = 'AmpOptimWrapper'
+    wrapped = Config(dict(optim_wrapper=optim))
+    configure_amp(wrapped, False, has_amp_device=False)
+    return wrapped.optim_wrapper.to_dict()
+
 
 def callables(s):
-    """Training steps of the quick-start config with our heads, mmseg's
-    heads, and ours under bf16 autocast, on the same random batch."""
+    """Training steps of the quick-start config (rows of :data:`ROWS`), on
+    the same random batch."""
     cfg = Config.fromfile(QUICK_START)
     model_cfg = cfg.model.to_dict()
     batch = s.get('batch', cfg.train_dataloader.batch_size)
@@ -31,22 +65,22 @@ def callables(s):
     torch.manual_seed(0)
     ours = build_segmentor(model_cfg)
     state = copy.deepcopy(ours.state_dict())
-    models = dict(upernet_mm=ours)
-    models['mmseg'] = build_segmentor(C.with_mmseg_heads(model_cfg))
-    models['upernet_mm bf16 autocast'] = build_segmentor(model_cfg)
     gen = torch.Generator().manual_seed(3)
     images = torch.randint(0, 256, (batch, 3) + crop, generator=gen,
                            dtype=torch.uint8)
     labels = torch.randint(0, num_classes, (batch, 1) + crop, generator=gen)
     fns = {}
-    for name, model in models.items():
+    for name, (mmseg, fast, bf16, hooks) in ROWS.items():
+        model = ours if name == 'upernet_mm' else build_segmentor(
+            C.with_mmseg_heads(model_cfg) if mmseg else model_cfg)
         model.load_state_dict(state, strict=True)
         model.train()
-        optim_cfg = copy.deepcopy(cfg.optim_wrapper)
-        if 'bf16' in name:
-            optim_cfg['type'] = 'upernet_mm.BF16AmpOptimWrapper'
         with DefaultScope.overwrite_default_scope('upernet_mm'):
-            optim = build_optim_wrapper(model, optim_cfg)
+            optim = build_optim_wrapper(model, _optim_cfg(cfg, fast, bf16))
+        if hooks:
+            runner = SimpleNamespace(model=model, optim_wrapper=optim)
+            for hook in HOOKS:
+                hook().before_train(runner)
 
         def step(model=model, optim=optim):
             samples = []
@@ -76,15 +110,18 @@ def run(s, opts, tput):
     rows = []
     for n in fns:
         t = median(times[n])
-        precision = 'bf16' if 'bf16' in n else 'fp32'
+        precision = 'bf16' if ROWS[n][2] else 'fp32'
         floor = 3 * macs * s['steps'] / tput[precision]
         rows.append([
-            n, fmt(batch * s['steps'] / t, '.1f'), fmt(ref / t, '.3f'),
+            n, precision, fmt(1e3 * t / s['steps'], '.1f'),
+            fmt(batch * s['steps'] / t, '.1f'), fmt(ref / t, '.3f'),
             fmt(floor / t, '.2f'),
             fmt(mem.get(n, 0) / 2**20, '.0f') if mem else None
         ])
     title = (f'Training step of {osp.relpath(QUICK_START)}: batch {batch} '
              f'at {crop[0]}x{crop[1]}, {s["steps"]} steps per timing')
-    table = format_table(
-        ['heads', 'images/s', 'speed vs mmseg', 'of floor', 'peak MB'], rows)
+    table = format_table([
+        'heads', 'autocast', 'median ms/step', 'images/s', 'speed vs mmseg',
+        'of floor', 'peak MB'
+    ], rows)
     return title, table, dict(times=times, memory=mem, batch=batch)
