@@ -4,12 +4,18 @@ Example:
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --show-dir vis --tta
     python tools/test.py CONFIG CHECKPOINT --deploy bf16
+    # an OpenVINO artefact (tools/deployment/export_openvino.py) in place of
+    # the checkpoint
+    python tools/test.py CONFIG ARTEFACT_DIR --deploy int8
     tools/dist_test.sh CONFIG CHECKPOINT 2
 """
 import argparse
 import sys
 
-from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
+from upernet_mm.deploy.cli import (add_deploy_args, deploy_kwargs,
+                                   openvino_artefact)
+from upernet_mm.deploy.openvino_artefact import (ArtefactError,
+                                                 openvino_model_cfg)
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
                                             load_config)
 
@@ -17,7 +23,10 @@ from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Test a segmentor')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or an OpenVINO artefact directory '
+        '(tools/deployment/export_openvino.py)')
     parser.add_argument(
         '--out',
         help='directory where the predicted masks are written as PNG files')
@@ -53,7 +62,24 @@ def enable_visualization(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
-    cfg.load_from = args.checkpoint
+    try:
+        artefact = openvino_artefact(args.checkpoint, args.deploy)
+        if artefact is not None:
+            if args.compile:
+                raise ArtefactError('--compile is for the PyTorch deploy '
+                                    'forms; an OpenVINO artefact is '
+                                    'compiled by OpenVINO')
+            # registers OpenVINOSegmentor (needs the optional openvino)
+            import upernet_mm.deploy.openvino_segmentor  # noqa: F401
+            cfg.model = openvino_model_cfg(cfg.model, artefact['dir'],
+                                           args.deploy)
+            deploy = None
+        else:
+            deploy = deploy_kwargs(args)
+    except ValueError as error:
+        sys.exit(f'error: {error}')
+    # the artefact holds the weights: no checkpoint to load
+    cfg.load_from = None if artefact is not None else args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
@@ -63,10 +89,6 @@ def main(argv=None):
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
-    try:
-        deploy = deploy_kwargs(args)
-    except ValueError as error:
-        sys.exit(f'error: {error}')
     if deploy is not None:
         # applied after the checkpoint is loaded, before the first batch
         cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [

@@ -20,6 +20,9 @@ from mmengine.runner import load_checkpoint
 from mmseg.structures import SegDataSample
 
 from upernet_mm.converters.hf_files import PREFIX as HF_PREFIX
+from upernet_mm.deploy import deploy_segmentor
+from upernet_mm.deploy.cli import openvino_artefact
+from upernet_mm.deploy.openvino_artefact import openvino_model_cfg
 from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor
@@ -103,7 +106,8 @@ def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
                cfg_options: Optional[dict] = None,
-               strict: bool = False):
+               strict: bool = False,
+               deploy: Optional[str] = None):
     """Build a segmentor from a config and load a checkpoint, for inference:
     the one way upernet_mm's apis and tools do it.
 
@@ -119,12 +123,21 @@ def init_model(config: Union[str, Path, Config],
             UperNet directory (its config is generated and, when
             ``checkpoint`` is None or the same directory, its weights are
             loaded).
-        checkpoint (str, optional): ``.pth`` file, transformers directory or
-            ``hf://DIR``. None keeps the initial weights. Default: None.
+        checkpoint (str, optional): ``.pth`` file, transformers directory,
+            ``hf://DIR``, or an OpenVINO artefact directory (see
+            :func:`upernet_mm.deploy.openvino_export.export_openvino`; the
+            model is then an ``OpenVINOSegmentor`` running it, on the CPU).
+            None keeps the initial weights. Default: None.
         device (str): Device to run on. Default: 'cpu'.
         cfg_options (dict, optional): Overrides merged into the config.
         strict (bool): Whether every key of the model and of the checkpoint
             must match (else mismatches are logged). Default: False.
+        deploy (str, optional): Inference form, as ``--deploy`` in the
+            tools: ``'fp32'`` or ``'bf16'`` puts a PyTorch model in deploy
+            form (:func:`upernet_mm.deploy.deploy_segmentor`); with an
+            OpenVINO artefact it must be the artefact's precision
+            (``'fp32'``, ``'bf16'`` or ``'int8'``, which only exists as an
+            artefact). None: the checkpoint as it is. Default: None.
 
     Returns:
         nn.Module: The segmentor in eval mode, with ``cfg`` and
@@ -133,8 +146,12 @@ def init_model(config: Union[str, Path, Config],
         and textures, see :func:`unified_dataset_meta`).
     """
     install_checkpoint_loaders()
+    # the checked sidecar of an OpenVINO artefact; raises for --deploy int8
+    # with a checkpoint and for an artefact of another precision
+    artefact = openvino_artefact(checkpoint, deploy)
     tmp_dir = None
-    if not isinstance(config, Config) and is_hf_dir(config):
+    if artefact is None and not isinstance(config, Config) and is_hf_dir(
+            config):
         hf_dir = _hf_path(config)
         if checkpoint is not None and (
                 not is_hf_dir(checkpoint) or osp.realpath(_hf_path(checkpoint))
@@ -154,6 +171,16 @@ def init_model(config: Union[str, Path, Config],
         cfg = cfg.copy()
         if cfg_options:
             cfg.merge_from_dict(cfg_options)
+        if artefact is not None:
+            # registers OpenVINOSegmentor (needs the optional openvino)
+            import upernet_mm.deploy.openvino_segmentor  # noqa: F401
+            model = build_segmentor(
+                openvino_model_cfg(cfg.model, artefact['dir'], deploy),
+                cfg.get('default_scope', SCOPE))
+            model.cfg = cfg
+            model.dataset_meta = dataset_meta_from_config(
+                cfg, model.decode_head.num_classes)
+            return model.to(device).eval()
         model_cfg = copy.deepcopy(cfg.model)
         model_cfg.pretrained = None
         model_cfg.train_cfg = None
@@ -185,7 +212,10 @@ def init_model(config: Union[str, Path, Config],
         model.dataset_meta = unified_dataset_meta(model, levels)
     if not str(device).startswith('cuda'):
         model = revert_sync_batchnorm(model)
-    return model.to(device).eval()
+    model = model.to(device).eval()
+    if deploy is not None:
+        deploy_segmentor(model, precision=deploy)
+    return model
 
 
 def build_test_pipeline(cfg: Config) -> Compose:

@@ -1,23 +1,60 @@
-"""Command-line options of deploy mode, shared by the tools."""
+"""Command-line options of deploy mode, shared by the tools.
+
+``--deploy PRECISION`` means the same in every tool: run the model in its
+inference form at that precision. With a PyTorch checkpoint that is
+:func:`~upernet_mm.deploy.deploy_segmentor` (``fp32``, ``bf16``); with an
+OpenVINO artefact directory in place of the checkpoint it is the artefact,
+whose precision must be the one asked (``int8`` exists only as an artefact,
+see ``tools/deployment/export_openvino.py``).
+"""
 from typing import Optional
 
+from .openvino_artefact import (ArtefactError, check_deploy_precision,
+                                int8_needs_artefact, is_openvino_artefact,
+                                read_sidecar)
+from .openvino_artefact import PRECISIONS as ARTEFACT_PRECISIONS
 from .segmentor import PRECISIONS
 
+DEPLOY_CHOICES = tuple(dict.fromkeys(PRECISIONS + ARTEFACT_PRECISIONS))
 
-def add_deploy_args(parser) -> None:
-    """Add ``--deploy [fp32|bf16]`` and ``--compile`` to a parser."""
+
+def add_deploy_args(parser, compile: bool = True) -> None:
+    """Add ``--deploy [fp32|bf16|int8]`` and (if ``compile``)
+    ``--compile`` to a parser."""
     parser.add_argument(
         '--deploy',
         nargs='?',
         const='fp32',
-        choices=PRECISIONS,
+        choices=DEPLOY_CHOICES,
         help='run the model in deploy form: BatchNorm folded into convs, '
-        'channels_last; "bf16" also computes in bfloat16 (default: fp32)')
-    parser.add_argument(
-        '--compile',
-        action='store_true',
-        help='with --deploy, torch.compile the backbone and decode head '
-        '(slow first call per input size)')
+        'channels_last; "bf16" also computes in bfloat16 (default: fp32). '
+        'With an OpenVINO artefact directory as the checkpoint, the '
+        'artefact\'s precision must be this one; "int8" needs such an '
+        'artefact (tools/deployment/export_openvino.py --precision int8)')
+    if compile:
+        parser.add_argument(
+            '--compile',
+            action='store_true',
+            help='with --deploy, torch.compile the backbone and decode head '
+            '(slow first call per input size)')
+
+
+def openvino_artefact(checkpoint, deploy: Optional[str]) -> Optional[dict]:
+    """The checked sidecar of ``checkpoint`` if it is an OpenVINO artefact,
+    else None.
+
+    Raises:
+        ArtefactError: For ``--deploy int8`` with anything but an artefact,
+            a malformed or unsafe artefact, or an artefact whose precision
+            is not ``deploy``.
+    """
+    if not is_openvino_artefact(checkpoint):
+        if deploy == 'int8':
+            raise ArtefactError(int8_needs_artefact(checkpoint))
+        return None
+    info = read_sidecar(checkpoint)
+    check_deploy_precision(info, deploy)
+    return info
 
 
 def deploy_kwargs(args) -> Optional[dict]:
@@ -25,10 +62,14 @@ def deploy_kwargs(args) -> Optional[dict]:
     without ``--deploy``.
 
     Raises:
-        ValueError: For ``--compile`` without ``--deploy``.
+        ValueError: For ``--compile`` without ``--deploy``, or a precision
+            only an OpenVINO artefact has (``int8``).
     """
     if getattr(args, 'deploy', None) is None:
         if getattr(args, 'compile', False):
             raise ValueError('--compile needs --deploy')
         return None
-    return dict(precision=args.deploy, compile=args.compile)
+    if args.deploy not in PRECISIONS:
+        raise ArtefactError(int8_needs_artefact(
+            getattr(args, 'checkpoint', 'the checkpoint')))
+    return dict(precision=args.deploy, compile=getattr(args, 'compile', False))
