@@ -7,6 +7,10 @@ Examples:
         --out-dir out --batch-size 4 --opacity 0.6 --json
     # a transformers UperNet directory, converted on the fly
     python tools/infer.py HF_DIR HF_DIR images/ --out-dir out
+    # an OpenVINO artefact (tools/deployment/export_openvino.py), or the
+    # PyTorch deploy form
+    python tools/infer.py CONFIG OV_DIR images/ --out-dir out --deploy int8
+    python tools/infer.py CONFIG CHECKPOINT images/ --out-dir out --deploy bf16
     # a video, and 100 frames of camera 0, 8 frames per forward
     python tools/infer.py CONFIG CHECKPOINT clip.mp4 0 --out-dir out \\
         --batch-size 8 --max-frames 100
@@ -35,6 +39,7 @@ import sys
 import time
 
 from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.deploy.cli import add_deploy_args
 
 IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
@@ -48,8 +53,8 @@ def parse_args(argv=None):
         'config', help='config file, or a transformers UperNet directory')
     parser.add_argument(
         'checkpoint',
-        help='checkpoint (.pth), or a transformers UperNet directory '
-        '(also as hf://DIR)')
+        help='checkpoint (.pth), a transformers UperNet directory '
+        '(also as hf://DIR), or an OpenVINO artefact directory')
     parser.add_argument(
         'inputs', nargs='+', help='image or video files, folders (searched '
         'recursively for images), glob patterns, or camera indices (0, 1..)')
@@ -81,6 +86,7 @@ def parse_args(argv=None):
         action='store_true',
         help='write OUT_DIR/summary.json (classes present and their pixel '
         'fractions per image)')
+    add_deploy_args(parser, compile=False)
     add_cfg_options_arg(parser)
     add_trust_arg(parser)
     args = parser.parse_args(argv)
@@ -229,7 +235,7 @@ def main(argv=None):
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     try:
         model = init_model(args.config, args.checkpoint, device,
-                           args.cfg_options)
+                           args.cfg_options, deploy=args.deploy)
     except (UnsafeCheckpointError, FileNotFoundError, ValueError) as error:
         sys.exit(f'error: {error}')
     pipeline = build_test_pipeline(model.cfg)

@@ -22,7 +22,9 @@ from mmseg.structures import SegDataSample
 from upernet_mm.converters.hf_files import PREFIX as HF_PREFIX
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.cli import openvino_artefact
-from upernet_mm.deploy.openvino_artefact import openvino_model_cfg
+from upernet_mm.deploy.logits_segmentor import LogitsSegmentor
+from upernet_mm.deploy.openvino_artefact import (openvino_model_cfg,
+                                                 runtime_model_cfg)
 from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor
@@ -216,6 +218,36 @@ def init_model(config: Union[str, Path, Config],
     if deploy is not None:
         deploy_segmentor(model, precision=deploy)
     return model
+
+
+def init_logits_model(config: Union[str, Path, Config],
+                      runtime,
+                      cfg_options: Optional[dict] = None
+                      ) -> LogitsSegmentor:
+    """A segmentor of ``config`` whose network is ``runtime``, any callable
+    from (N, 3, H, W) float32 images (0-255, the pipeline's channel order)
+    to logits (N, num_classes, H, W), e.g. an onnxruntime session wrapped in
+    a function or :func:`upernet_mm.deploy.openvino_runtime.load_openvino`'s
+    result; mmseg's inference (``test_step``, whole and sliding-window,
+    postprocessing) runs around it. For an OpenVINO artefact directory use
+    :func:`init_model` with the directory as the checkpoint.
+
+    Returns:
+        LogitsSegmentor: In eval mode, with ``cfg`` and ``dataset_meta``
+        (from the config's dataset).
+    """
+    cfg = config if isinstance(config, Config) else Config.fromfile(
+        str(config))
+    cfg = cfg.copy()
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model = build_segmentor(
+        runtime_model_cfg(cfg.model, 'upernet_mm.LogitsSegmentor'),
+        cfg.get('default_scope', SCOPE)).set_runtime(runtime)
+    model.cfg = cfg
+    model.dataset_meta = dataset_meta_from_config(
+        cfg, model.decode_head.num_classes)
+    return model.eval()
 
 
 def build_test_pipeline(cfg: Config) -> Compose:

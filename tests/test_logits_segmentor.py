@@ -1,0 +1,55 @@
+"""LogitsSegmentor (upernet_mm.apis.init_logits_model): mmseg's inference
+around any images -> logits callable equals the PyTorch model's."""
+import numpy as np
+import pytest
+import torch
+
+from helpers.openvino import write_tiny_openvino_model
+from upernet_mm.apis import build_test_pipeline, init_logits_model, init_model
+from upernet_mm.deploy.onnx_export import SegmentorLogits
+
+
+def _test_step(model, images):
+    pipeline = build_test_pipeline(model.cfg)
+    data = [pipeline(dict(img=img)) for img in images]
+    batch = dict(inputs=[d['inputs'] for d in data],
+                 data_samples=[d['data_samples'] for d in data])
+    with torch.no_grad():
+        return model.test_step(batch)
+
+
+@pytest.mark.parametrize('mode', ['whole', 'slide'])
+def test_callable_runtime_matches_the_model(tmp_path, mode):
+    config, checkpoint = write_tiny_openvino_model(tmp_path, iters=5)
+    options = None if mode == 'whole' else {
+        'model.test_cfg': dict(mode='slide', crop_size=(32, 32),
+                               stride=(16, 16))}
+    model = init_model(config, checkpoint, cfg_options=options)
+    graph = SegmentorLogits(model).eval()
+    calls = []
+
+    def runtime(images):
+        calls.append(tuple(images.shape))
+        with torch.no_grad():
+            return graph(images).numpy()  # numpy is accepted too
+
+    wrapped = init_logits_model(config, runtime, cfg_options=options)
+    assert wrapped.backbone is None
+    assert sum(p.numel() for p in wrapped.parameters()) == 0
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 255, (48, 72, 3), dtype=np.uint8)
+              for _ in range(2)]
+    for e, g in zip(_test_step(model, images), _test_step(wrapped, images)):
+        torch.testing.assert_close(g.seg_logits.data, e.seg_logits.data,
+                                   atol=1e-4, rtol=0)
+        assert torch.equal(g.pred_sem_seg.data, e.pred_sem_seg.data)
+    assert calls and (mode == 'whole') == (calls[0][2:] == (48, 72))
+
+
+def test_runtime_with_wrong_output_is_an_error(tmp_path):
+    config, _ = write_tiny_openvino_model(tmp_path, iters=0)
+    wrapped = init_logits_model(
+        config, lambda images: torch.zeros(images.shape[0], 3, 8, 8))
+    image = np.zeros((32, 40, 3), np.uint8)
+    with pytest.raises(ValueError, match=r'returned \(1, 3, 8, 8\)'):
+        _test_step(wrapped, [image])
