@@ -6,6 +6,7 @@ ours on the quick start's fast path (bf16 autocast, fused AdamW,
 same random batch."""
 import copy
 import os.path as osp
+import time
 from types import SimpleNamespace
 
 import torch
@@ -82,19 +83,87 @@ def callables(s):
             for hook in HOOKS:
                 hook().before_train(runner)
 
-        def step(model=model, optim=optim):
+        def batch_data():
             samples = []
             for i in range(batch):
                 sample = SegDataSample(
                     metainfo=dict(img_shape=crop, ori_shape=crop))
                 sample.gt_sem_seg = PixelData(data=labels[i])
                 samples.append(sample)
-            data = dict(inputs=list(images), data_samples=samples)
+            return dict(inputs=list(images), data_samples=samples)
+
+        def step(model=model, optim=optim):
+            data = batch_data()
             for _ in range(s['steps']):
                 model.train_step(data, optim)
 
+        # what step_parts needs, for the table of parts
+        step.parts_args = (lambda model=model, optim=optim:
+                           (model, optim, batch_data()))
         fns[name] = step
     return fns, batch, crop, ours
+
+
+PARTS = ('data preprocessor', 'backbone forward', 'heads forward + losses',
+         'heads backward', 'backbone backward', 'optimizer step')
+
+
+def step_parts(model, optim, data):
+    """Seconds of each part of one training step (:data:`PARTS`), in the
+    optimizer wrapper's autocast; the heads run on detached copies of the
+    features so that their backward and the backbone's are timed apart."""
+    times = []
+    clock = [time.perf_counter()]
+
+    def lap():
+        now = time.perf_counter()
+        times.append(now - clock[0])
+        clock[0] = now
+
+    with optim.optim_context(model):
+        data = model.data_preprocessor(data, True)
+        lap()
+        feats = model.extract_feat(data['inputs'])
+        lap()
+        leaves = [f.detach().requires_grad_() for f in feats]
+        losses = model._decode_head_forward_train(leaves,
+                                                  data['data_samples'])
+        losses.update(
+            model._auxiliary_head_forward_train(leaves,
+                                                data['data_samples']))
+        loss, _ = model.parse_losses(losses)
+        lap()
+    loss.backward()
+    lap()
+    used = [(f, leaf.grad) for f, leaf in zip(feats, leaves)
+            if leaf.grad is not None]
+    torch.autograd.backward([f for f, _ in used], [g for _, g in used])
+    lap()
+    optim.step()
+    optim.zero_grad()
+    lap()
+    return times
+
+
+def parts_table(fns, reps):
+    """Median milliseconds per part (rows) of each candidate (columns),
+    interleaved, after one untimed step each."""
+    names = [n for n in fns if n != 'mmseg']
+    runs = {n: [] for n in names}
+    for r in range(reps + 1):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            model, optim, data = fns[name].parts_args()
+            times = step_parts(model, optim, data)
+            if r:
+                runs[name].append(times)
+    rows = []
+    for i, part in enumerate(PARTS + ('sum', )):
+        row = [part]
+        for name in names:
+            values = [sum(t) if part == 'sum' else t[i] for t in runs[name]]
+            row.append(fmt(1e3 * median(values), '.1f'))
+        rows.append(row)
+    return format_table(['part (ms)'] + names, rows)
 
 
 def run(s, opts, tput):
@@ -124,4 +193,6 @@ def run(s, opts, tput):
         'heads', 'autocast', 'median ms/step', 'images/s', 'speed vs mmseg',
         'of floor', 'peak MB'
     ], rows)
+    table += ('\n\nWhere the time of one step goes (median of '
+              f'{2 * opts.reps}):\n' + parts_table(fns, 2 * opts.reps))
     return title, table, dict(times=times, memory=mem, batch=batch)
