@@ -108,10 +108,10 @@ def test_fp32_deploy_matches_original(backbone):
     x = torch.randn(2, 3, 64, 96)
     ref = _logits(model, x)
     assert ref.std() > 0.1  # not a trivial model
-    # winograd=False: the direct convolutions (Winograd's are tested in
-    # test_deploy_fast.py)
+    # winograd and fusion off: the direct convolutions of mmcv's modules
+    # (Winograd's and the fused ones are tested in test_deploy_fast.py)
     deployed = deploy_segmentor(copy.deepcopy(model), precision='fp32',
-                                winograd=False)
+                                winograd=False, fuse=False)
     out = _logits(deployed, x)
     assert out.dtype == torch.float32
     torch.testing.assert_close(out, ref, atol=TOL, rtol=0)
@@ -150,15 +150,21 @@ def test_bf16_deploy_keeps_float32_logits_and_classes():
     deployed = deploy_segmentor(copy.deepcopy(model), precision='bf16')
     assert deployed.backbone.downsample_layers[0][0].weight.dtype == \
         torch.bfloat16
-    assert deployed.decode_head.bottleneck.conv.weight.dtype == \
+    assert deployed.decode_head.bottleneck.weight.dtype == \
         torch.bfloat16
-    assert deployed.decode_head.conv_seg.weight.dtype == torch.float32
+    # the classifier computes in bfloat16 too, its output cast to float32
+    assert deployed.decode_head.conv_seg.weight.dtype == torch.bfloat16
     out = _logits(deployed, x)
     assert out.dtype == torch.float32
     diff = (out - ref).abs().max().item()
     assert 0 < diff < 0.2  # bf16 rounding, not garbage
     agree = (out.argmax(1) == ref.argmax(1)).float().mean().item()
     assert agree > 0.97
+    # fp32_classifier=True keeps the classifier in float32
+    kept = deploy_segmentor(copy.deepcopy(model), precision='bf16',
+                            fp32_classifier=True)
+    assert kept.decode_head.conv_seg.weight.dtype == torch.float32
+    assert _logits(kept, x).dtype == torch.float32
 
 
 def test_compile_wires_backbone_and_head():

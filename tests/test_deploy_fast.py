@@ -12,7 +12,7 @@ from mmseg.structures import SegDataSample
 
 import upernet_mm.deploy.winograd as W
 from helpers.deploy import logits, small_segmentor
-from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
+from upernet_mm.deploy import deploy_segmentor, fold_batchnorm, onednn
 from upernet_mm.deploy.split_conv import SplitInputConvModule
 
 TOL = 1e-4
@@ -190,3 +190,86 @@ def test_winograd_options():
     assert isinstance(off.decode_head.fpn_bottleneck, SplitInputConvModule)
     with pytest.raises(ValueError, match='needs fold_bn'):
         deploy_segmentor(copy.deepcopy(model), fold_bn=False, winograd=True)
+
+
+needs_onednn = pytest.mark.skipif(not onednn.available(),
+                                  reason='PyTorch without oneDNN')
+
+
+@needs_onednn
+@pytest.mark.parametrize('kwargs', [
+    dict(kernel_size=3, padding=1),
+    dict(kernel_size=1, padding=0, stride=2),
+    dict(kernel_size=3, padding=2, dilation=2, groups=2),
+])
+@pytest.mark.parametrize('act', [True, False])
+def test_fused_conv_act_equals_conv_module(kwargs, act):
+    module = _conv_module_any(4, 6, act, **kwargs)
+    fold_batchnorm(module)
+    fused = onednn.FusedConvAct.from_conv_module(module)
+    assert fused.attr == ('relu' if act else 'none')
+    gen = torch.Generator().manual_seed(0)
+    for x in (torch.randn(3, 4, 9, 7, generator=gen),
+              torch.randn(1, 4, 16, 16, generator=gen).contiguous(
+                  memory_format=torch.channels_last)):
+        with torch.no_grad():
+            torch.testing.assert_close(fused(x), module(x), atol=1e-5,
+                                       rtol=0)
+
+
+def _conv_module_any(c, k, act, **kwargs):
+    m = ConvModule(c, k, norm_cfg=dict(type='BN'),
+                   act_cfg=dict(type='ReLU') if act else None, **kwargs)
+    gen = torch.Generator().manual_seed(c * k)
+    with torch.no_grad():
+        m.bn.running_mean.copy_(torch.randn(k, generator=gen))
+        m.bn.running_var.copy_(torch.rand(k, generator=gen) + 0.5)
+    return m.eval()
+
+
+@needs_onednn
+def test_fused_conv_act_rejects_other_modules():
+    with pytest.raises(ValueError, match='norm folded'):
+        onednn.FusedConvAct.from_conv_module(_conv_module_any(4, 4, True,
+                                                              kernel_size=1))
+    gelu = ConvModule(4, 4, 1, norm_cfg=None, act_cfg=dict(type='GELU'))
+    with pytest.raises(ValueError, match='ReLU or no'):
+        onednn.FusedConvAct.from_conv_module(gelu)
+
+
+@needs_onednn
+def test_fused_convnext_blocks_match_and_are_taken():
+    model = small_segmentor()
+    backbone = copy.deepcopy(model.backbone)
+    assert onednn.fuse_convnext_blocks(backbone) == sum(
+        len(stage) for stage in model.backbone.stages)
+    block = backbone.stages[0][0]
+    assert isinstance(block.pointwise_conv1, onednn.FusedLinear)
+    assert block.pointwise_conv1.attr == 'gelu'
+    assert block.gamma is None  # folded into pointwise_conv2
+    x = torch.randn(2, 3, 40, 56, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for a, b in zip(backbone(x), model.backbone(x)):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+
+
+@needs_onednn
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+def test_deploy_fuses_by_default(precision):
+    model = small_segmentor()
+    deployed = deploy_segmentor(copy.deepcopy(model), precision=precision)
+    assert deployed._upernet_mm_deployed['fuse'] is True
+    head = deployed.decode_head
+    assert isinstance(head.lateral_convs[0], onednn.FusedConvAct)
+    assert isinstance(head.psp_modules[0][1], onednn.FusedConvAct)
+    assert isinstance(head.conv_seg, onednn.FusedConvAct)
+    if precision == 'bf16':  # no Winograd: the 3x3 ConvModules fuse too
+        assert isinstance(head.fpn_convs[0], onednn.FusedConvAct)
+        assert head.fpn_convs[0].weight.is_contiguous(
+            memory_format=torch.channels_last)
+    assert isinstance(deployed.backbone.stages[1][0].pointwise_conv1,
+                      onednn.FusedLinear)
+    plain = deploy_segmentor(copy.deepcopy(model), precision=precision,
+                             fuse=False)
+    assert not any(isinstance(m, (onednn.FusedConvAct, onednn.FusedLinear))
+                   for m in plain.modules())

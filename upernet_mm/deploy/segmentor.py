@@ -6,11 +6,17 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
+from . import onednn
 from .fold_bn import fold_batchnorm
 from .split_conv import split_fpn_bottleneck
 from .winograd import winograd_head
 
 PRECISIONS = ('fp32', 'bf16')
+
+
+def _to_float32(module, args, output):
+    """Forward hook returning the output in float32."""
+    return output.float()
 
 
 def _to_input(dtype: torch.dtype, channels_last: bool):
@@ -35,6 +41,8 @@ def deploy_segmentor(model: nn.Module,
                      channels_last: bool = True,
                      split_concat: bool = True,
                      winograd: Optional[bool] = None,
+                     fuse: Optional[bool] = None,
+                     fp32_classifier: bool = False,
                      compile: bool = False,
                      compile_kwargs: Optional[dict] = None) -> nn.Module:
     """Put a trained segmentor (mmseg ``EncoderDecoder`` and subclasses) in
@@ -42,10 +50,12 @@ def deploy_segmentor(model: nn.Module,
 
     Steps: ``eval()``; BatchNorm folded into the preceding convolutions
     (:func:`fold_batchnorm`); weights and the backbone input in
-    ``channels_last`` memory format; with ``precision='bf16'`` the backbone,
-    neck and decode head hold bfloat16 weights and compute in bfloat16,
-    while the data preprocessor and each head's final 1x1 classifier
-    (``conv_seg``) stay float32, so logits are float32 and upsampled in
+    ``channels_last`` memory format; activations fused into the
+    convolution or linear layer before them and ConvNeXt's layer scale
+    folded (:mod:`~upernet_mm.deploy.onednn`); with ``precision='bf16'``
+    the backbone, neck and decode head hold bfloat16 weights and compute in
+    bfloat16, including each head's final 1x1 classifier (``conv_seg``),
+    whose output is cast to float32, so logits are float32 and upsampled in
     float32; with ``precision='fp32'`` the decode head's 3x3 convolutions
     run as Winograd F(4x4, 3x3) or F(2x2, 3x3) by the input size
     (:class:`~upernet_mm.deploy.winograd.WinogradConv2d`); optionally
@@ -70,6 +80,14 @@ def deploy_segmentor(model: nn.Module,
             (:func:`~upernet_mm.deploy.winograd.winograd_head`). None (the
             default) means True for ``'fp32'`` and False for ``'bf16'``,
             where oneDNN's AMX convolutions were faster.
+        fuse (bool, optional): Fuse ReLU and GELU into the convolution or
+            linear layer before them with oneDNN post-ops (decode head
+            ConvModules, ConvNeXt blocks) and fold ConvNeXt's layer scale
+            into its second linear layer. None (the default) means True
+            where PyTorch has oneDNN.
+        fp32_classifier (bool): With ``'bf16'``, keep ``conv_seg`` in
+            float32 (its input cast to float32) instead of computing it in
+            bfloat16 and casting its output. Default: False.
         compile (bool): ``torch.compile`` the backbone and the decode head's
             ``forward`` (first calls per input shape compile, which takes
             minutes on CPU). Default: False.
@@ -112,6 +130,17 @@ def deploy_segmentor(model: nn.Module,
     if winograd:
         for head in heads:
             winograd_head(head)
+    if fuse is None:
+        fuse = onednn.available()
+    if fuse:
+        if not onednn.available():
+            raise RuntimeError('deploy_segmentor: fuse=True needs PyTorch '
+                               'with oneDNN (torch.ops.mkldnn)')
+        onednn.fuse_convnext_blocks(model.backbone)
+        for head in heads:
+            onednn.fuse_conv_modules(head)
+            if type(head.conv_seg) is torch.nn.Conv2d:
+                head.conv_seg = onednn.FusedConvAct(head.conv_seg)
     dtype = torch.bfloat16 if precision == 'bf16' else torch.float32
     compute = [model.backbone] + ([neck] if neck is not None else []) + heads
     for module in compute:
@@ -120,10 +149,12 @@ def deploy_segmentor(model: nn.Module,
         if channels_last:
             module.to(memory_format=torch.channels_last)
     for head in heads:
-        if dtype != torch.float32:
+        if dtype != torch.float32 and fp32_classifier:
             head.conv_seg.float()
             head.conv_seg.register_forward_pre_hook(
                 _to_input(torch.float32, False))
+        elif dtype != torch.float32:
+            head.conv_seg.register_forward_hook(_to_float32)
     model.backbone.register_forward_pre_hook(_to_input(dtype, channels_last))
     if compile:
         # freezing: weights become constants, so Inductor pre-packs the
@@ -139,5 +170,7 @@ def deploy_segmentor(model: nn.Module,
         channels_last=channels_last,
         split_concat=split_concat,
         winograd=winograd,
+        fuse=fuse,
+        fp32_classifier=fp32_classifier,
         compile=compile)
     return model
