@@ -70,3 +70,16 @@ def test_tools_refuse_int8_with_a_checkpoint_and_contradictions(exported):
                         check=False)
         assert proc.returncode != 0
         assert '--deploy bf16' in proc.stderr and 'is int8' in proc.stderr
+
+
+@pytest.mark.slow
+def test_compare_int8_prints_every_variant(exported):
+    _, config, checkpoint, _, _ = exported
+    proc = run_tool('deployment/compare_int8.py', config, checkpoint,
+                    '--shape', '32', '40', '--calib-images', '6',
+                    '--images', '4')
+    rows = [line for line in proc.stdout.splitlines()
+            if line.startswith('| ')]
+    assert rows[1].startswith('| PyTorch fp32 | 100 |')
+    assert len(rows) == 2 + 2 + 2 * 6
+    assert all(float(row.split('|')[2]) > 80 for row in rows[2:])

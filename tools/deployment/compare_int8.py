@@ -1,0 +1,133 @@
+"""Compare int8 OpenVINO quantization settings on a trained model: pixels
+in the same class as the PyTorch float32 model, and mIoU, on the
+validation split.
+
+Each variant (what stays unquantized, NNCF's model type and bias
+correction, the number of calibration images, the runtime precision of the
+rest) is quantized in memory from one converted float model, with the
+calibration images of tools/deployment/export_openvino.py.
+
+Example:
+    python tools/deployment/compare_int8.py configs/upernet_convnext.py \\
+        work_dirs/upernet_convnext/iter_1500.pth --shape 128 128
+"""
+import argparse
+import sys
+
+import numpy as np
+import torch
+
+from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+
+# (label, number of calibration images (None: --calib-images),
+#  arguments of upernet_mm.deploy.openvino_export.quantize)
+VARIANTS = [
+    ('keep classifier (default)', None, {}),
+    ('quantize everything', None, dict(keep_float=())),
+    ('keep classifier + stem', None, dict(keep_float=('classifier',
+                                                      'stem'))),
+    ('keep classifier, SmoothQuant (transformer)', None,
+     dict(transformer=True)),
+    ('keep classifier, full bias correction', None,
+     dict(fast_bias_correction=False)),
+    ('keep classifier, 50 calibration images', 50, {}),
+]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--shape', type=int, nargs=2, default=(512, 512),
+        metavar=('H', 'W'), help='tracing size (default 512 512)')
+    parser.add_argument(
+        '--calib-images', type=int, default=300,
+        help='calibration images from the training split (default 300)')
+    parser.add_argument(
+        '--images', type=int, default=100,
+        help='validation images to evaluate on (default 100)')
+    add_cfg_options_arg(parser)
+    add_trust_arg(parser)
+    return parser.parse_args(argv)
+
+
+def miou(preds, labels, num_classes, ignore_index=255):
+    """mIoU (%) over the classes present in the labels or predictions, as
+    mmseg's IoUMetric computes it."""
+    hist = np.zeros((num_classes, num_classes), np.int64)
+    for pred, label in zip(preds, labels):
+        valid = label != ignore_index
+        hist += np.bincount(
+            num_classes * label[valid].astype(np.int64) + pred[valid],
+            minlength=num_classes**2).reshape(num_classes, num_classes)
+    inter = np.diag(hist)
+    union = hist.sum(0) + hist.sum(1) - inter
+    present = hist.sum(1) > 0
+    return float(100 * np.mean(inter[present] / union[present]))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    apply_trust(args)
+    import mmcv
+    from mmengine.registry import DefaultScope
+
+    from upernet_mm.apis import init_model
+    from upernet_mm.deploy import openvino_export as oe
+    from upernet_mm.deploy.calibration import (calibration_images,
+                                               spaced_indices)
+    from upernet_mm.deploy.onnx_export import SegmentorLogits
+    from upernet_mm.deploy.openvino_runtime import compile_ir
+    from upernet_mm.registry import DATASETS
+    try:
+        model = init_model(args.config, args.checkpoint, 'cpu',
+                           args.cfg_options, strict=True)
+    except (FileNotFoundError, ValueError) as error:
+        sys.exit(f'error: {error}')
+    cfg = model.cfg
+    num_classes = model.decode_head.num_classes
+    images, _ = calibration_images(cfg, args.images, 'val')
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'upernet_mm')):
+        dataset = DATASETS.build(cfg.val_dataloader.dataset)
+    labels = [
+        mmcv.imread(dataset.get_data_info(i)['seg_map_path'],
+                    flag='unchanged')
+        for i in spaced_indices(len(dataset), args.images)
+    ]
+    if any(lab.shape != img.shape[2:] for lab, img in zip(labels, images)):
+        sys.exit('error: the test pipeline resizes the images; this tool '
+                 'compares at the label size only')
+    reference = SegmentorLogits(model).eval()
+    with torch.no_grad():
+        ref = [reference(torch.as_tensor(i)).argmax(1)[0].numpy()
+               for i in images]
+
+    def report(label, runner):
+        preds = [runner(i).argmax(1)[0].numpy() for i in images]
+        agree = 100 * np.mean([(p == r).mean() for p, r in zip(preds, ref)])
+        score = miou(preds, labels, num_classes)
+        print(f'| {label} | {agree:.3f} | {score:.2f} |', flush=True)
+
+    print(f'| variant | pixels as PyTorch fp32 (%) | mIoU |\n|---|---|---|\n'
+          f'| PyTorch fp32 | 100 | {miou(ref, labels, num_classes):.2f} |')
+    float_model = oe.convert(model, tuple(args.shape))
+    for hint in ('f32', 'bf16'):
+        report(f'OpenVINO float, runtime {hint}',
+               compile_ir(float_model, 'fp32', hint, num_classes))
+    calib, _ = calibration_images(cfg, args.calib_images, 'train')
+    for label, num, kwargs in VARIANTS:
+        images_used = calib if num is None else calibration_images(
+            cfg, num, 'train')[0]
+        quantized = oe.quantize(float_model.clone(), images_used, **kwargs)
+        for hint in ('bf16', 'f32'):
+            report(f'int8, {label}, rest {hint}',
+                   compile_ir(quantized, 'int8', hint, num_classes))
+
+
+if __name__ == '__main__':
+    main()
