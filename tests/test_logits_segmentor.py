@@ -53,3 +53,11 @@ def test_runtime_with_wrong_output_is_an_error(tmp_path):
     image = np.zeros((32, 40, 3), np.uint8)
     with pytest.raises(ValueError, match=r'returned \(1, 3, 8, 8\)'):
         _test_step(wrapped, [image])
+
+
+def test_init_model_deploy_puts_a_checkpoint_in_deploy_form(tmp_path):
+    config, checkpoint = write_tiny_openvino_model(tmp_path, iters=0)
+    model = init_model(config, checkpoint, deploy='bf16')
+    assert {p.dtype for p in model.backbone.parameters()} == {torch.bfloat16}
+    plain = init_model(config, checkpoint)
+    assert {p.dtype for p in plain.backbone.parameters()} == {torch.float32}

@@ -4,6 +4,7 @@ the OpenVINOSegmentor behind init_model and tools/test.py, and the errors
 of --deploy."""
 import filecmp
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -186,3 +187,19 @@ def test_import_upernet_mm_does_not_import_openvino():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True,
                          text=True, cwd=ROOT, timeout=300)
     assert out.stdout.split() == ['False', 'False'], out.stderr[-2000:]
+
+
+def test_openvino_telemetry_is_declined_and_ci_restored():
+    """import openvino (its converter package) would send a usage event to
+    Google Analytics without a consent file; upernet_mm's imports decline
+    it and leave CI as it was."""
+    pytest.importorskip('openvino_telemetry')
+    code = ('import os; os.environ.pop("CI", None);'
+            'import upernet_mm.deploy.openvino_export;'
+            'import openvino_telemetry as t;'
+            'print(t.Telemetry().consent, os.environ.get("CI"))')
+    env = {k: v for k, v in os.environ.items()
+           if k not in ('CI', 'NNCF_CI', 'TF_BUILD', 'JENKINS_URL')}
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True, cwd=ROOT, timeout=300, env=env)
+    assert out.stdout.split() == ['False', 'None'], out.stderr[-2000:]
