@@ -27,7 +27,7 @@ than with Lavin's 0, +-1, +-2).
 """
 from fractions import Fraction
 from math import gcd, lcm
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -52,7 +52,8 @@ POINTS = {
 #: F(2x2) 1.8-3.1x at 16x16 where F(4x4) gave 1.6-2.0x.
 MIN_SIZE = {2: 8, 4: 24}
 
-#: Tiles per GEMM chunk (rows of tiles are grouped up to about this many).
+#: Tiles per GEMM chunk and thread (rows of tiles are grouped up to about
+#: this many times ``torch.get_num_threads()``).
 CHUNK_TILES = 64
 
 
@@ -151,7 +152,7 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
                     m: int,
                     bias: torch.Tensor = None,
                     relu: bool = False,
-                    chunk_tiles: int = CHUNK_TILES) -> torch.Tensor:
+                    chunk_tiles: Optional[int] = None) -> torch.Tensor:
     """3x3 convolution, stride 1, padding 1, by Winograd F(m x m, 3 x 3).
 
     Args:
@@ -164,8 +165,8 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
         m (int): Output tile size.
         bias (Tensor, optional): (K,).
         relu (bool): Apply ReLU to the output. Default: False.
-        chunk_tiles (int): Tiles per GEMM chunk. Default:
-            :data:`CHUNK_TILES`.
+        chunk_tiles (int, optional): Tiles per GEMM chunk. Default:
+            :data:`CHUNK_TILES` times the number of threads.
 
     Returns:
         Tensor: (N, K, H, W) in ``channels_last`` memory format.
@@ -186,6 +187,8 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
     ]
     out = torch.empty(batch, th * m, tw * m, k, dtype=weight.dtype,
                       device=weight.device)
+    if chunk_tiles is None:
+        chunk_tiles = CHUNK_TILES * torch.get_num_threads()
     rows = max(1, min(th, chunk_tiles // max(1, batch * tw)))
     for r0 in range(0, th, rows):
         r = min(rows, th - r0)
@@ -274,6 +277,7 @@ class WinogradConv2d(nn.Module):
         self.relu = isinstance(activate, nn.ReLU)
         self.activate = None if self.relu else activate
         self.min_size = dict(MIN_SIZE if min_size is None else min_size)
+        self.chunk_tiles: Optional[int] = None  # winograd_conv2d's default
         self._transformed: Dict[int, torch.Tensor] = {}
 
     def tile_size(self, height: int, width: int) -> int:
@@ -294,7 +298,8 @@ class WinogradConv2d(nn.Module):
         m = self.tile_size(*parts[0].shape[2:])
         if m:
             out = winograd_conv2d(parts, self.transformed_weight(m), m,
-                                  self.bias, relu=self.relu)
+                                  self.bias, relu=self.relu,
+                                  chunk_tiles=self.chunk_tiles)
         else:
             inp = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
             out = F.conv2d(inp, self.weight, self.bias, padding=1)
