@@ -273,3 +273,37 @@ def test_deploy_fuses_by_default(precision):
                              fuse=False)
     assert not any(isinstance(m, (onednn.FusedConvAct, onednn.FusedLinear))
                    for m in plain.modules())
+
+
+@needs_onednn
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_fused_split_conv_equals_split_conv(dtype):
+    module = _conv_module(12, 5)
+    fold_batchnorm(module)
+    split = SplitInputConvModule(module, [4, 4, 4]).to(dtype)
+    fused = onednn.FusedSplitConv(split)
+    gen = torch.Generator().manual_seed(0)
+    parts = [torch.randn(2, 4, 11, 9, generator=gen).to(dtype)
+             for _ in range(3)]
+    with torch.no_grad():
+        ref = split(parts).float()
+        out = fused(parts)
+        assert out.dtype == dtype
+        atol = 1e-5 if dtype == torch.float32 else 0.1
+        torch.testing.assert_close(out.float(), ref, atol=atol, rtol=0)
+        torch.testing.assert_close(fused(torch.cat(parts, 1)).float(), ref,
+                                   atol=atol, rtol=0)
+        assert (out >= 0).all()  # the ReLU
+
+
+@needs_onednn
+def test_bf16_deploy_fuses_the_split_bottleneck():
+    model = small_segmentor()
+    deployed = deploy_segmentor(copy.deepcopy(model), precision='bf16')
+    assert isinstance(deployed.decode_head.fpn_bottleneck,
+                      onednn.FusedSplitConv)
+    fp32 = deploy_segmentor(copy.deepcopy(model), winograd=False)
+    assert isinstance(fp32.decode_head.fpn_bottleneck, onednn.FusedSplitConv)
+    x = torch.randn(2, 3, 64, 96, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(logits(fp32, x), logits(model, x), atol=TOL,
+                               rtol=0)

@@ -16,6 +16,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 
+from .split_conv import SplitInputConvModule
+
 try:  # the ConvNeXt of mmpretrain, the backbone of the ConvNeXt recipes
     from mmpretrain.models.backbones.convnext import ConvNeXtBlock
 except ImportError:  # pragma: no cover - mmpretrain is a dependency
@@ -111,19 +113,79 @@ class FusedLinear(nn.Module):
             self.attr, [], algorithm)
 
 
+class FusedSplitConv(nn.Module):
+    """A :class:`~upernet_mm.deploy.split_conv.SplitInputConvModule`
+    (a convolution over concatenated parts, computed per part and summed)
+    with the sum and the ReLU as oneDNN post-ops: each part's convolution
+    adds the running sum to its output (binary ``add``), the last one also
+    applies the ReLU, instead of an eager ``add_`` and ``relu_`` pass over
+    the output per part.
+
+    Args:
+        module (SplitInputConvModule): The module to replace (ReLU or no
+            activation).
+    """
+
+    accepts_parts = True
+
+    def __init__(self, module: SplitInputConvModule):
+        super().__init__()
+        act = module.activate
+        if not (act is None or isinstance(act, nn.ReLU)):
+            raise ValueError('FusedSplitConv: ReLU or no activation only')
+        self.splits = list(module.splits)
+        self.weights = nn.ParameterList(
+            [_frozen(w) for w in module.weights])
+        self.bias = None if module.bias is None else _frozen(module.bias)
+        self.geometry = (list(module.padding), list(module.stride),
+                         list(module.dilation))
+        self.relu = act is not None
+
+    def forward(self, x):
+        parts = list(x) if isinstance(x, (list, tuple)) else list(
+            torch.split(x, self.splits, dim=1))
+        if len(parts) != len(self.splits):
+            raise ValueError(f'FusedSplitConv expects {len(self.splits)} '
+                             f'parts, got {len(parts)}')
+        padding, stride, dilation = self.geometry
+        dtype = self.weights[0].dtype
+        last = len(parts) - 1
+        out = None
+        for i, (part, weight) in enumerate(zip(parts, self.weights)):
+            unary = 'relu' if self.relu and i == last else 'none'
+            # oneDNN's binary fusion needs NHWC operands (its fallback has
+            # no bfloat16 add_relu); a no-op in the deploy form
+            part = part.to(dtype).contiguous(
+                memory_format=torch.channels_last)
+            if out is None:
+                out = torch.ops.mkldnn._convolution_pointwise(
+                    part, weight, self.bias, padding, stride, dilation, 1,
+                    unary, [], '')
+            else:
+                out = torch.ops.mkldnn._convolution_pointwise.binary(
+                    part, out, weight, None, padding, stride, dilation, 1,
+                    'add', None, unary if unary != 'none' else None, [],
+                    None)
+        return out
+
+
 def fuse_conv_modules(module: nn.Module) -> List[str]:
     """Replace every ConvModule under ``module`` that :class:`FusedConvAct`
-    accepts, in place.
+    accepts, and every SplitInputConvModule by :class:`FusedSplitConv`, in
+    place.
 
     Returns:
         list[str]: Names of the replaced modules.
     """
     replaced = []
     for name, child in list(module.named_modules()):
-        if not isinstance(child, ConvModule) or not name:
+        if not name or not isinstance(child,
+                                      (ConvModule, SplitInputConvModule)):
             continue
         try:
-            new = FusedConvAct.from_conv_module(child)
+            new = FusedSplitConv(child) if isinstance(
+                child, SplitInputConvModule) else \
+                FusedConvAct.from_conv_module(child)
         except ValueError:
             continue
         parent_name, _, attr = name.rpartition('.')
