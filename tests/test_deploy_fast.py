@@ -186,7 +186,7 @@ def test_winograd_options():
     bf16 = deploy_segmentor(copy.deepcopy(model), precision='bf16')
     assert bf16._upernet_mm_deployed['winograd'] is False
     assert not any(isinstance(m, W.WinogradConv2d) for m in bf16.modules())
-    off = deploy_segmentor(copy.deepcopy(model), winograd=False)
+    off = deploy_segmentor(copy.deepcopy(model), winograd=False, fuse=False)
     assert isinstance(off.decode_head.fpn_bottleneck, SplitInputConvModule)
     with pytest.raises(ValueError, match='needs fold_bn'):
         deploy_segmentor(copy.deepcopy(model), fold_bn=False, winograd=True)
