@@ -239,3 +239,31 @@ def test_benchmark_train_section_rows_are_set_up_as_named():
         ('upernet_mm', 'BF16AmpOptimWrapper', None, False, False),
         train.FAST: ('upernet_mm', 'BF16AmpOptimWrapper', True, True, True),
     }
+
+
+@pytest.mark.parametrize('parent', [
+    'upernet_r50_4xb4-160k_ade20k-512x512.py',
+    'upernet_swin-tiny-patch4-window7_8xb2-160k_ade20k-512x512.py'
+])
+def test_amp_recipe_children_change_only_precision_and_layout(parent):
+    child = parent.replace('-160k_', '-amp-160k_')
+    base = Config.fromfile(osp.join(ROOT, 'configs', parent))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', child))
+    assert base.optim_wrapper.type == 'OptimWrapper'
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.custom_hooks == [dict(type='ChannelsLastHook')]
+    assert dict(cfg.optim_wrapper, type='OptimWrapper') == base.optim_wrapper
+    for key in ('model', 'train_dataloader', 'param_scheduler', 'train_cfg'):
+        assert cfg[key] == base[key], key
+    # on a CPU, tools/train.py makes it bfloat16 autocast
+    assert configure_amp(cfg, False, has_amp_device=False) == \
+        'upernet_mm.BF16AmpOptimWrapper'
+
+
+def test_convnext_recipe_uses_both_hooks_under_amp():
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs',
+        'upernet_convnext-tiny_8xb2-amp-160k_ade20k-512x512.py'))
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert [h['type'] for h in cfg.custom_hooks] == \
+        ['ChannelsLastHook', 'DepthwiseFP32Hook']
