@@ -190,6 +190,14 @@ def test_winograd_options():
     assert isinstance(off.decode_head.fpn_bottleneck, SplitInputConvModule)
     with pytest.raises(ValueError, match='needs fold_bn'):
         deploy_segmentor(copy.deepcopy(model), fold_bn=False, winograd=True)
+    # compile: Inductor fuses by itself (its mkldnn lowering needs constant
+    # weights), so fusion is off by default and refused explicitly
+    compiled = deploy_segmentor(copy.deepcopy(model), precision='bf16',
+                                compile=True,
+                                compile_kwargs=dict(backend='eager'))
+    assert compiled._upernet_mm_deployed['fuse'] is False
+    with pytest.raises(ValueError, match='do not combine'):
+        deploy_segmentor(copy.deepcopy(model), fuse=True, compile=True)
 
 
 needs_onednn = pytest.mark.skipif(not onednn.available(),

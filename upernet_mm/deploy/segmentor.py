@@ -84,7 +84,8 @@ def deploy_segmentor(model: nn.Module,
             linear layer before them with oneDNN post-ops (decode head
             ConvModules, ConvNeXt blocks) and fold ConvNeXt's layer scale
             into its second linear layer. None (the default) means True
-            where PyTorch has oneDNN.
+            where PyTorch has oneDNN, unless ``compile`` (Inductor fuses
+            them itself).
         fp32_classifier (bool): With ``'bf16'``, keep ``conv_seg`` in
             float32 (its input cast to float32) instead of computing it in
             bfloat16 and casting its output. Default: False.
@@ -131,7 +132,12 @@ def deploy_segmentor(model: nn.Module,
         for head in heads:
             winograd_head(head)
     if fuse is None:
-        fuse = onednn.available()
+        # Inductor fuses the same operators itself, and its lowering of
+        # them needs the weights as graph constants, not module parameters
+        fuse = onednn.available() and not compile
+    if fuse and compile:
+        raise ValueError('deploy_segmentor: fuse=True and compile=True do '
+                         'not combine (Inductor fuses activations itself)')
     if fuse:
         if not onednn.available():
             raise RuntimeError('deploy_segmentor: fuse=True needs PyTorch '
