@@ -83,3 +83,12 @@ def test_compare_int8_prints_every_variant(exported):
     assert rows[1].startswith('| PyTorch fp32 | 100 |')
     assert len(rows) == 2 + 2 + 2 * 6
     assert all(float(row.split('|')[2]) > 80 for row in rows[2:])
+
+
+@pytest.mark.slow
+def test_test_py_refuses_an_artefact_with_a_launcher(exported):
+    tmp, config, _, out, _ = exported
+    proc = run_tool('test.py', config, out, '--launcher', 'pytorch',
+                    '--work-dir', tmp / 'w', check=False)
+    assert proc.returncode != 0
+    assert 'one process' in proc.stderr

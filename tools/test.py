@@ -69,6 +69,12 @@ def main(argv=None):
                 raise ArtefactError('--compile is for the PyTorch deploy '
                                     'forms; an OpenVINO artefact is '
                                     'compiled by OpenVINO')
+            if args.launcher != 'none':
+                # DDP cannot wrap a model without parameters
+                raise ArtefactError('an OpenVINO artefact is evaluated in '
+                                    'one process (OpenVINO uses the cores '
+                                    'itself): run tools/test.py without '
+                                    '--launcher (not dist_test.sh)')
             # registers OpenVINOSegmentor (needs the optional openvino)
             import upernet_mm.deploy.openvino_segmentor  # noqa: F401
             cfg.model = openvino_model_cfg(cfg.model, artefact['dir'],
