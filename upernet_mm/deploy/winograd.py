@@ -180,11 +180,8 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
         raise ValueError(f'winograd_conv2d: input has {channels} channels, '
                          f'the weight {weight.shape[1]}')
     k = weight.shape[2]
-    # zero padding: 1 before, enough after for whole tiles
-    padded = [
-        F.pad(p.permute(0, 2, 3, 1).to(weight.dtype),
-              (0, 0, 1, tw * m + 1 - w, 1, th * m + 1 - h)) for p in parts
-    ]
+    # NHWC views of the parts (no copy for channels_last inputs)
+    nhwc = [p.permute(0, 2, 3, 1).to(weight.dtype) for p in parts]
     out = torch.empty(batch, th * m, tw * m, k, dtype=weight.dtype,
                       device=weight.device)
     if chunk_tiles is None:
@@ -193,16 +190,22 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
     for r0 in range(0, th, rows):
         r = min(rows, th - r0)
         tiles = batch * r * tw
+        # input rows of this chunk's tiles, zero-padded (1 before the
+        # image, enough after it for whole tiles): only the chunk's rows
+        # are copied, so the padded input never exists at full size
+        lo, hi = r0 * m - 1, (r0 + r) * m + 1
         gathered = torch.empty(n, n, batch, r, tw, channels,
                                dtype=weight.dtype, device=weight.device)
         c0 = 0
-        for d in padded:
+        for d in nhwc:
             c = d.shape[3]
-            s_n, s_h, s_w, s_c = d.stride()
+            block = F.pad(d[:, max(lo, 0):min(hi, h)],
+                          (0, 0, 1, tw * m + 1 - w, max(0, -lo),
+                           hi - min(hi, h)))
+            s_n, s_h, s_w, s_c = block.stride()
             gathered[..., c0:c0 + c].copy_(
-                d.as_strided((n, n, batch, r, tw, c),
-                             (s_h, s_w, s_n, m * s_h, m * s_w, s_c),
-                             d.storage_offset() + r0 * m * s_h))
+                block.as_strided((n, n, batch, r, tw, c),
+                                 (s_h, s_w, s_n, m * s_h, m * s_w, s_c)))
             c0 += c
         v = torch.mm(kin, gathered.view(n * n, -1)).view(n * n, tiles,
                                                           channels)
