@@ -6,6 +6,10 @@ import subprocess
 import sys
 
 import pytest
+import torch
+from helpers import BN, make_seg_folder, run_tool, write_config
+
+from upernet_mm.apis import init_model
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -23,10 +27,54 @@ def test_quick_benchmark_prints_all_tables():
         assert title in text, text
     assert 'GMAC/s' in text
     for row in ('| eval  | transformers', '| train | mmseg',
-                '| upernet_mm deploy bf16', '| onnxruntime',
-                '| upernet_mm bf16 autocast'):
+                '| upernet_mm deploy bf16', '| onnxruntime fp32',
+                '| onnxruntime int8', '| openvino fp32', '| openvino bf16',
+                '| openvino int8', '| upernet_mm bf16 autocast'):
         assert row in text, text
+    assert 'the same conv in int8' in text
     # the tables are filled in: a numeric median on the deploy row
     deploy = next(ln for ln in text.splitlines()
                   if ln.startswith('| upernet_mm deploy fp32'))
     float(deploy.split('|')[3])
+    # every model row has its peak memory and pixel agreement
+    model_rows = [ln for ln in text.split('## Whole UPerNet')[1].split(
+        '## ')[0].splitlines() if ln.startswith('| ') and 'precision' not in ln]
+    assert len(model_rows) == 11, model_rows
+    for row in model_rows:
+        cells = [c.strip() for c in row.strip('|').split('|')]
+        assert float(cells[5]) > 0 and 0 <= float(cells[7]) <= 100, row
+
+
+@pytest.mark.slow
+def test_accuracy_section_on_a_small_model(tmp_path):
+    """The accuracy section (``--checkpoint``) evaluates every form on the
+    config's validation split: a tiny model, tiny data."""
+    data = tmp_path / 'data'
+    make_seg_folder(data, num_images=6, split='training')
+    make_seg_folder(data, num_images=3, split='validation', seed=1)
+    config = write_config(tmp_path, 'tiny.py', data_root=data, norm_cfg=BN)
+    model = init_model(config)
+    checkpoint = str(tmp_path / 'tiny.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
+    out = run_tool(osp.join('analysis_tools', 'benchmark.py'), '--quick',
+                   '--sections', 'accuracy', '--checkpoint', checkpoint,
+                   '--config', config, timeout=1200)
+    text = out.stdout
+    assert '## Accuracy on the validation split' in text, text
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip('|').split('|')]
+        if len(cells) == 3 and cells[0] and not set(cells[0]) <= {'-'}:
+            rows[cells[0]] = cells[1:]
+    for name in ('upernet_mm', 'mmseg', 'upernet_mm deploy fp32',
+                 'upernet_mm deploy bf16', 'onnxruntime fp32',
+                 'onnxruntime int8', 'openvino fp32', 'openvino bf16',
+                 'openvino int8'):
+        miou, same = (float(v) for v in rows[name])
+        assert 0 <= miou <= 100 and 0 <= same <= 100, (name, rows[name])
+    # the float forms compute the same function as the original
+    for name in ('mmseg', 'upernet_mm deploy fp32', 'onnxruntime fp32',
+                 'openvino fp32'):
+        assert float(rows[name][1]) >= 99.9, (name, rows[name])
+        assert abs(float(rows[name][0]) - float(rows['upernet_mm'][0])) < 0.5
+    assert 'int8 calibration:' in text, text

@@ -12,7 +12,9 @@ Sections:
          channels 512): eval forward and train forward+backward, time and
          peak memory, upernet_mm vs mmseg vs transformers;
   model  UPerNet ConvNeXt-T at 512x512, eval: upernet_mm, its deploy form
-         (fp32 and bf16), mmseg, transformers, onnxruntime on our export;
+         (fp32 and bf16), mmseg, transformers, onnxruntime on our export
+         (fp32 and int8), OpenVINO on our IR (fp32, bf16, int8): time,
+         share of the conv peak, peak memory, agreement with our fp32;
   layers where the time of the whole model goes, per layer: mmseg fp32
          against our deploy form in fp32 and bf16;
   train  training throughput and peak memory of the quick-start config,
@@ -24,7 +26,8 @@ Sections:
          share of pixels given the same class.
 Each time is also given as a fraction of its FLOP floor: MACs divided by
 the throughput of a plain large 3x3 convolution measured here in the same
-precision (training: 3x the forward MACs).
+precision (training: 3x the forward MACs); the int8 conv is statically
+quantized by each int8 runtime installed, and the fastest counts.
 
 Example:
     python tools/analysis_tools/benchmark.py                 # everything (~15 min, 2 cores)
@@ -42,6 +45,7 @@ import torch
 
 from upernet_mm.benchmark import sections
 from upernet_mm.benchmark.floor import conv_throughput
+from upernet_mm.benchmark.int8 import int8_conv_throughput
 from upernet_mm.benchmark.memory import can_measure, measure_all, run_worker
 from upernet_mm.benchmark.settings import FULL, QUICK, QUICK_START, SECTIONS
 from upernet_mm.utils import register_all_modules
@@ -64,6 +68,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--no-onnx', action='store_true', help='skip onnxruntime')
     parser.add_argument(
+        '--no-openvino', action='store_true', help='skip OpenVINO')
+    parser.add_argument(
         '--compile', action='store_true',
         help='model section: also our deploy form under torch.compile '
         '(bf16, Inductor with freezing; compiling takes minutes)')
@@ -78,6 +84,8 @@ def parse_args(argv=None):
     # internal: measure the peak memory of one section in this process
     parser.add_argument('--memory-worker', choices=SECTIONS,
                         help=argparse.SUPPRESS)
+    parser.add_argument('--memory-manifest', help=argparse.SUPPRESS)
+    parser.add_argument('--memory-form', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -96,9 +104,38 @@ def memory(args, section):
     return run_worker(argv)
 
 
+def memory_of_forms(args, section, manifest, names):
+    """(held, call) bytes of each of ``names``, each measured in its own
+    worker process from ``manifest`` (see ``sections.model.form_memory``)."""
+    if args.no_memory:
+        return {}
+    reason = can_measure()
+    if reason:
+        print(f'peak memory not measured: {reason}')
+        return {}
+    path = osp.join(args.tmpdir, f'{section}_manifest.json')
+    with open(path, 'w') as f:
+        json.dump(manifest, f)
+    result = {}
+    for name in names:
+        argv = [osp.abspath(__file__), '--memory-worker', section,
+                '--memory-manifest', path, '--memory-form', name,
+                '--threads', str(args.threads)]
+        if args.quick:
+            argv.append('--quick')
+        result[name] = tuple(run_worker(argv)['form'])
+    return result
+
+
 def memory_worker(args, settings):
     section = args.memory_worker
     s = settings[section]
+    if section == 'model':
+        with open(args.memory_manifest) as f:
+            manifest = json.load(f)
+        print(json.dumps(dict(form=sections.model.memory_worker(
+            s, args, manifest, args.memory_form))))
+        return
     if section == 'head':
         _, _, evals, trains = sections.head.callables(s)
         fns = {f'eval/{n}': f for n, f in evals.items()}
@@ -164,8 +201,20 @@ def main(argv=None):
                         for k, v in tput.items()))
     results = dict(machine=machine(), conv_macs_per_s=tput)
     args.memory = lambda section: memory(args, section)
+    args.memory_of_forms = lambda *a: memory_of_forms(args, *a)
     with tempfile.TemporaryDirectory() as tmpdir:
         args.tmpdir = tmpdir
+        if 'model' in args.sections and not (args.no_onnx
+                                             and args.no_openvino):
+            by_runtime = int8_conv_throughput(
+                tmpdir, **settings['conv'], reps=max(args.reps, 3),
+                threads=args.threads)
+            if by_runtime:
+                tput['int8'] = max(by_runtime.values())
+                results['int8_conv_macs_per_s'] = by_runtime
+                print('the same conv in int8 (static quantization): ' +
+                      ', '.join(f'{k} {v / 1e9:.1f} GMAC/s'
+                                for k, v in by_runtime.items()))
         for section in args.sections:
             title, table, data = sections.RUNNERS[section](
                 settings[section], args, tput)

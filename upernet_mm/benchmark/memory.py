@@ -22,7 +22,7 @@ WORKER_ENV = dict(MALLOC_MMAP_THRESHOLD_='65536', MALLOC_TRIM_THRESHOLD_='0',
                   MALLOC_TOP_PAD_='0')
 
 
-def _status_kib(field: str) -> int:
+def status_kib(field: str) -> int:
     with open('/proc/self/status') as f:
         for line in f:
             if line.startswith(field + ':'):
@@ -42,14 +42,20 @@ def can_measure() -> str:
     return ''
 
 
+def reset_peak() -> None:
+    """Reset this process' resident high-water mark (``VmHWM``) to its
+    current resident set."""
+    with open('/proc/self/clear_refs', 'w') as f:
+        f.write('5')
+
+
 def peak_rss_growth(fn: Callable[[], object]) -> int:
     """Bytes of resident memory growth at the peak of one call of ``fn``."""
     gc.collect()
-    base = _status_kib('VmRSS')
-    with open('/proc/self/clear_refs', 'w') as f:
-        f.write('5')  # reset VmHWM to the current RSS
+    base = status_kib('VmRSS')
+    reset_peak()
     fn()
-    return (_status_kib('VmHWM') - base) * 1024
+    return (status_kib('VmHWM') - base) * 1024
 
 
 def measure_all(fns: Dict[str, Callable[[], object]],

@@ -1,111 +1,248 @@
-"""Whole UPerNet ConvNeXt-T at 512x512, eval, batch 1: upernet_mm, its deploy
-form (fp32, bf16, optionally compiled), mmseg, transformers and onnxruntime
-on our ONNX export, with the same weights and input: time, share of the
-FLOP floor, largest logit difference and share of pixels given the same
-class."""
+"""Whole UPerNet ConvNeXt-T at 512x512, eval, batch 1, same weights and
+input in every row: upernet_mm, its PyTorch deploy forms (fp32, bf16,
+optionally compiled), mmseg, transformers, onnxruntime on our ONNX export
+(fp32 and statically quantized int8), and OpenVINO on our IR (fp32, bf16,
+int8 calibrated by NNCF). Per row: median time, speed against mmseg fp32,
+share of that precision's conv peak, peak memory, largest logit difference
+and share of pixels given the same class as our fp32 model.
+
+The candidates are made once in the parent process (weights, exports and
+quantized artefacts written to a temporary folder); each one's peak memory
+is measured in a fresh worker process that loads only that candidate (see
+:func:`form_memory`).
+"""
 import copy
+import gc
 import os.path as osp
 import time
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 
+from upernet_mm.apis import build_segmentor
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.onnx_export import SegmentorLogits, export_onnx
 from .. import candidates as C
+from .. import int8
 from ..floor import count_macs
+from ..memory import reset_peak, status_kib
 from ..table import fmt, format_table
 from ..timing import interleaved_times, median
 
+MMSEG = 'mmseg'
+OURS = 'upernet_mm'
+CALIBRATION_IMAGES = 16
 
-def candidates(s, with_onnx, tmpdir, with_compile=False):
-    """Eval callables of the whole model, with the same input."""
-    model_cfg = C.convnext_model_cfg(s['arch'], s['channels'], s['classes'])
-    models = C.build_segmentors(model_cfg)
-    ours = models['upernet_mm']
-    pre = ours.data_preprocessor
+
+def _image(s) -> torch.Tensor:
     h, w = s['image']
     gen = torch.Generator().manual_seed(7)
-    image = torch.rand(1, 3, h, w, generator=gen) * 255  # BGR, 0-255
-    x = (image.flip(1) - pre.mean) / pre.std
-    metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
-    fns = {}
+    return torch.rand(1, 3, h, w, generator=gen) * 255  # BGR, 0-255
 
-    def mm_fn(model):
-        def run():
-            with torch.no_grad():
-                return model.encode_decode(x, metas)
-        return run
 
-    fns['upernet_mm'] = mm_fn(ours)
-    for precision in ('fp32', 'bf16'):
-        deployed = deploy_segmentor(copy.deepcopy(ours), precision=precision)
-        fns[f'upernet_mm deploy {precision}'] = mm_fn(deployed)
-    notes = []
+def _normalized(image: torch.Tensor, model_cfg: Dict) -> torch.Tensor:
+    """``image`` as the model config's data preprocessor hands it on."""
+    pre = model_cfg['data_preprocessor']
+    x = image.flip(1) if pre.get('bgr_to_rgb') else image
+    mean = torch.tensor(pre['mean']).view(1, -1, 1, 1)
+    std = torch.tensor(pre['std']).view(1, -1, 1, 1)
+    return (x - mean) / std
+
+
+def row_names(with_compile: bool, with_onnx: bool,
+              with_openvino: bool) -> List[str]:
+    """The rows of the table, in order."""
+    names = [OURS, f'{OURS} deploy fp32', f'{OURS} deploy bf16']
     if with_compile:
-        compiled = deploy_segmentor(copy.deepcopy(ours), precision='bf16',
-                                    compile=True)
-        start = time.perf_counter()
-        mm_fn(compiled)()
-        notes.append('upernet_mm deploy bf16 compiled: first call '
-                     f'(compilation) {time.perf_counter() - start:.0f} s')
-        fns['upernet_mm deploy bf16 compiled'] = mm_fn(compiled)
-    fns['mmseg'] = mm_fn(models['mmseg'])
-    hf = C.build_transformers(model_cfg, ours.state_dict())
-
-    def hf_fn():
-        with torch.no_grad():
-            return hf(pixel_values=x).logits
-
-    fns['transformers'] = hf_fn
+        names.append(f'{OURS} deploy bf16 compiled')
+    names += [MMSEG, 'transformers']
     if with_onnx:
-        try:
-            import onnxruntime as ort
-            path = export_onnx(ours, osp.join(tmpdir, 'model.onnx'),
-                               example_size=s['image'])
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = torch.get_num_threads()
-            opts.inter_op_num_threads = 1
-            sess = ort.InferenceSession(
-                path, opts, providers=['CPUExecutionProvider'])
-            feed = {'image': image.numpy()}
+        names += ['onnxruntime fp32', 'onnxruntime int8']
+    if with_openvino:
+        names += ['openvino fp32', 'openvino bf16', 'openvino int8']
+    return names
 
-            def ort_fn():
-                return torch.from_numpy(sess.run(None, feed)[0])
 
-            fns['onnxruntime'] = ort_fn
-        except ImportError as e:
-            notes.append(f'onnxruntime skipped: {e} (pip install onnx '
-                         'onnxruntime onnxscript)')
-    return ours, x, fns, notes
+def precision_of(name: str) -> str:
+    return next((p for p in ('bf16', 'int8') if p in name), 'fp32')
+
+
+def prepare(s, opts) -> Dict:
+    """Write what every candidate is built from into ``opts.tmpdir``: the
+    model config, its seeded random weights, our ONNX export and its int8
+    copy, our OpenVINO IRs; return the manifest naming them."""
+    model_cfg = C.convnext_model_cfg(s['arch'], s['channels'], s['classes'])
+    ours = C.build_segmentors(model_cfg)[OURS]
+    state_path = osp.join(opts.tmpdir, 'model_state.pth')
+    torch.save(ours.state_dict(), state_path)
+    calib = int8.calibration_images(
+        CALIBRATION_IMAGES if not opts.quick else 2, s['image'])
+    manifest = dict(model_cfg=model_cfg, state=state_path, notes=[])
+    if not opts.no_onnx:
+        onnx_path = export_onnx(ours, osp.join(opts.tmpdir, 'model.onnx'),
+                                example_size=s['image'])
+        start = time.perf_counter()
+        manifest['onnx fp32'] = onnx_path
+        manifest['onnx int8'] = int8.ort_quantize_static(
+            onnx_path, osp.join(opts.tmpdir, 'model.int8.onnx'), calib)
+        manifest['notes'].append(
+            f'onnxruntime int8: quantize_static (QDQ, per-channel int8 '
+            f'weights, int8 activations, MinMax) on {len(calib)} seeded '
+            f'random images, {time.perf_counter() - start:.0f} s')
+    if not opts.no_openvino:
+        from upernet_mm.deploy.openvino_export import export_openvino
+        for precision in ('fp32', 'bf16', 'int8'):
+            start = time.perf_counter()
+            manifest[f'openvino {precision}'] = export_openvino(
+                ours, osp.join(opts.tmpdir, f'openvino_{precision}'),
+                precision=precision, example_size=s['image'],
+                calibration=calib if precision == 'int8' else None)
+            if precision == 'int8':
+                manifest['notes'].append(
+                    f'openvino int8: NNCF calibrated on {len(calib)} seeded '
+                    f'random images, {time.perf_counter() - start:.0f} s')
+    return manifest
+
+
+def build(name: str, manifest: Dict, s, threads: int,
+          compile_notes: Optional[List[str]] = None
+          ) -> Callable[[], torch.Tensor]:
+    """The callable of row ``name``: logits of :func:`_image` (float32)."""
+    image = _image(s)
+    model_cfg = manifest['model_cfg']
+    if name.startswith(('onnxruntime', 'openvino')):
+        if name.startswith('onnxruntime'):
+            run = int8.ort_runner(manifest[name.replace('onnxruntime',
+                                                        'onnx')], threads)
+        else:
+            from upernet_mm.deploy.openvino_runtime import load_openvino
+            run = load_openvino(manifest[name], num_threads=threads)
+        data = image.numpy()
+        return lambda: torch.as_tensor(run(data)).float()
+    state = torch.load(manifest['state'], weights_only=True)
+    if name == 'transformers':
+        hf = C.build_transformers(model_cfg, state)
+        del state
+        x = _normalized(image, model_cfg)
+
+        def hf_fn():
+            with torch.no_grad():
+                return hf(pixel_values=x).logits
+        return hf_fn
+    cfg = C.with_mmseg_heads(model_cfg) if name == MMSEG else model_cfg
+    model = build_segmentor(cfg)
+    model.load_state_dict(state, strict=True)
+    del state
+    model.eval()
+    if name.startswith(f'{OURS} deploy'):
+        deploy_segmentor(model, precision=precision_of(name),
+                         compile=name.endswith('compiled'))
+    h, w = s['image']
+    x = _normalized(image, model_cfg)
+    metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
+
+    def run():
+        with torch.no_grad():
+            return model.encode_decode(x, metas).float()
+    if name.endswith('compiled'):
+        start = time.perf_counter()
+        run()
+        if compile_notes is not None:
+            compile_notes.append(
+                f'{name}: first call (compilation) '
+                f'{time.perf_counter() - start:.0f} s')
+    return run
+
+
+def form_memory(fn_builder: Callable[[], Callable[[], object]]
+                ) -> Tuple[int, int]:
+    """Resident memory of a deploy form, in bytes: what it holds after it
+    is built and has run once (weights, packed weights, runtime arenas),
+    and the growth at the peak of one more call (activations, scratch).
+
+    Measured by the calling (worker) process on itself, so every runtime
+    (PyTorch, onnxruntime, OpenVINO) is counted the same way.
+    """
+    gc.collect()
+    base = status_kib('VmRSS')
+    fn = fn_builder()
+    fn()
+    gc.collect()
+    held = status_kib('VmRSS') - base
+    before = status_kib('VmRSS')
+    reset_peak()
+    fn()
+    call = status_kib('VmHWM') - before
+    return held * 1024, call * 1024
+
+
+def candidates(s, opts) -> Tuple[Dict, Dict[str, Callable], List[str]]:
+    manifest = prepare(s, opts)
+    notes = list(manifest['notes'])
+    names = row_names(opts.compile, not opts.no_onnx, not opts.no_openvino)
+    fns = {n: build(n, manifest, s, torch.get_num_threads(), notes)
+           for n in names}
+    return manifest, fns, notes
 
 
 def run(s, opts, tput):
-    ours, x, fns, notes = candidates(s, not opts.no_onnx, opts.tmpdir,
-                                     opts.compile)
-    outs = {n: fn().float() for n, fn in fns.items()}
-    ref_out = outs['upernet_mm']
-    ref_cls = ref_out.argmax(1)
-    macs = count_macs(SegmentorLogits(ours).eval(), (x, ))
+    manifest, fns, notes = candidates(s, opts)
+    outs = {n: fn() for n, fn in fns.items()}
+    ref_out = outs[OURS]
+    ours = build_segmentor(manifest['model_cfg']).eval()
+    h, w = s['image']
+    macs = count_macs(SegmentorLogits(ours).eval(),
+                      (torch.zeros(1, 3, h, w), ))
+    del ours
     times = interleaved_times(fns, opts.warmup, opts.reps)
-    ref = median(times['mmseg'])
+    mem = opts.memory_of_forms(
+        'model', manifest, [n for n in fns if not n.endswith('compiled')])
+    ref = median(times[MMSEG])
     rows = []
     for n in fns:
         t = median(times[n])
-        precision = 'bf16' if 'bf16' in n else 'fp32'
-        floor = macs / tput[precision]
-        agree = (outs[n].argmax(1) == ref_cls).float().mean().item()
+        precision = precision_of(n)
+        peak = tput.get(precision)
+        held, call = mem.get(n, (None, None))
         rows.append([
-            n, precision, fmt(t * 1e3, '.0f'), fmt(ref / t, '.3f'),
-            fmt(floor / t, '.2f'), fmt((outs[n] - ref_out).abs().max().item(),
-                                       '.1e'), fmt(100 * agree, '.2f')
+            n, precision, fmt(t * 1e3, '.0f'), fmt(ref / t, '.2f'),
+            fmt(macs / peak / t if peak else None, '.2f'),
+            fmt(None if held is None else (held + call) / 2**20, '.0f'),
+            fmt((outs[n] - ref_out).abs().max().item(), '.1e'),
+            fmt(100 * int8.agreement(outs[n], ref_out), '.2f')
         ])
-    h, w = s['image']
     title = (f'Whole UPerNet ConvNeXt-{s["arch"]} at {h}x{w}, eval, batch 1 '
              f'({macs / 1e9:.1f} GMAC)')
     table = format_table([
-        'implementation', 'precision', 'median ms', 'mmseg/this',
-        'of floor', 'max |diff|', 'same class %'
+        'implementation', 'precision', 'median ms', 'vs mmseg fp32',
+        'of conv peak', 'peak MB', 'max |diff|', 'same class %'
     ], rows)
+    if mem:
+        notes.append('peak MB: resident memory the form holds after a first '
+                     'call plus the growth at the peak of the next call, '
+                     'each form alone in a fresh process')
     if notes:
         table += '\n' + '\n'.join(notes)
-    return title, table, dict(macs=macs, times=times)
+    return title, table, dict(macs=macs, times=times, memory=mem)
+
+
+def _load_runtimes() -> None:
+    """Load the runtimes' libraries (and OpenVINO's CPU plugin) before the
+    baseline of :func:`form_memory`, as PyTorch's already are: their code is
+    no form's memory."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        import openvino as ov
+        ov.Core().get_versions('CPU')
+    except ImportError:
+        pass
+
+
+def memory_worker(s, opts, manifest, name) -> Tuple[int, int]:
+    """Worker side of the peak-memory column: one candidate."""
+    _load_runtimes()
+    return form_memory(lambda: build(name, manifest, s,
+                                     torch.get_num_threads()))
