@@ -16,6 +16,14 @@ import torch.nn as nn
 
 from .timing import interleaved_times, median
 
+try:  # OpenVINO and NNCF are optional (requirements/optional.txt)
+    from upernet_mm.deploy.openvino_artefact import telemetry_off
+    from upernet_mm.deploy.openvino_runtime import ov
+    with telemetry_off():
+        import nncf
+except ImportError:
+    ov = nncf = None
+
 
 class _Images:
     """onnxruntime's ``CalibrationDataReader`` protocol over arrays."""
@@ -67,9 +75,10 @@ def ort_quantize_static(onnx_path: str, out_path: str,
     return out_path
 
 
-def ort_runner(path: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+def ort_runner(path: str, threads: int) -> Callable[..., np.ndarray]:
     """A function running the ONNX file ``path`` with onnxruntime's CPU
-    provider (``threads`` intra-op threads, one inter-op) on one input."""
+    provider (``threads`` intra-op threads, one inter-op) on one input (a
+    float32 array or tensor)."""
     import onnxruntime as ort
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
@@ -78,8 +87,10 @@ def ort_runner(path: str, threads: int) -> Callable[[np.ndarray], np.ndarray]:
                                 providers=['CPUExecutionProvider'])
     name = sess.get_inputs()[0].name
 
-    def run(x: np.ndarray) -> np.ndarray:
-        return sess.run(None, {name: x})[0]
+    def run(x) -> np.ndarray:
+        if torch.is_tensor(x):
+            x = x.detach().cpu().float().numpy()
+        return sess.run(None, {name: np.ascontiguousarray(x)})[0]
 
     return run
 
@@ -90,11 +101,10 @@ def _openvino_int8_conv_seconds(conv: nn.Module, x: torch.Tensor,
     counters) in ``reps`` calls of ``conv`` quantized by NNCF: the layout
     reorders and input quantization around a lone convolution are left out,
     as the float peak's channels_last input has none."""
-    import nncf
-    import openvino as ov
-    model = ov.convert_model(conv, example_input=x)
-    quantized = nncf.quantize(model, nncf.Dataset([x.numpy()]),
-                              subset_size=1)
+    with telemetry_off():
+        model = ov.convert_model(conv, example_input=x)
+        quantized = nncf.quantize(model, nncf.Dataset([x.numpy()]),
+                                  subset_size=1)
     compiled = ov.Core().compile_model(
         quantized, 'CPU', {
             'INFERENCE_NUM_THREADS': threads,
@@ -134,11 +144,9 @@ def int8_conv_throughput(tmpdir: str,
     conv = nn.Conv2d(channels, channels, 3, padding=1).eval()
     x = torch.randn(1, channels, size, size, generator=gen)
     result = {}
-    try:
+    if ov is not None:
         result['openvino'] = macs / median(
             _openvino_int8_conv_seconds(conv, x, threads, reps))
-    except ImportError:
-        pass
     try:
         import onnxruntime  # noqa: F401
     except ImportError:

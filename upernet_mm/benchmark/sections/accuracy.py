@@ -4,9 +4,12 @@ inference, resizing and postprocessing as in ``tools/test.py``): mIoU of the
 original fp32 model, of mmseg's heads with the same weights, of our PyTorch
 deploy forms (fp32, bf16), of onnxruntime on our ONNX export (fp32 and int8)
 and of our OpenVINO artefacts (fp32, bf16, int8), and the share of pixels
-given the same class as the original. int8 forms are calibrated on images of
-the config's training split (see
-:func:`upernet_mm.deploy.openvino_calibration.calibration_images`)."""
+given the same class as the original. Both int8 forms are calibrated on the
+same images of the config's training split
+(:func:`upernet_mm.deploy.calibration.calibration_images`, as
+``tools/deployment/export_openvino.py`` does); the exported forms run inside
+mmseg's inference through :func:`upernet_mm.apis.init_logits_model` and
+:func:`upernet_mm.apis.init_model`."""
 import copy
 import os.path as osp
 import time
@@ -17,12 +20,17 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
-from upernet_mm.apis import build_segmentor, init_model
+from upernet_mm.apis import build_segmentor, init_logits_model, init_model
 from upernet_mm.deploy import deploy_segmentor
+from upernet_mm.deploy.calibration import calibration_images
+from upernet_mm.deploy.onnx_export import export_onnx
 from upernet_mm.registry import METRICS
+from .. import int8
 from ..table import fmt, format_table
+from .model import export_openvino, with_openvino
 
 ORIGINAL = 'upernet_mm'
+CALIBRATION_IMAGES_QUICK = 8  # --quick; else calibration_images' default
 
 
 def _mmseg_heads(cfg: Config, model) -> torch.nn.Module:
@@ -50,21 +58,34 @@ def variants(cfg: Config, opts, model, example_size, notes: List[str]
         forms[f'{ORIGINAL} deploy {precision}'] = deploy_segmentor(
             copy.deepcopy(model), precision=precision)
     calibration = None
-    if not (opts.no_onnx and opts.no_openvino):
-        from upernet_mm.deploy.openvino_calibration import calibration_images
-        count = 8 if opts.quick else None
+    if not opts.no_onnx or with_openvino(opts):
         start = time.perf_counter()
-        calibration, how = calibration_images(cfg, count)
-        notes.append(f'int8 calibration: {how} '
+        calibration, how = calibration_images(
+            cfg, **(dict(num_images=CALIBRATION_IMAGES_QUICK)
+                    if opts.quick else {}))
+        notes.append(f'int8 calibration: {len(calibration)} images of the '
+                     f'{how.get("split", "train")} split '
                      f'({time.perf_counter() - start:.0f} s to load)')
-    if not opts.no_openvino:
-        from upernet_mm.deploy.openvino_export import export_openvino
+    if not opts.no_onnx:
+        onnx_path = export_onnx(model, osp.join(opts.tmpdir, 'accuracy.onnx'),
+                                example_size=example_size)
+        start = time.perf_counter()
+        paths = dict(fp32=onnx_path, int8=int8.ort_quantize_static(
+            onnx_path, osp.join(opts.tmpdir, 'accuracy.int8.onnx'),
+            calibration))
+        notes.append(f'onnxruntime int8: quantize_static (QDQ, MinMax) in '
+                     f'{time.perf_counter() - start:.0f} s')
+        for precision, path in paths.items():
+            forms[f'onnxruntime {precision}'] = init_logits_model(
+                cfg, int8.ort_runner(path, torch.get_num_threads()))
+    if with_openvino(opts):
         for precision in ('fp32', 'bf16', 'int8'):
             out_dir = osp.join(opts.tmpdir, f'accuracy_openvino_{precision}')
             start = time.perf_counter()
             export_openvino(
                 model, out_dir, precision, example_size=example_size,
-                calibration=calibration if precision == 'int8' else None)
+                calibration=calibration if precision == 'int8' else None,
+                calibration_info=how if precision == 'int8' else None)
             if precision == 'int8':
                 notes.append(f'openvino int8: exported and calibrated in '
                              f'{time.perf_counter() - start:.0f} s')

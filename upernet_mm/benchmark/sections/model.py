@@ -11,7 +11,6 @@ quantized artefacts written to a temporary folder); each one's peak memory
 is measured in a fresh worker process that loads only that candidate (see
 :func:`form_memory`).
 """
-import copy
 import gc
 import os.path as osp
 import time
@@ -28,6 +27,14 @@ from ..floor import count_macs
 from ..memory import reset_peak, status_kib
 from ..table import fmt, format_table
 from ..timing import interleaved_times, median
+
+try:  # OpenVINO and NNCF are optional (requirements/optional.txt)
+    from upernet_mm.deploy.openvino_export import export_openvino
+    from upernet_mm.deploy.openvino_runtime import load_openvino
+    OPENVINO_MISSING = ''
+except ImportError as e:
+    export_openvino = load_openvino = None
+    OPENVINO_MISSING = str(e)
 
 MMSEG = 'mmseg'
 OURS = 'upernet_mm'
@@ -63,6 +70,11 @@ def row_names(with_compile: bool, with_onnx: bool,
     return names
 
 
+def with_openvino(opts) -> bool:
+    """Whether the OpenVINO rows run (not ``--no-openvino``, installed)."""
+    return not opts.no_openvino and not OPENVINO_MISSING
+
+
 def precision_of(name: str) -> str:
     return next((p for p in ('bf16', 'int8') if p in name), 'fp32')
 
@@ -89,8 +101,7 @@ def prepare(s, opts) -> Dict:
             f'onnxruntime int8: quantize_static (QDQ, per-channel int8 '
             f'weights, int8 activations, MinMax) on {len(calib)} seeded '
             f'random images, {time.perf_counter() - start:.0f} s')
-    if not opts.no_openvino:
-        from upernet_mm.deploy.openvino_export import export_openvino
+    if with_openvino(opts):
         for precision in ('fp32', 'bf16', 'int8'):
             start = time.perf_counter()
             manifest[f'openvino {precision}'] = export_openvino(
@@ -112,13 +123,12 @@ def build(name: str, manifest: Dict, s, threads: int,
     model_cfg = manifest['model_cfg']
     if name.startswith(('onnxruntime', 'openvino')):
         if name.startswith('onnxruntime'):
-            run = int8.ort_runner(manifest[name.replace('onnxruntime',
-                                                        'onnx')], threads)
+            runtime = int8.ort_runner(
+                manifest[name.replace('onnxruntime', 'onnx')], threads)
         else:
-            from upernet_mm.deploy.openvino_runtime import load_openvino
-            run = load_openvino(manifest[name], num_threads=threads)
+            runtime = load_openvino(manifest[name], num_threads=threads)
         data = image.numpy()
-        return lambda: torch.as_tensor(run(data)).float()
+        return lambda: torch.as_tensor(runtime(data)).float()
     state = torch.load(manifest['state'], weights_only=True)
     if name == 'transformers':
         hf = C.build_transformers(model_cfg, state)
@@ -179,7 +189,10 @@ def form_memory(fn_builder: Callable[[], Callable[[], object]]
 def candidates(s, opts) -> Tuple[Dict, Dict[str, Callable], List[str]]:
     manifest = prepare(s, opts)
     notes = list(manifest['notes'])
-    names = row_names(opts.compile, not opts.no_onnx, not opts.no_openvino)
+    names = row_names(opts.compile, not opts.no_onnx, with_openvino(opts))
+    if not opts.no_openvino and OPENVINO_MISSING:
+        notes.append(f'OpenVINO skipped: {OPENVINO_MISSING} (pip install '
+                     'openvino nncf)')
     fns = {n: build(n, manifest, s, torch.get_num_threads(), notes)
            for n in names}
     return manifest, fns, notes
