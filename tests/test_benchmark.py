@@ -18,8 +18,9 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def test_quick_benchmark_prints_all_tables():
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
     out = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick'],
-        env=env, capture_output=True, text=True, timeout=1200)
+        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick',
+         '--threads', '1'],  # one thread: no OpenMP spinning on a busy machine
+        env=env, capture_output=True, text=True, timeout=2400)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = out.stdout
     for title in ('## Decode head alone', '## Whole UPerNet ConvNeXt-atto',
@@ -57,8 +58,9 @@ def test_accuracy_section_on_a_small_model(tmp_path):
     checkpoint = str(tmp_path / 'tiny.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
     out = run_tool(osp.join('analysis_tools', 'benchmark.py'), '--quick',
+                   '--threads', '1',
                    '--sections', 'accuracy', '--checkpoint', checkpoint,
-                   '--config', config, timeout=1200)
+                   '--config', config, timeout=2400)
     text = out.stdout
     assert '## Accuracy on the validation split' in text, text
     rows = {}
