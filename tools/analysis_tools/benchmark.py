@@ -89,40 +89,43 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def memory(args, section):
-    """Peak memory of ``section``'s candidates from a worker process."""
+def measuring_memory(args) -> bool:
+    """Whether peak memory is measured (not ``--no-memory``, and it can be
+    here; says why not)."""
     if args.no_memory:
-        return {}
+        return False
     reason = can_measure()
     if reason:
         print(f'peak memory not measured: {reason}')
-        return {}
+    return not reason
+
+
+def worker_argv(args, section, *extra):
+    """Command line of a memory worker for ``section``."""
     argv = [osp.abspath(__file__), '--memory-worker', section,
-            '--threads', str(args.threads)]
-    if args.quick:
-        argv.append('--quick')
-    return run_worker(argv)
+            '--threads', str(args.threads)] + list(extra)
+    return argv + (['--quick'] if args.quick else [])
+
+
+def memory(args, section):
+    """Peak memory of ``section``'s candidates from a worker process."""
+    if not measuring_memory(args):
+        return {}
+    return run_worker(worker_argv(args, section))
 
 
 def memory_of_forms(args, section, manifest, names):
     """(held, call) bytes of each of ``names``, each measured in its own
     worker process from ``manifest`` (see ``sections.model.form_memory``)."""
-    if args.no_memory:
-        return {}
-    reason = can_measure()
-    if reason:
-        print(f'peak memory not measured: {reason}')
+    if not measuring_memory(args):
         return {}
     path = osp.join(args.tmpdir, f'{section}_manifest.json')
     with open(path, 'w') as f:
         json.dump(manifest, f)
     result = {}
     for name in names:
-        argv = [osp.abspath(__file__), '--memory-worker', section,
-                '--memory-manifest', path, '--memory-form', name,
-                '--threads', str(args.threads)]
-        if args.quick:
-            argv.append('--quick')
+        argv = worker_argv(args, section, '--memory-manifest', path,
+                           '--memory-form', name)
         result[name] = tuple(run_worker(argv)['form'])
     return result
 
