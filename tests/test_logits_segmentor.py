@@ -4,18 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.openvino import write_tiny_openvino_model
-from upernet_mm.apis import build_test_pipeline, init_logits_model, init_model
+from helpers.openvino import run_test_step, write_tiny_openvino_model
+from upernet_mm.apis import init_logits_model, init_model
 from upernet_mm.deploy.onnx_export import SegmentorLogits
-
-
-def _test_step(model, images):
-    pipeline = build_test_pipeline(model.cfg)
-    data = [pipeline(dict(img=img)) for img in images]
-    batch = dict(inputs=[d['inputs'] for d in data],
-                 data_samples=[d['data_samples'] for d in data])
-    with torch.no_grad():
-        return model.test_step(batch)
 
 
 @pytest.mark.parametrize('mode', ['whole', 'slide'])
@@ -39,7 +30,7 @@ def test_callable_runtime_matches_the_model(tmp_path, mode):
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (48, 72, 3), dtype=np.uint8)
               for _ in range(2)]
-    for e, g in zip(_test_step(model, images), _test_step(wrapped, images)):
+    for e, g in zip(run_test_step(model, images), run_test_step(wrapped, images)):
         torch.testing.assert_close(g.seg_logits.data, e.seg_logits.data,
                                    atol=1e-4, rtol=0)
         assert torch.equal(g.pred_sem_seg.data, e.pred_sem_seg.data)
@@ -52,7 +43,7 @@ def test_runtime_with_wrong_output_is_an_error(tmp_path):
         config, lambda images: torch.zeros(images.shape[0], 3, 8, 8))
     image = np.zeros((32, 40, 3), np.uint8)
     with pytest.raises(ValueError, match=r'returned \(1, 3, 8, 8\)'):
-        _test_step(wrapped, [image])
+        run_test_step(wrapped, [image])
 
 
 def test_init_model_deploy_puts_a_checkpoint_in_deploy_form(tmp_path):

@@ -16,9 +16,9 @@ pytest.importorskip('openvino')
 pytest.importorskip('nncf')
 
 from helpers import ROOT  # noqa: E402
-from helpers.openvino import (folder_images,  # noqa: E402
+from helpers.openvino import (run_test_step, folder_images,  # noqa: E402
                               write_tiny_openvino_model)
-from upernet_mm.apis import build_test_pipeline, init_model  # noqa: E402
+from upernet_mm.apis import init_model  # noqa: E402
 from upernet_mm.deploy.onnx_export import SegmentorLogits  # noqa: E402
 from upernet_mm.deploy.openvino_artefact import (SIDECAR,  # noqa: E402
                                                  ArtefactError, read_sidecar)
@@ -116,15 +116,6 @@ def test_int8_export_is_deterministic(tiny):
                            osp.join(tiny['int8'], name), shallow=False), name
 
 
-def _test_step(model, config, images):
-    pipeline = build_test_pipeline(model.cfg)
-    data = [pipeline(dict(img=img)) for img in images]
-    batch = dict(inputs=[d['inputs'] for d in data],
-                 data_samples=[d['data_samples'] for d in data])
-    with torch.no_grad():
-        return model.test_step(batch)
-
-
 @pytest.mark.parametrize('mode', ['whole', 'slide'])
 def test_init_model_runs_an_artefact_through_mmseg_inference(tiny, mode):
     """init_model(config, ARTEFACT): mmseg's test_step (data preprocessor,
@@ -144,8 +135,8 @@ def test_init_model_runs_an_artefact_through_mmseg_inference(tiny, mode):
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 255, (48, 72, 3), dtype=np.uint8)
               for _ in range(2)]
-    expected = _test_step(pytorch, tiny['config'], images)
-    got = _test_step(model, tiny['config'], images)
+    expected = run_test_step(pytorch, images)
+    got = run_test_step(model, images)
     for e, g in zip(expected, got):
         torch.testing.assert_close(g.seg_logits.data, e.seg_logits.data,
                                    atol=TOL, rtol=0)
