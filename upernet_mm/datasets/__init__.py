@@ -1,4 +1,5 @@
 """Datasets and data transforms of upernet_mm."""
+from .camvid import CamVidDataset
 from .source_batch_sampler import SourceBatchSampler
 from .synthetic_scenes import SyntheticScenesDataset
 from .synthetic_scenes_folder import (SyntheticScenesFolderError,
@@ -14,7 +15,7 @@ from .unified_parsing_transforms import (LoadUnifiedParsingAnnotations,
                                          PackUnifiedParsingInputs)
 
 __all__ = [
-    'SyntheticScenesDataset', 'SyntheticScenesFolderError',
+    'CamVidDataset', 'SyntheticScenesDataset', 'SyntheticScenesFolderError',
     'check_synthetic_scenes', 'ensure_synthetic_scenes',
     'write_synthetic_scenes', 'SourceBatchSampler', 'UnifiedParsingDataset',
     'UnifiedParsingDataError', 'UnifiedParsingFolderError',

@@ -1,8 +1,12 @@
 from numbers import Integral
 
 import torch
+import torch.nn as nn
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from torch import Tensor
+
+from ..losses.class_weighted_cross_entropy import \
+    use_class_weighted_cross_entropy
 
 _TRANSFORMS = (None, 'resize_concat', 'multiple_select')
 
@@ -74,7 +78,10 @@ class CheckedDecodeHead(BaseDecodeHead):
     class index nor ``ignore_index`` raises :class:`LabelValueError` naming
     the annotation file and the value, instead of the loss's raw
     ``IndexError``. Losses, sampling, ``cls_seg`` and prediction are
-    mmseg's.
+    mmseg's, except that an mmseg ``CrossEntropyLoss`` with
+    ``class_weight`` computes its mean as PyTorch's ``cross_entropy`` does,
+    over the labelled pixels (mmseg's fails on the first ignored pixel; see
+    :func:`~upernet_mm.models.losses.class_weighted_cross_entropy`).
 
     Args:
         in_channels (int | Sequence[int]): Channels of the selected inputs.
@@ -87,6 +94,9 @@ class CheckedDecodeHead(BaseDecodeHead):
             raise ValueError(f'{type(self).__name__}: channels must be a '
                              f'positive int, got {channels!r}')
         super().__init__(in_channels, channels, **kwargs)
+        losses = self.loss_decode if isinstance(
+            self.loss_decode, nn.ModuleList) else [self.loss_decode]
+        use_class_weighted_cross_entropy(losses)
 
     def _init_inputs(self, in_channels, in_index, input_transform):
         name = type(self).__name__
