@@ -8,7 +8,7 @@
 dataset_type = 'CamVidDataset'
 data_root = 'data/camvid'
 img_scale = (480, 360)
-crop_size = (288, 288)
+crop_size = (256, 256)
 # ENet-style class weights 1 / ln(1.02 + p_c), p_c the share of class c in
 # the training labels (tools/analysis_tools/class_weights.py), in the order
 # sky, building, pole, road, pavement, tree, sign_symbol, fence, car,
