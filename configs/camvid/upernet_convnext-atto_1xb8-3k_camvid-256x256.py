@@ -3,15 +3,15 @@
 #
 #   mkdir -p data && ln -s "$(realpath ../shared/data/camvid)" data/camvid
 #   (or a download converted by tools/dataset_converters/camvid.py)
-#   python tools/train.py configs/camvid/upernet_convnext-atto_1xb8-3600iter_camvid-256x256.py
+#   python tools/train.py configs/camvid/upernet_convnext-atto_1xb8-3k_camvid-256x256.py
 #
 # The quick start's model and fast path (bfloat16 autocast, channels_last,
 # float32 depthwise convolutions, fused AdamW) with CamVid's rare classes
 # weighted in both heads' cross entropy (ENet-style weights
 # 1 / ln(1.02 + p_c) of the training labels, from
 # tools/analysis_tools/class_weights.py), random scale 0.5-2.0 around
-# 480x360, 256x256 crops, batch 8, 3600 iterations (78 epochs). Validation
-# on the 101 val images at full resolution. Writes to work_dirs/upernet_convnext-atto_1xb8-3600iter_camvid-256x256/.
+# 480x360, 256x256 crops, batch 8, 3000 iterations (65 epochs). Validation
+# on the 101 val images at full resolution. Writes to work_dirs/upernet_convnext-atto_1xb8-3k_camvid-256x256/.
 _base_ = [
     '../_base_/models/upernet_convnext.py', '../_base_/datasets/camvid.py',
     '../_base_/default_runtime.py'
@@ -46,7 +46,7 @@ model = dict(
             loss_weight=0.4,
             class_weight={{_base_.class_weight}})))
 
-max_iters = 3600
+max_iters = 3000
 warmup_iters = 200
 optim_wrapper = dict(
     # tools/train.py makes it BF16AmpOptimWrapper (bfloat16 autocast) on a
