@@ -7,7 +7,7 @@ from upernet_mm.registry import HOOKS
 from upernet_mm.safe_io import UnsafeCheckpointError, require_inside
 from upernet_mm.safe_io.atomic import (BACKEND_NAME, atomic_write,
                                       remove_stale_temporaries)
-from .weights_only_checkpoint_hook import ResumeStateMixin
+from .resume_state_mixin import ResumeStateMixin
 
 
 def _is_local(path) -> bool:
