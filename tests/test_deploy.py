@@ -11,7 +11,7 @@ from mmengine.config import ConfigDict
 from helpers.deploy import logits, small_segmentor
 from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
 from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
-from upernet_mm.deploy.split_conv import SplitInputConvModule
+from upernet_mm.deploy.pytorch.split_conv import SplitInputConvModule
 
 TOL = 1e-4
 

@@ -10,10 +10,11 @@ from mmcv.cnn import ConvModule
 from mmengine.config import ConfigDict
 from mmseg.structures import SegDataSample
 
-import upernet_mm.deploy.winograd as W
+import upernet_mm.deploy.pytorch.winograd as W
 from helpers.deploy import logits, small_segmentor
-from upernet_mm.deploy import deploy_segmentor, fold_batchnorm, onednn
-from upernet_mm.deploy.split_conv import SplitInputConvModule
+from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
+from upernet_mm.deploy.pytorch import onednn
+from upernet_mm.deploy.pytorch.split_conv import SplitInputConvModule
 
 TOL = 1e-4
 

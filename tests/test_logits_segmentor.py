@@ -6,7 +6,7 @@ import torch
 
 from helpers.openvino import run_test_step, write_tiny_openvino_model
 from upernet_mm.apis import init_logits_model, init_model
-from upernet_mm.deploy.onnx_export import SegmentorLogits
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits
 
 
 @pytest.mark.parametrize('mode', ['whole', 'slide'])

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from upernet_mm.deploy.adaptive_pool import (ExportableAdaptiveAvgPool2d,
+from upernet_mm.deploy.onnx.adaptive_pool import (ExportableAdaptiveAvgPool2d,
                                              replace_adaptive_pools)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -80,7 +80,7 @@ def test_onnxruntime_matches_pytorch_on_two_sizes(exported):
     import onnx
     import onnxruntime as ort
 
-    from upernet_mm.deploy.onnx_export import SegmentorLogits
+    from upernet_mm.deploy.segmentor_logits import SegmentorLogits
     config, checkpoint, out = exported
     dims = onnx.load(str(out)).graph.input[0].type.tensor_type.shape.dim
     assert [d.dim_value for d in dims][1] == 3
@@ -107,7 +107,7 @@ def test_onnxruntime_matches_pytorch_on_two_sizes(exported):
 
 def test_exported_logits_equal_encode_decode(exported):
     """The graph includes the data preprocessor's flip and normalisation."""
-    from upernet_mm.deploy.onnx_export import SegmentorLogits
+    from upernet_mm.deploy.segmentor_logits import SegmentorLogits
     config, checkpoint, _ = exported
     model = _tool('export_onnx').load_model(str(config), str(checkpoint))
     image = torch.rand(1, 3, 64, 96) * 255

@@ -1,4 +1,4 @@
-"""OpenVINO artefacts (upernet_mm.deploy.openvino_export): fp32 parity with
+"""OpenVINO artefacts (upernet_mm.deploy.openvino.export): fp32 parity with
 PyTorch on dynamic sizes, bf16 and int8 pixel agreement, int8 determinism,
 the OpenVINOSegmentor behind init_model and tools/test.py, and the errors
 of --deploy."""
@@ -19,11 +19,11 @@ from helpers import ROOT  # noqa: E402
 from helpers.openvino import (run_test_step, folder_images,  # noqa: E402
                               write_tiny_openvino_model)
 from upernet_mm.apis import init_model  # noqa: E402
-from upernet_mm.deploy.onnx_export import SegmentorLogits  # noqa: E402
-from upernet_mm.deploy.openvino_artefact import (SIDECAR,  # noqa: E402
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits  # noqa: E402
+from upernet_mm.deploy.openvino.artefact import (SIDECAR,  # noqa: E402
                                                  ArtefactError, read_sidecar)
-from upernet_mm.deploy.openvino_export import export_openvino  # noqa: E402
-from upernet_mm.deploy.openvino_runtime import load_openvino  # noqa: E402
+from upernet_mm.deploy.openvino.export import export_openvino  # noqa: E402
+from upernet_mm.deploy.openvino.runtime import load_openvino  # noqa: E402
 
 TOL = 1e-4
 SIZE = (32, 40)
@@ -186,7 +186,7 @@ def test_openvino_telemetry_is_declined_and_ci_restored():
     it and leave CI as it was."""
     pytest.importorskip('openvino_telemetry')
     code = ('import os; os.environ.pop("CI", None);'
-            'import upernet_mm.deploy.openvino_export;'
+            'import upernet_mm.deploy.openvino.export;'
             'import openvino_telemetry as t;'
             'print(t.Telemetry().consent, os.environ.get("CI"))')
     env = {k: v for k, v in os.environ.items()

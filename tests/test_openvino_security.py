@@ -9,7 +9,7 @@ import shutil
 import pytest
 
 from upernet_mm.deploy.cli import openvino_artefact
-from upernet_mm.deploy.openvino_artefact import (SIDECAR, ArtefactError,
+from upernet_mm.deploy.openvino.artefact import (SIDECAR, ArtefactError,
                                                  is_openvino_artefact,
                                                  read_sidecar)
 
@@ -107,7 +107,7 @@ def test_missing_empty_or_huge_files(tmp_path, monkeypatch):
     open(osp.join(folder, 'model.bin'), 'wb').close()
     with pytest.raises(ArtefactError, match='0 bytes'):
         read_sidecar(folder)
-    from upernet_mm.deploy import openvino_artefact as module
+    from upernet_mm.deploy.openvino import artefact as module
     folder = _artefact(tmp_path / 'c')
     monkeypatch.setattr(module, 'MAX_SIDECAR_BYTES', 10)
     with pytest.raises(ArtefactError, match='larger than'):
@@ -131,7 +131,7 @@ def test_hostile_ir_is_refused_by_openvino_without_running_anything(
     """A malformed IR beside a valid sidecar: OpenVINO's reader fails with
     an error (no extension is loaded, no Python runs)."""
     pytest.importorskip('openvino')
-    from upernet_mm.deploy.openvino_runtime import load_openvino
+    from upernet_mm.deploy.openvino.runtime import load_openvino
     marker = tmp_path / 'PWNED'
     folder = _artefact(tmp_path / 'a')
     port = '<port id="{}" precision="FP32"><dim>1</dim></port>'

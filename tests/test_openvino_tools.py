@@ -30,7 +30,7 @@ def test_export_tool_writes_and_checks_an_int8_artefact(exported):
     assert 'OpenVINO int8 vs PyTorch fp32 on 4 images' in stdout
     with open(out / 'upernet_mm_openvino.json') as f:
         sidecar = json.load(f)
-    from upernet_mm.deploy.openvino_artefact import sha256_file
+    from upernet_mm.deploy.openvino.artefact import sha256_file
     assert sidecar['source_checkpoint_sha256'] == sha256_file(checkpoint)
     assert sidecar['calibration']['num_images'] == 6
     assert sidecar['calibration']['first_file'] == '0000.png'

@@ -14,7 +14,7 @@ import sys
 
 from upernet_mm.deploy.cli import (add_deploy_args, deploy_kwargs,
                                    openvino_artefact)
-from upernet_mm.deploy.openvino_artefact import (ArtefactError,
+from upernet_mm.deploy.openvino.artefact import (ArtefactError,
                                                  openvino_model_cfg)
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
                                             load_config)
@@ -76,7 +76,7 @@ def main(argv=None):
                                     'itself): run tools/test.py without '
                                     '--launcher (not dist_test.sh)')
             # registers OpenVINOSegmentor (needs the optional openvino)
-            import upernet_mm.deploy.openvino_segmentor  # noqa: F401
+            import upernet_mm.deploy.openvino.segmentor  # noqa: F401
             cfg.model = openvino_model_cfg(cfg.model, artefact['dir'],
                                            args.deploy)
             deploy = None

@@ -20,7 +20,7 @@ import torch
 from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
 
 # (label, number of calibration images (None: --calib-images),
-#  arguments of upernet_mm.deploy.openvino_export.quantize)
+#  arguments of upernet_mm.deploy.openvino.export.quantize)
 VARIANTS = [
     ('keep classifier (default)', None, {}),
     ('quantize everything', None, dict(keep_float=())),
@@ -77,11 +77,11 @@ def main(argv=None):
     from mmengine.registry import DefaultScope
 
     from upernet_mm.apis import init_model
-    from upernet_mm.deploy import openvino_export as oe
+    from upernet_mm.deploy.openvino import export as oe
     from upernet_mm.deploy.calibration import (calibration_images,
                                                spaced_indices)
-    from upernet_mm.deploy.onnx_export import SegmentorLogits
-    from upernet_mm.deploy.openvino_runtime import compile_ir
+    from upernet_mm.deploy.segmentor_logits import SegmentorLogits
+    from upernet_mm.deploy.openvino.runtime import compile_ir
     from upernet_mm.registry import DATASETS
     try:
         model = init_model(args.config, args.checkpoint, 'cpu',

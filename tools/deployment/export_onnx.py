@@ -59,8 +59,8 @@ def verify(model, path, sizes):
     """Largest |onnxruntime - PyTorch| logit difference per input size."""
     import onnxruntime as ort
 
-    from upernet_mm.deploy.onnx_export import (INPUT_NAME,
-                                               SegmentorLogits)
+    from upernet_mm.deploy.segmentor_logits import (INPUT_NAME,
+                                                    SegmentorLogits)
     session = ort.InferenceSession(
         path, providers=['CPUExecutionProvider'])
     reference = SegmentorLogits(model).eval()
@@ -79,7 +79,7 @@ def main(argv=None):
     args = parse_args(argv)
     apply_trust(args)
     try:
-        from upernet_mm.deploy.onnx_export import export_onnx
+        from upernet_mm.deploy.onnx.export import export_onnx
         import onnxscript  # noqa: F401
     except ImportError as e:
         sys.exit(f'ONNX export needs onnx and onnxscript ({e}): '

@@ -87,13 +87,13 @@ def main(argv=None):
     args = parse_args(argv)
     apply_trust(args)
     try:
-        from upernet_mm.deploy import openvino_export
+        from upernet_mm.deploy.openvino import export as openvino_export
     except ImportError as e:
         sys.exit(f'OpenVINO export needs openvino and nncf ({e}): pip install '
                  'openvino nncf (requirements/optional.txt)')
     from upernet_mm.apis import init_model
     from upernet_mm.deploy.calibration import calibration_images
-    from upernet_mm.deploy.openvino_artefact import read_sidecar, sha256_file
+    from upernet_mm.deploy.openvino.artefact import read_sidecar, sha256_file
     from upernet_mm.safe_io import UnsafeCheckpointError
     try:
         model = init_model(args.config, args.checkpoint, 'cpu',

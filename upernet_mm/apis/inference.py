@@ -23,7 +23,7 @@ from upernet_mm.converters.hf_files import PREFIX as HF_PREFIX
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.cli import openvino_artefact
 from upernet_mm.deploy.logits_segmentor import LogitsSegmentor
-from upernet_mm.deploy.openvino_artefact import (openvino_model_cfg,
+from upernet_mm.deploy.openvino.artefact import (openvino_model_cfg,
                                                  runtime_model_cfg)
 from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
@@ -127,7 +127,7 @@ def init_model(config: Union[str, Path, Config],
             loaded).
         checkpoint (str, optional): ``.pth`` file, transformers directory,
             ``hf://DIR``, or an OpenVINO artefact directory (see
-            :func:`upernet_mm.deploy.openvino_export.export_openvino`; the
+            :func:`upernet_mm.deploy.openvino.export.export_openvino`; the
             model is then an ``OpenVINOSegmentor`` running it, on the CPU).
             None keeps the initial weights. Default: None.
         device (str): Device to run on. Default: 'cpu'.
@@ -175,7 +175,7 @@ def init_model(config: Union[str, Path, Config],
             cfg.merge_from_dict(cfg_options)
         if artefact is not None:
             # registers OpenVINOSegmentor (needs the optional openvino)
-            import upernet_mm.deploy.openvino_segmentor  # noqa: F401
+            import upernet_mm.deploy.openvino.segmentor  # noqa: F401
             model = build_segmentor(
                 openvino_model_cfg(cfg.model, artefact['dir'], deploy),
                 cfg.get('default_scope', SCOPE))
@@ -227,7 +227,7 @@ def init_logits_model(config: Union[str, Path, Config],
     """A segmentor of ``config`` whose network is ``runtime``, any callable
     from (N, 3, H, W) float32 images (0-255, the pipeline's channel order)
     to logits (N, num_classes, H, W), e.g. an onnxruntime session wrapped in
-    a function or :func:`upernet_mm.deploy.openvino_runtime.load_openvino`'s
+    a function or :func:`upernet_mm.deploy.openvino.runtime.load_openvino`'s
     result; mmseg's inference (``test_step``, whole and sliding-window,
     postprocessing) runs around it. For an OpenVINO artefact directory use
     :func:`init_model` with the directory as the checkpoint.

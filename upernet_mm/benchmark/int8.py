@@ -17,8 +17,8 @@ import torch.nn as nn
 from .timing import interleaved_times, median
 
 try:  # OpenVINO and NNCF are optional (requirements/optional.txt)
-    from upernet_mm.deploy.openvino_artefact import telemetry_off
-    from upernet_mm.deploy.openvino_runtime import ov
+    from upernet_mm.deploy.openvino.artefact import telemetry_off
+    from upernet_mm.deploy.openvino.runtime import ov
     with telemetry_off():
         import nncf
 except ImportError:

@@ -9,11 +9,11 @@ see ``tools/deployment/export_openvino.py``).
 """
 from typing import Optional
 
-from .openvino_artefact import (ArtefactError, check_deploy_precision,
+from .openvino.artefact import (ArtefactError, check_deploy_precision,
                                 int8_needs_artefact, is_openvino_artefact,
                                 read_sidecar)
-from .openvino_artefact import PRECISIONS as ARTEFACT_PRECISIONS
-from .segmentor import PRECISIONS
+from .openvino.artefact import PRECISIONS as ARTEFACT_PRECISIONS
+from .pytorch.segmentor import PRECISIONS
 
 DEPLOY_CHOICES = tuple(dict.fromkeys(PRECISIONS + ARTEFACT_PRECISIONS))
 

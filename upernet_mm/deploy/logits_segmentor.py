@@ -46,7 +46,7 @@ class LogitsSegmentor(UPerEncoderDecoder):
 
     ``runtime`` maps an image batch, (N, 3, H, W) float32 torch tensor,
     0-255, channels in the data pipeline's order (the convention of
-    :class:`upernet_mm.deploy.onnx_export.SegmentorLogits`, whose graph
+    :class:`upernet_mm.deploy.segmentor_logits.SegmentorLogits`, whose graph
     holds the normalisation), to logits (N, num_classes, H, W) (a torch
     tensor or a numpy array). The config's model is built for its checks
     and attributes; its weights are dropped.

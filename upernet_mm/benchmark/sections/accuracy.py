@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 from upernet_mm.apis import build_segmentor, init_logits_model, init_model
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.calibration import calibration_images
-from upernet_mm.deploy.onnx_export import export_onnx
+from upernet_mm.deploy.onnx.export import export_onnx
 from upernet_mm.registry import METRICS
 from .. import int8
 from ..table import fmt, format_table

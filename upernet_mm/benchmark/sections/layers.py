@@ -13,7 +13,8 @@ from typing import Dict, List, Optional
 import torch
 
 from upernet_mm.deploy import deploy_segmentor
-from upernet_mm.deploy.onnx_export import SegmentorLogits, export_onnx
+from upernet_mm.deploy.onnx.export import export_onnx
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits
 from .. import candidates as C
 from ..floor import macs_by_module
 from ..layer_profile import module_times, uper_layers
@@ -22,7 +23,7 @@ from ..table import fmt, format_table
 try:
     import onnx
 
-    from upernet_mm.deploy.openvino_runtime import compile_config, ov
+    from upernet_mm.deploy.openvino.runtime import compile_config, ov
 except ImportError:  # optional: the OpenVINO columns are left out
     onnx = ov = None
 

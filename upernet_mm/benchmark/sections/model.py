@@ -20,7 +20,8 @@ import torch
 
 from upernet_mm.apis import build_segmentor
 from upernet_mm.deploy import deploy_segmentor
-from upernet_mm.deploy.onnx_export import SegmentorLogits, export_onnx
+from upernet_mm.deploy.onnx.export import export_onnx
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits
 from .. import candidates as C
 from .. import int8
 from ..floor import count_macs
@@ -29,8 +30,8 @@ from ..table import fmt, format_table
 from ..timing import interleaved_times, median
 
 try:  # OpenVINO and NNCF are optional (requirements/optional.txt)
-    from upernet_mm.deploy.openvino_export import export_openvino
-    from upernet_mm.deploy.openvino_runtime import load_openvino
+    from upernet_mm.deploy.openvino.export import export_openvino
+    from upernet_mm.deploy.openvino.runtime import load_openvino
     OPENVINO_MISSING = ''
 except ImportError as e:
     export_openvino = load_openvino = None

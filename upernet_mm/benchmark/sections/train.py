@@ -17,7 +17,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from upernet_mm.apis import build_segmentor
-from upernet_mm.deploy.onnx_export import SegmentorLogits
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits
 from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.hooks import ChannelsLastHook, DepthwiseFP32Hook
 from .. import candidates as C

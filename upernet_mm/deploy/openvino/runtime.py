@@ -1,4 +1,4 @@
-"""Run an OpenVINO artefact (see :mod:`.openvino_artefact`) on the CPU:
+"""Run an OpenVINO artefact (see :mod:`.artefact`) on the CPU:
 image batches in, logits out.
 
 Imports ``openvino`` (``requirements/optional.txt``); only the OpenVINO paths
@@ -9,8 +9,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .openvino_artefact import (check_deploy_precision, read_sidecar,
-                                telemetry_off)
+from .artefact import check_deploy_precision, read_sidecar, telemetry_off
 
 with telemetry_off():  # importing openvino sends a usage event otherwise
     import openvino as ov
@@ -40,7 +39,7 @@ def compile_config(inference_precision: str,
 
 class OpenVINOLogits:
     """A compiled OpenVINO segmentor: image batch to logits, the convention
-    of :class:`upernet_mm.deploy.onnx_export.SegmentorLogits`.
+    of :class:`upernet_mm.deploy.segmentor_logits.SegmentorLogits`.
 
     Call it with (N, 3, H, W) float32 images, 0-255, channels in the data
     pipeline's order (BGR after ``LoadImageFromFile``); it returns float32
@@ -54,7 +53,7 @@ class OpenVINOLogits:
         config (dict): The properties the model was compiled with.
         compiled (openvino.CompiledModel): The compiled model.
         info (dict): The checked sidecar (see
-            :func:`~.openvino_artefact.read_sidecar`), None for a model
+            :func:`~.artefact.read_sidecar`), None for a model
             compiled from memory.
     """
 
@@ -99,10 +98,10 @@ def load_openvino(path,
                   deploy: Optional[str] = None,
                   num_threads: Optional[int] = None) -> OpenVINOLogits:
     """Load and compile an artefact written by
-    :func:`upernet_mm.deploy.openvino_export.export_openvino`.
+    :func:`upernet_mm.deploy.openvino.export.export_openvino`.
 
     The sidecar is read as untrusted JSON and checked (see
-    :func:`~.openvino_artefact.read_sidecar`); the IR is read with the
+    :func:`~.artefact.read_sidecar`); the IR is read with the
     ``.bin`` given explicitly, without extensions.
 
     Args:

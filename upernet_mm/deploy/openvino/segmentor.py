@@ -1,24 +1,24 @@
 """The segmentor of an OpenVINO artefact: a :class:`LogitsSegmentor` whose
 runtime is the compiled artefact.
 
-Imports ``openvino`` (through :mod:`.openvino_runtime`); only the OpenVINO
+Imports ``openvino`` (through :mod:`.runtime`); only the OpenVINO
 paths import this module.
 """
 from typing import Optional
 
 from upernet_mm.registry import MODELS
-from .logits_segmentor import LogitsSegmentor
-from .openvino_artefact import ArtefactError
-from .openvino_runtime import load_openvino
+from ..logits_segmentor import LogitsSegmentor
+from .artefact import ArtefactError
+from .runtime import load_openvino
 
 
 @MODELS.register_module()
 class OpenVINOSegmentor(LogitsSegmentor):
     """A :class:`LogitsSegmentor` running an OpenVINO artefact (see
-    :func:`upernet_mm.deploy.openvino_export.export_openvino`).
+    :func:`upernet_mm.deploy.openvino.export.export_openvino`).
 
     Its config is the config's model turned by
-    :func:`~.openvino_artefact.openvino_model_cfg` (what
+    :func:`~.artefact.openvino_model_cfg` (what
     :func:`upernet_mm.apis.init_model` and ``tools/test.py`` do for an
     artefact).
 

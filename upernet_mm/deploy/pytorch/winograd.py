@@ -229,7 +229,7 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
 class WinogradConv2d(nn.Module):
     """Inference replacement of a 3x3, stride 1, padding 1 ConvModule
     (``conv -> act``, BatchNorm already folded) or of a
-    :class:`~upernet_mm.deploy.split_conv.SplitInputConvModule`, computed
+    :class:`~.split_conv.SplitInputConvModule`, computed
     by :func:`winograd_conv2d`.
 
     The tile size is chosen per call from the input size: F(4x4, 3x3) when

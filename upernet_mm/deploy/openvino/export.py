@@ -1,7 +1,8 @@
 """Export a segmentor to an OpenVINO artefact (IR + sidecar) in fp32, bf16
 or int8, checked against the PyTorch model at export time.
 
-The IR is converted from :class:`~.onnx_export.SegmentorLogits` by
+The IR is converted from
+:class:`~upernet_mm.deploy.segmentor_logits.SegmentorLogits` by
 ``openvino.convert_model`` (PyTorch frontend): input ``image`` (N, 3, H, W)
 float32 0-255 in the pipeline's channel order, output ``logits``
 (N, num_classes, H, W), N, H and W dynamic (OpenVINO's own
@@ -32,11 +33,11 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .fold_bn import fold_batchnorm
-from .onnx_export import INPUT_NAME, OUTPUT_NAME, SegmentorLogits
-from .openvino_artefact import (BIN, PRECISIONS, XML, ArtefactError,
-                                telemetry_off, write_sidecar)
-from .openvino_runtime import load_openvino
+from ..pytorch.fold_bn import fold_batchnorm
+from ..segmentor_logits import INPUT_NAME, OUTPUT_NAME, SegmentorLogits
+from .artefact import (BIN, PRECISIONS, XML, ArtefactError, telemetry_off,
+                       write_sidecar)
+from .runtime import load_openvino
 
 
 with telemetry_off():  # both initialise their telemetry on import
@@ -226,7 +227,7 @@ def export_openvino(segmentor: nn.Module,
         calibration (Iterable, optional): For int8 (required there):
             (1, 3, H, W) float32 images, 0-255, in the data pipeline's
             channel order, e.g. from
-            :func:`upernet_mm.deploy.openvino_calibration.calibration_images`.
+            :func:`upernet_mm.deploy.calibration.calibration_images`.
         check_images (Iterable, optional): Images (same convention) for the
             check; default one seeded random image of ``example_size``.
         keep_float (Sequence[str]): int8 only: groups of

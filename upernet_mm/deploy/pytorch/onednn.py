@@ -114,7 +114,7 @@ class FusedLinear(nn.Module):
 
 
 class FusedSplitConv(nn.Module):
-    """A :class:`~upernet_mm.deploy.split_conv.SplitInputConvModule`
+    """A :class:`~.split_conv.SplitInputConvModule`
     (a convolution over concatenated parts, computed per part and summed)
     with the sum and the ReLU as oneDNN post-ops: each part's convolution
     adds the running sum to its output (binary ``add``), the last one also

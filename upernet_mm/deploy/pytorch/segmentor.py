@@ -52,13 +52,13 @@ def deploy_segmentor(model: nn.Module,
     (:func:`fold_batchnorm`); weights and the backbone input in
     ``channels_last`` memory format; activations fused into the
     convolution or linear layer before them and ConvNeXt's layer scale
-    folded (:mod:`~upernet_mm.deploy.onednn`); with ``precision='bf16'``
+    folded (:mod:`.onednn`); with ``precision='bf16'``
     the backbone, neck and decode head hold bfloat16 weights and compute in
     bfloat16, including each head's final 1x1 classifier (``conv_seg``),
     whose output is cast to float32, so logits are float32 and upsampled in
     float32; with ``precision='fp32'`` the decode head's 3x3 convolutions
     run as Winograd F(4x4, 3x3) or F(2x2, 3x3) by the input size
-    (:class:`~upernet_mm.deploy.winograd.WinogradConv2d`); optionally
+    (:class:`~.winograd.WinogradConv2d`); optionally
     ``torch.compile`` of the backbone and decode head.
     The model keeps its class and API (``test_step``, ``predict``,
     ``encode_decode``, ``slide`` inference), so mmseg's Runner and
@@ -77,7 +77,7 @@ def deploy_segmentor(model: nn.Module,
             (:class:`SplitInputConvModule`). Default: True.
         winograd (bool, optional): With ``fold_bn``, compute the decode
             head's 3x3 stride-1 convolutions by Winograd's algorithm
-            (:func:`~upernet_mm.deploy.winograd.winograd_head`). None (the
+            (:func:`~.winograd.winograd_head`). None (the
             default) means True for ``'fp32'`` and False for ``'bf16'``,
             where oneDNN's AMX convolutions were faster.
         fuse (bool, optional): Fuse ReLU and GELU into the convolution or
