@@ -8,7 +8,8 @@ import shutil
 
 import pytest
 
-from upernet_mm.deploy.cli import openvino_artefact
+from upernet_mm.apis.checkpoint_source import (OPENVINO, TRANSFORMERS,
+                                               WEIGHTS, checkpoint_source)
 from upernet_mm.deploy.openvino.artefact import (SIDECAR, ArtefactError,
                                                  is_openvino_artefact,
                                                  read_sidecar)
@@ -68,7 +69,7 @@ def test_hostile_fields_are_refused_and_nothing_runs(tmp_path, field, value,
     with pytest.raises(ArtefactError, match=match):
         read_sidecar(folder)
     with pytest.raises(ArtefactError):
-        openvino_artefact(folder, None)
+        checkpoint_source(folder)
     assert not marker.exists()
 
 
@@ -124,6 +125,31 @@ def test_sidecar_not_json_or_not_an_object(tmp_path):
         f.write('[1, 2]')
     with pytest.raises(ArtefactError, match='JSON object'):
         read_sidecar(folder)
+
+
+def test_checkpoint_kind_is_decided_once(tmp_path):
+    """checkpoint_source: an artefact (directory or .xml, its sidecar
+    checked), a transformers directory (DIR or hf://DIR) or weights; int8
+    only as an artefact."""
+    folder = _artefact(tmp_path / 'a')
+    for path in (folder, osp.join(folder, 'model.xml')):
+        source = checkpoint_source(path, 'int8')
+        assert (source.kind, source.path) == (OPENVINO, folder)
+        assert source.artefact['precision'] == 'int8'
+    with pytest.raises(ArtefactError, match='--deploy fp32'):
+        checkpoint_source(folder, 'fp32')
+    hf_dir = tmp_path / 'hf'
+    hf_dir.mkdir()
+    (hf_dir / 'config.json').write_text('{}')
+    for path in (str(hf_dir), f'hf://{hf_dir}'):
+        source = checkpoint_source(path)
+        assert (source.kind, source.path) == (TRANSFORMERS, str(hf_dir))
+        assert source.load_from == f'hf://{hf_dir}'
+    weights = str(tmp_path / 'w.pth')
+    assert checkpoint_source(weights, 'bf16') == (WEIGHTS, weights, None)
+    assert checkpoint_source(None) is None
+    with pytest.raises(ArtefactError, match='--deploy int8'):
+        checkpoint_source(weights, 'int8')
 
 
 def test_hostile_ir_is_refused_by_openvino_without_running_anything(

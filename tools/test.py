@@ -12,10 +12,9 @@ Example:
 import argparse
 import sys
 
-from upernet_mm.deploy.cli import (add_deploy_args, deploy_kwargs,
-                                   openvino_artefact)
-from upernet_mm.deploy.openvino.artefact import (ArtefactError,
-                                                 openvino_model_cfg)
+from upernet_mm.apis.checkpoint_source import OPENVINO, checkpoint_source
+from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
+from upernet_mm.deploy.openvino.artefact import ArtefactError
 from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
                                             load_config)
 
@@ -63,8 +62,9 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = load_config(args)
     try:
-        artefact = openvino_artefact(args.checkpoint, args.deploy)
-        if artefact is not None:
+        source = checkpoint_source(args.checkpoint, args.deploy)
+        artefact = source.kind == OPENVINO
+        if artefact:
             if args.compile:
                 raise ArtefactError('--compile is for the PyTorch deploy '
                                     'forms; an OpenVINO artefact is '
@@ -75,9 +75,12 @@ def main(argv=None):
                                     'one process (OpenVINO uses the cores '
                                     'itself): run tools/test.py without '
                                     '--launcher (not dist_test.sh)')
-            # registers OpenVINOSegmentor (needs the optional openvino)
-            import upernet_mm.deploy.openvino.segmentor  # noqa: F401
-            cfg.model = openvino_model_cfg(cfg.model, artefact['dir'],
+            # a local import: the module (which registers
+            # OpenVINOSegmentor) imports the optional openvino, which only
+            # an artefact needs
+            from upernet_mm.deploy.openvino.segmentor import \
+                openvino_model_cfg
+            cfg.model = openvino_model_cfg(cfg.model, source.path,
                                            args.deploy)
             deploy = None
         else:
@@ -85,7 +88,7 @@ def main(argv=None):
     except ValueError as error:
         sys.exit(f'error: {error}')
     # the artefact holds the weights: no checkpoint to load
-    cfg.load_from = None if artefact is not None else args.checkpoint
+    cfg.load_from = None if artefact else source.load_from
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:

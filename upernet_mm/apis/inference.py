@@ -19,34 +19,19 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmseg.structures import SegDataSample
 
-from upernet_mm.converters.hf_files import PREFIX as HF_PREFIX
 from upernet_mm.deploy import deploy_segmentor
-from upernet_mm.deploy.cli import openvino_artefact
-from upernet_mm.deploy.logits_segmentor import LogitsSegmentor
-from upernet_mm.deploy.openvino.artefact import (openvino_model_cfg,
-                                                 runtime_model_cfg)
+from upernet_mm.deploy.logits_segmentor import (LogitsSegmentor,
+                                                runtime_model_cfg)
 from upernet_mm.loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor
+from .checkpoint_source import (OPENVINO, TRANSFORMERS, checkpoint_source,
+                                hf_dir_path, is_hf_dir)
 from .hf_conversion import to_mm
 from .unified_parsing import (LEVEL_KEYS, is_unified_parsing,
                               unified_dataset_meta)
 
 ImageType = Union[str, Path, np.ndarray]
-
-
-def is_hf_dir(path) -> bool:
-    """Whether ``path`` is a transformers model directory (``hf://DIR`` or a
-    directory with ``config.json``)."""
-    path = str(path)
-    if path.startswith(HF_PREFIX):
-        return True
-    return osp.isdir(path) and osp.isfile(osp.join(path, 'config.json'))
-
-
-def _hf_path(path) -> str:
-    path = str(path)
-    return path[len(HF_PREFIX):] if path.startswith(HF_PREFIX) else path
 
 
 def _default_palette(num_classes: int) -> List[List[int]]:
@@ -104,6 +89,16 @@ def dataset_meta_from_config(cfg: Config, num_classes: int) -> dict:
         palette=_default_palette(num_classes))
 
 
+def _load_config(config: Union[str, Path, Config],
+                 cfg_options: Optional[dict]) -> Config:
+    cfg = config if isinstance(config, Config) else Config.fromfile(
+        str(config))
+    cfg = cfg.copy()
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
 def init_model(config: Union[str, Path, Config],
                checkpoint: Optional[str] = None,
                device: str = 'cpu',
@@ -148,56 +143,61 @@ def init_model(config: Union[str, Path, Config],
         and textures, see :func:`unified_dataset_meta`).
     """
     install_checkpoint_loaders()
-    # the checked sidecar of an OpenVINO artefact; raises for --deploy int8
-    # with a checkpoint and for an artefact of another precision
-    artefact = openvino_artefact(checkpoint, deploy)
-    tmp_dir = None
-    if artefact is None and not isinstance(config, Config) and is_hf_dir(
-            config):
-        hf_dir = _hf_path(config)
-        if checkpoint is not None and (
-                not is_hf_dir(checkpoint) or osp.realpath(_hf_path(checkpoint))
-                != osp.realpath(hf_dir)):
+    source = checkpoint_source(checkpoint, deploy)
+    if not isinstance(config, Config) and is_hf_dir(config):
+        hf_dir = hf_dir_path(config)
+        if source is not None and (
+                source.kind != TRANSFORMERS
+                or osp.realpath(source.path) != osp.realpath(hf_dir)):
             raise ValueError(
                 f'config is the transformers directory {hf_dir}, so the '
                 f'checkpoint must be that directory or None, got '
                 f'{checkpoint!r}')
-        tmp_dir = tempfile.TemporaryDirectory(prefix='upernet_mm_hf_')
-        config, checkpoint, _ = to_mm(hf_dir, tmp_dir.name)
-    elif checkpoint is not None and not str(checkpoint).startswith(
-            HF_PREFIX) and is_hf_dir(checkpoint):
-        checkpoint = HF_PREFIX + str(checkpoint)
-    try:
-        cfg = config if isinstance(config, Config) else Config.fromfile(
-            str(config))
-        cfg = cfg.copy()
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
-        if artefact is not None:
-            # registers OpenVINOSegmentor (needs the optional openvino)
-            import upernet_mm.deploy.openvino.segmentor  # noqa: F401
-            model = build_segmentor(
-                openvino_model_cfg(cfg.model, artefact['dir'], deploy),
-                cfg.get('default_scope', SCOPE))
-            model.cfg = cfg
-            model.dataset_meta = dataset_meta_from_config(
-                cfg, model.decode_head.num_classes)
-            return model.to(device).eval()
-        model_cfg = copy.deepcopy(cfg.model)
-        model_cfg.pretrained = None
-        model_cfg.train_cfg = None
-        if 'init_cfg' in (model_cfg.get('backbone') or {}):
-            model_cfg.backbone.init_cfg = None  # the checkpoint has them
-        model = build_segmentor(model_cfg, cfg.get('default_scope', SCOPE))
-        model.cfg = cfg
-        meta = {}
-        if checkpoint is not None:
-            loaded = load_checkpoint(
-                model, str(checkpoint), map_location='cpu', strict=strict)
-            meta = loaded.get('meta') or {}
-    finally:
-        if tmp_dir is not None:
-            tmp_dir.cleanup()
+        with tempfile.TemporaryDirectory(prefix='upernet_mm_hf_') as tmp:
+            config, weights, _ = to_mm(hf_dir, tmp)
+            return _init_pytorch_model(
+                _load_config(config, cfg_options), weights, device, strict,
+                deploy)
+    cfg = _load_config(config, cfg_options)
+    if source is not None and source.kind == OPENVINO:
+        return _init_openvino_model(cfg, source.path, deploy, device)
+    weights = None if source is None else source.load_from
+    return _init_pytorch_model(cfg, weights, device, strict, deploy)
+
+
+def _init_openvino_model(cfg: Config, artefact: str, deploy: Optional[str],
+                         device: str):
+    """The ``OpenVINOSegmentor`` of an artefact directory, with the classes
+    and palette of the config's dataset."""
+    # a local import: the module imports openvino, an optional dependency
+    # that only this kind of checkpoint needs
+    from upernet_mm.deploy.openvino.segmentor import openvino_model_cfg
+    model = build_segmentor(
+        openvino_model_cfg(cfg.model, artefact, deploy),
+        cfg.get('default_scope', SCOPE))
+    model.cfg = cfg
+    model.dataset_meta = dataset_meta_from_config(
+        cfg, model.decode_head.num_classes)
+    return model.to(device).eval()
+
+
+def _init_pytorch_model(cfg: Config, weights: Optional[str], device: str,
+                        strict: bool, deploy: Optional[str]):
+    """The config's model with ``weights`` loaded (a file, URL or
+    ``hf://DIR``; None: the initial weights), its classes and palette from
+    the checkpoint's meta, else from the config's dataset."""
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.pretrained = None
+    model_cfg.train_cfg = None
+    if 'init_cfg' in (model_cfg.get('backbone') or {}):
+        model_cfg.backbone.init_cfg = None  # the checkpoint has them
+    model = build_segmentor(model_cfg, cfg.get('default_scope', SCOPE))
+    model.cfg = cfg
+    meta = {}
+    if weights is not None:
+        loaded = load_checkpoint(
+            model, weights, map_location='cpu', strict=strict)
+        meta = loaded.get('meta') or {}
     dataset_meta = meta.get('dataset_meta') or {}
     if dataset_meta.get('classes') and dataset_meta.get('palette'):
         model.dataset_meta = dict(
@@ -236,11 +236,7 @@ def init_logits_model(config: Union[str, Path, Config],
         LogitsSegmentor: In eval mode, with ``cfg`` and ``dataset_meta``
         (from the config's dataset).
     """
-    cfg = config if isinstance(config, Config) else Config.fromfile(
-        str(config))
-    cfg = cfg.copy()
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    cfg = _load_config(config, cfg_options)
     model = build_segmentor(
         runtime_model_cfg(cfg.model, 'upernet_mm.LogitsSegmentor'),
         cfg.get('default_scope', SCOPE)).set_runtime(runtime)

@@ -9,10 +9,8 @@ see ``tools/deployment/export_openvino.py``).
 """
 from typing import Optional
 
-from .openvino.artefact import (ArtefactError, check_deploy_precision,
-                                int8_needs_artefact, is_openvino_artefact,
-                                read_sidecar)
 from .openvino.artefact import PRECISIONS as ARTEFACT_PRECISIONS
+from .openvino.artefact import ArtefactError, int8_needs_artefact
 from .pytorch.segmentor import PRECISIONS
 
 DEPLOY_CHOICES = tuple(dict.fromkeys(PRECISIONS + ARTEFACT_PRECISIONS))
@@ -37,24 +35,6 @@ def add_deploy_args(parser, compile: bool = True) -> None:
             action='store_true',
             help='with --deploy, torch.compile the backbone and decode head '
             '(slow first call per input size)')
-
-
-def openvino_artefact(checkpoint, deploy: Optional[str]) -> Optional[dict]:
-    """The checked sidecar of ``checkpoint`` if it is an OpenVINO artefact,
-    else None.
-
-    Raises:
-        ArtefactError: For ``--deploy int8`` with anything but an artefact,
-            a malformed or unsafe artefact, or an artefact whose precision
-            is not ``deploy``.
-    """
-    if not is_openvino_artefact(checkpoint):
-        if deploy == 'int8':
-            raise ArtefactError(int8_needs_artefact(checkpoint))
-        return None
-    info = read_sidecar(checkpoint)
-    check_deploy_precision(info, deploy)
-    return info
 
 
 def deploy_kwargs(args) -> Optional[dict]:

@@ -8,6 +8,7 @@ replaced: the data preprocessor, whole and sliding-window inference,
 resizing and postprocessing stay mmseg's code. The PyTorch backbone and
 heads built from the config are dropped after the build checks.
 """
+import copy
 from typing import Callable, List, Optional
 
 import torch
@@ -22,6 +23,38 @@ from upernet_mm.registry import MODELS
 # inference (postprocess_result, slide_inference)
 _HEAD_ATTRIBUTES = ('num_classes', 'out_channels', 'align_corners',
                     'threshold', 'ignore_index')
+
+
+# segmentor types a runtime can stand in for (one logits map per image)
+SEGMENTOR_TYPES = ('EncoderDecoder', 'UPerEncoderDecoder',
+                   'mmseg.EncoderDecoder', 'upernet_mm.UPerEncoderDecoder')
+
+
+def runtime_model_cfg(model_cfg, kind: str, **fields) -> dict:
+    """The config of a ``LogitsSegmentor`` (``kind``: its registered type,
+    e.g. ``'upernet_mm.LogitsSegmentor'``) in place of the config's model
+    ``model_cfg`` (not modified), with ``fields`` added: the data
+    preprocessor, test_cfg, backbone and decode head settings are kept (the
+    build checks them; the weights are dropped), the auxiliary head, which
+    never runs at inference, is not built.
+
+    Raises:
+        ValueError: If the config's model is not an encoder-decoder whose
+            decode head gives one logits map.
+    """
+    source = model_cfg.get('type')
+    if source not in SEGMENTOR_TYPES:
+        raise ValueError(
+            f'a deploy runtime stands in for models of type '
+            f'{SEGMENTOR_TYPES}; the config\'s model is {source!r}')
+    cfg = copy.deepcopy(dict(model_cfg))
+    cfg.update(
+        type=kind, pretrained=None, train_cfg=None, auxiliary_head=None,
+        **fields)
+    backbone = cfg.get('backbone')
+    if backbone is not None and 'init_cfg' in backbone:
+        backbone['init_cfg'] = None  # no weights to download or read
+    return cfg
 
 
 class HeadInfo(nn.Module):

@@ -11,7 +11,6 @@ symlink leaving it) with sane sizes. OpenVINO's reader then parses the IR,
 which holds no code; no OpenVINO extension is ever loaded.
 """
 import contextlib
-import copy
 import hashlib
 import json
 import os
@@ -253,44 +252,3 @@ def int8_needs_artefact(checkpoint) -> str:
             'is not one (no directory with '
             f'{SIDECAR}); make it with {export_command("int8")} '
             '--calib-images 300 and pass DIR instead of the checkpoint')
-
-
-# segmentor types a runtime can stand in for (one logits map per image)
-SEGMENTOR_TYPES = ('EncoderDecoder', 'UPerEncoderDecoder',
-                   'mmseg.EncoderDecoder', 'upernet_mm.UPerEncoderDecoder')
-
-
-def runtime_model_cfg(model_cfg, kind: str, **fields) -> dict:
-    """The config of a ``LogitsSegmentor`` (``kind``: its registered type,
-    e.g. ``'upernet_mm.LogitsSegmentor'``) in place of the config's model
-    ``model_cfg`` (not modified), with ``fields`` added: the data
-    preprocessor, test_cfg, backbone and decode head settings are kept (the
-    build checks them; the weights are dropped), the auxiliary head, which
-    never runs at inference, is not built.
-
-    Raises:
-        ArtefactError: If the config's model is not an encoder-decoder whose
-            decode head gives one logits map.
-    """
-    source = model_cfg.get('type')
-    if source not in SEGMENTOR_TYPES:
-        raise ArtefactError(
-            f'a deploy runtime stands in for models of type '
-            f'{SEGMENTOR_TYPES}; the config\'s model is {source!r}')
-    cfg = copy.deepcopy(dict(model_cfg))
-    cfg.update(
-        type=kind, pretrained=None, train_cfg=None, auxiliary_head=None,
-        **fields)
-    backbone = cfg.get('backbone')
-    if backbone is not None and 'init_cfg' in backbone:
-        backbone['init_cfg'] = None  # no weights to download or read
-    return cfg
-
-
-def openvino_model_cfg(model_cfg, artefact, deploy: Optional[str] = None,
-                       num_threads: Optional[int] = None) -> dict:
-    """The config of an ``OpenVINOSegmentor`` running ``artefact`` in place
-    of the config's model (see :func:`runtime_model_cfg`)."""
-    return runtime_model_cfg(
-        model_cfg, 'upernet_mm.OpenVINOSegmentor', artefact=str(artefact),
-        deploy=deploy, num_threads=num_threads)

@@ -7,9 +7,19 @@ paths import this module.
 from typing import Optional
 
 from upernet_mm.registry import MODELS
-from ..logits_segmentor import LogitsSegmentor
+from ..logits_segmentor import LogitsSegmentor, runtime_model_cfg
 from .artefact import ArtefactError
 from .runtime import load_openvino
+
+
+def openvino_model_cfg(model_cfg, artefact, deploy: Optional[str] = None,
+                       num_threads: Optional[int] = None) -> dict:
+    """The config of an :class:`OpenVINOSegmentor` running ``artefact`` in
+    place of the config's model (see
+    :func:`~upernet_mm.deploy.logits_segmentor.runtime_model_cfg`)."""
+    return runtime_model_cfg(
+        model_cfg, 'upernet_mm.OpenVINOSegmentor', artefact=str(artefact),
+        deploy=deploy, num_threads=num_threads)
 
 
 @MODELS.register_module()
@@ -18,7 +28,7 @@ class OpenVINOSegmentor(LogitsSegmentor):
     :func:`upernet_mm.deploy.openvino.export.export_openvino`).
 
     Its config is the config's model turned by
-    :func:`~.artefact.openvino_model_cfg` (what
+    :func:`openvino_model_cfg` (what
     :func:`upernet_mm.apis.init_model` and ``tools/test.py`` do for an
     artefact).
 
