@@ -157,6 +157,8 @@ def to_hf(config_path: str,
                  f'the model of {config_path}')
     hf_state = mm_state_to_hf(model_cfg, state, checkpoint_path)
 
+    # local imports: transformers is an optional dependency
+    # (requirements/optional.txt) that only this direction needs
     from transformers import SegformerImageProcessor, UperNetConfig
     from transformers import UperNetForSemanticSegmentation as UperNet
     config = UperNetConfig(**hf_config)

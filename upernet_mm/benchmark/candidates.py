@@ -11,6 +11,8 @@ from typing import Dict, List, Sequence
 
 import torch
 import torch.nn as nn
+from mmengine.config import Config
+from mmseg.models.decode_heads import UPerHead as MMSegUPerHead
 
 from upernet_mm.apis import build_segmentor
 from upernet_mm.converters import mm_state_to_hf, mm_to_hf_config
@@ -84,7 +86,8 @@ def _hf_head_state(cfg: Dict, state: Dict) -> Dict:
 def build_heads(cfg: Dict, seed: int = 0) -> Dict[str, nn.Module]:
     """upernet_mm's, mmseg's and transformers' UPerNet heads with the same
     weights, in eval mode."""
-    from mmseg.models.decode_heads import UPerHead as MMSegUPerHead
+    # local imports: transformers is an optional dependency
+    # (requirements/optional.txt) that only the transformers rows need
     from transformers import UperNetConfig
     from transformers.models.upernet.modeling_upernet import UperNetHead
 
@@ -108,8 +111,6 @@ def convnext_model_cfg(arch: str = 'tiny',
                        num_classes: int = 150) -> Dict:
     """``configs/_base_/models/upernet_convnext.py`` with plain BN, without
     drop path, for ConvNeXt ``arch``."""
-    from mmengine.config import Config
-
     cfg = Config.fromfile(
         osp.join(REPO_CONFIGS, '_base_', 'models', 'upernet_convnext.py'))
     model = cfg.model.to_dict()
@@ -150,6 +151,7 @@ def build_segmentors(model_cfg: Dict, seed: int = 0) -> Dict[str, nn.Module]:
 def build_transformers(model_cfg: Dict, state: Dict) -> nn.Module:
     """transformers' ``UperNetForSemanticSegmentation`` with ``state``
     converted."""
+    # a local import: transformers is an optional dependency
     from transformers import UperNetConfig, UperNetForSemanticSegmentation
 
     classes = [f'class{i}' for i in range(

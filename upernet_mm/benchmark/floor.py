@@ -4,6 +4,7 @@ from typing import Dict, Tuple
 
 import torch
 import torch.nn as nn
+from mmengine.analysis import FlopAnalyzer
 
 from .timing import interleaved_times, median
 
@@ -11,7 +12,6 @@ from .timing import interleaved_times, median
 def count_macs(module: nn.Module, inputs: Tuple) -> int:
     """Multiply-accumulates of one forward, by mmengine's ``FlopAnalyzer``
     (which counts one MAC per multiply-add, as fvcore does)."""
-    from mmengine.analysis import FlopAnalyzer
     analyzer = FlopAnalyzer(module, inputs)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
@@ -21,7 +21,6 @@ def count_macs(module: nn.Module, inputs: Tuple) -> int:
 def macs_by_module(module: nn.Module, inputs: Tuple) -> Dict[str, int]:
     """Multiply-accumulates of one forward per submodule name ('' is the
     whole module), by mmengine's ``FlopAnalyzer``."""
-    from mmengine.analysis import FlopAnalyzer
     analyzer = FlopAnalyzer(module, inputs)
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)

@@ -51,6 +51,8 @@ def ort_quantize_static(onnx_path: str, out_path: str,
     Returns:
         str: ``out_path``.
     """
+    # local imports: onnx and onnxruntime are optional dependencies
+    # (requirements/optional.txt) that only the onnxruntime int8 rows need
     import onnx
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat,
                                           QuantType, quantize_static)
@@ -79,7 +81,7 @@ def ort_runner(path: str, threads: int) -> Callable[..., np.ndarray]:
     """A function running the ONNX file ``path`` with onnxruntime's CPU
     provider (``threads`` intra-op threads, one inter-op) on one input (a
     float32 array or tensor)."""
-    import onnxruntime as ort
+    import onnxruntime as ort  # local: an optional dependency
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
@@ -147,7 +149,7 @@ def int8_conv_throughput(tmpdir: str,
     if ov is not None:
         result['openvino'] = macs / median(
             _openvino_int8_conv_seconds(conv, x, threads, reps))
-    try:
+    try:  # onnxruntime is optional: without it, no onnxruntime row
         import onnxruntime  # noqa: F401
     except ImportError:
         return result

@@ -71,6 +71,7 @@ def read_preprocessor(hf_dir: str) -> Optional[Dict[str, Any]]:
 
 def _load_file(path: str) -> Dict[str, torch.Tensor]:
     if path.endswith('.safetensors'):
+        # local: safetensors is an optional dependency
         from safetensors.torch import load_file
         return load_file(path, device='cpu')
     # weights_only=True; a file that needs more is refused with

@@ -2,6 +2,8 @@
 metainfo."""
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from mmseg.registry import DATASETS
+
 from .rules import ConversionError
 
 
@@ -35,7 +37,6 @@ def classes_from_id2label(hf_cfg: Dict[str, Any], origin: str) -> List[str]:
 def _known_palettes() -> List[Dict[str, Any]]:
     """METAINFO of the dataset types registered so far in mmseg's dataset
     registry and its children (upernet_mm's among them)."""
-    from mmseg.registry import DATASETS
     found, todo = [], [DATASETS]
     while todo:
         registry = todo.pop()

@@ -1,6 +1,5 @@
 """Whole-model conversion: transformers ``UperNetForSemanticSegmentation``
 <-> upernet_mm ``UPerEncoderDecoder`` with ``UPerHead`` (and ``FCNHead``)."""
-import copy
 from typing import Any, Dict, List, Optional, Tuple
 
 import torch
@@ -240,9 +239,3 @@ def hf_backbone_state_to_mm(hf_config: Dict[str, Any],
 
     return apply_rules(rules, state, 'mm', origin, ignore=ignore)
 
-
-def deepcopy_cfg(cfg: Any) -> Any:
-    """A plain-dict deep copy of a (Config)Dict tree."""
-    if hasattr(cfg, 'to_dict'):
-        cfg = cfg.to_dict()
-    return copy.deepcopy(cfg)

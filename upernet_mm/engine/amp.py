@@ -3,6 +3,8 @@
 import logging
 
 import torch
+from mmengine.device import (is_cuda_available, is_mlu_available,
+                             is_musa_available, is_npu_available)
 from mmengine.logging import print_log
 
 _AMP_ONLY_KEYS = ('loss_scale', 'dtype', 'use_fsdp')
@@ -10,8 +12,6 @@ _AMP_ONLY_KEYS = ('loss_scale', 'dtype', 'use_fsdp')
 
 def _has_amp_device() -> bool:
     """Whether mmengine's ``AmpOptimWrapper`` can run here."""
-    from mmengine.device import (is_cuda_available, is_mlu_available,
-                                 is_musa_available, is_npu_available)
     return (is_cuda_available() or is_npu_available() or is_mlu_available()
             or is_musa_available())
 

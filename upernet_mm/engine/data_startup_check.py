@@ -24,6 +24,7 @@ from upernet_mm.datasets.data_check import (
     check_not_empty, check_samples)
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
+from upernet_mm.registry import DATASETS
 from .unified_parsing_startup_check import check_level_classes
 
 _WRAPPER_KEYS = ('dataset', 'datasets')
@@ -117,7 +118,6 @@ def _leaf_datasets(dataset_cfg, path):
 def _build_lazy(dataset_cfg):
     """The dataset without loading its data list, or None if its type is not
     an mmseg ``BaseSegDataset``."""
-    from upernet_mm.registry import DATASETS
     dataset_type = dataset_cfg.get('type')
     cls = DATASETS.get(dataset_type) if isinstance(dataset_type, str) \
         else dataset_type

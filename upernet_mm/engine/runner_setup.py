@@ -1,5 +1,6 @@
 """What tools/train.py and tools/test.py share: common arguments, config
 loading and building the Runner."""
+import importlib.util
 import os
 import os.path as osp
 
@@ -73,7 +74,6 @@ def enable_tensorboard(cfg: Config) -> None:
         ImportError: If the ``tensorboard`` package is not installed.
         KeyError: If the config has no ``visualizer``.
     """
-    import importlib.util
     if importlib.util.find_spec('tensorboard') is None:
         raise ImportError(
             'TensorBoard logging needs the tensorboard package: pip install '

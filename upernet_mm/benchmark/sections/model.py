@@ -243,7 +243,8 @@ def run(s, opts, tput):
 def _load_runtimes() -> None:
     """Load the runtimes' libraries (and OpenVINO's CPU plugin) before the
     baseline of :func:`form_memory`, as PyTorch's already are: their code is
-    no form's memory."""
+    no form's memory. Both are optional dependencies: a missing one has no
+    rows to measure."""
     try:
         import onnxruntime  # noqa: F401
     except ImportError:

@@ -7,6 +7,7 @@ import torch
 from mmengine.config import ConfigDict
 
 from upernet_mm.apis import build_segmentor
+from upernet_mm.models.segmentors import check_test_cfg
 from .. import candidates as C
 from ..table import fmt, format_table
 from ..timing import interleaved_times, median
@@ -15,10 +16,6 @@ from ..timing import interleaved_times, median
 def batched_slide_available() -> str:
     """'' if the segmentor in our scope takes ``test_cfg.batch_size``, else
     the reason."""
-    try:
-        from upernet_mm.models.segmentors import check_test_cfg
-    except ImportError as e:
-        return f'upernet_mm has no batched slide mode ({e})'
     try:
         check_test_cfg(
             dict(mode='slide', crop_size=(8, 8), stride=(4, 4),

@@ -1,6 +1,7 @@
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from upernet_mm.deploy import PRECISIONS, deploy_segmentor
 from upernet_mm.registry import HOOKS
 
 
@@ -25,7 +26,6 @@ class DeployHook(Hook):
                  fold_bn=True,
                  channels_last=True,
                  compile=False):
-        from upernet_mm.deploy import PRECISIONS
         if precision not in PRECISIONS:
             raise ValueError(f'DeployHook: precision must be one of '
                              f'{PRECISIONS}, got {precision!r}')
@@ -36,7 +36,6 @@ class DeployHook(Hook):
             compile=compile)
 
     def before_test(self, runner) -> None:
-        from upernet_mm.deploy import deploy_segmentor
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         if not hasattr(model, 'backbone') and hasattr(model, 'module'):
