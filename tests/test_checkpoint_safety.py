@@ -46,7 +46,7 @@ def test_crafted_checkpoint_really_runs_code_when_unpickled(tmp_path):
 
 def test_crafted_checkpoint_refused_by_loaders(tmp_path, monkeypatch):
     from upernet_mm.converters.hf_files import read_weights
-    from upernet_mm.loaders import install_checkpoint_loaders
+    from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
     install_checkpoint_loaders()
     marker = tmp_path / 'marker'
     evil = _crafted(tmp_path / 'evil.pth', marker)

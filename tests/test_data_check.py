@@ -236,7 +236,8 @@ def test_exif_rotated_image_against_unrotated_annotation(tmp_path, data):
             'EXIF orientation that OpenCV applies', 'is 32x40')
 
 
-# Decoding as the pipeline does, and the gaps of issue 11
+# Decoding as the pipeline does; negative labels, decompression bombs, every
+# head's ignore index, pad values, symlink loops and file names
 
 
 def _warnings_of(fn):

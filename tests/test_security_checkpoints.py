@@ -259,7 +259,7 @@ def test_every_tool_takes_a_sha256_not_a_path(tool):
 def test_http_checkpoints_are_refused_without_download():
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    from upernet_mm.loaders import install_checkpoint_loaders
+    from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
     install_checkpoint_loaders()
     url = 'http://example.invalid/upernet.pth'
     with pytest.raises(UnsafeCheckpointError, match=f'download .*{url}'):

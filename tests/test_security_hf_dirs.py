@@ -106,7 +106,7 @@ def test_init_model_and_hf_scheme_keep_labels_and_run_nothing(hostile):
     from mmengine.runner.checkpoint import CheckpointLoader
 
     from upernet_mm.apis import init_model
-    from upernet_mm.loaders import install_checkpoint_loaders
+    from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
     _, hf_dir, labels, marker = hostile
     model = init_model(str(hf_dir))
     assert list(model.dataset_meta['classes']) == labels

@@ -16,8 +16,8 @@ builds anything of our scope (our tools, mmseg's ``init_model``, a plain
 mmengine ``Runner``) loads checkpoints afterwards with upernet_mm's
 weights-only loaders, whatever was imported before. (The ``hf://`` scheme,
 which needs the converters, is added by
-:func:`upernet_mm.loaders.install_checkpoint_loaders`: the tools, the apis
-and ``register_all_modules`` call it.)
+:func:`upernet_mm.checkpoint_loaders.install_checkpoint_loaders`: the
+tools, the apis and ``register_all_modules`` call it.)
 """
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS

@@ -6,7 +6,7 @@ from typing import Any, Dict
 
 from mmengine.registry import DefaultScope
 
-from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.registry import MODELS, SCOPE
 
 

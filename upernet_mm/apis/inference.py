@@ -22,7 +22,7 @@ from mmseg.structures import SegDataSample
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.logits_segmentor import (LogitsSegmentor,
                                                 runtime_model_cfg)
-from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor
 from .checkpoint_source import (OPENVINO, TRANSFORMERS, checkpoint_source,

@@ -7,9 +7,10 @@ heads (``uper_head``) and whole models (``upernet``), on the rule machinery
 (``rules``: errors, config fields with defaults read from the mm classes'
 signatures, key rules, the backbone-family interface); ``preprocessing``
 and ``metainfo`` map normalisation and classes, ``hf_files`` reads
-transformers directories and is the ``hf://`` checkpoint loader (installed
-by :func:`upernet_mm.loaders.install_checkpoint_loaders`), ``mm_config``
-writes the converted config.
+transformers directories and is the ``hf://`` checkpoint loader
+(installed by
+:func:`upernet_mm.checkpoint_loaders.install_checkpoint_loaders`),
+``mm_config`` writes the converted config.
 """
 from .hf_files import convert_hf_dir, load_from_hf
 from .rules import (CheckpointMismatchError, ConversionError,

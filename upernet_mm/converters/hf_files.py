@@ -6,9 +6,9 @@ that converts a directory while mmengine loads it. Directories are written
 by transformers itself (``save_pretrained``, see
 ``upernet_mm.apis.hf_conversion.to_hf``).
 
-:func:`upernet_mm.loaders.install_checkpoint_loaders` registers the scheme
-(the tools, the apis and ``register_all_modules`` call it), so configs can
-write::
+:func:`upernet_mm.checkpoint_loaders.install_checkpoint_loaders` registers
+the scheme (the tools, the apis and ``register_all_modules`` call it), so
+configs can write::
 
     load_from = 'hf:///path/to/upernet-convnext-tiny'
     # or, for the backbone only (an UperNet or a backbone-only directory):

@@ -9,7 +9,7 @@ from mmengine.runner import Runner
 
 from upernet_mm.cli_args import (add_cfg_options_arg, add_trust_arg,
                                  apply_trust, merge_cfg_options)
-from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.registry import RUNNERS
 from .cpu_distributed import setup_cpu_distributed
 from .hooks import ResumeStateMixin, WeightsOnlyCheckpointHook

@@ -209,8 +209,8 @@ def load_from_local(filename, map_location=None):
             raise FileNotFoundError(
                 f'checkpoint {filename}: no loader is registered for '
                 f'{scheme.group(0)}; for hf:// call '
-                'upernet_mm.utils.register_all_modules() (or '
-                'upernet_mm.loaders.install_checkpoint_loaders()) first, as '
+                'upernet_mm.utils.register_all_modules() (or upernet_mm.'
+                'checkpoint_loaders.install_checkpoint_loaders()) first, as '
                 'upernet_mm\'s tools and apis do')
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
     try:

@@ -5,7 +5,7 @@ import upernet_mm.datasets  # noqa: F401
 import upernet_mm.engine  # noqa: F401
 import upernet_mm.evaluation  # noqa: F401
 import upernet_mm.models  # noqa: F401
-from upernet_mm.loaders import install_checkpoint_loaders
+from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.registry import SCOPE
 
 

@@ -1,8 +1,8 @@
 # The object level of the `scenes` source of the unified parsing data, as a
 # plain semantic segmentation dataset (13 SyntheticScenes classes): a
 # single-task UPerNet trained with this base sees exactly the images and
-# object labels the multi-task model gets from that source (the comparison of
-# issue 12: multi-task vs single-task object mIoU on the same images).
+# object labels the multi-task model gets from that source, so that the
+# multi-task and single-task object mIoU compare on the same images.
 # Same folder and generator settings as unified_parsing.py, so whichever runs
 # first generates it for both. Augmentations as synthetic_scenes.py.
 _base_ = ['./unified_parsing.py']

@@ -94,7 +94,7 @@ def variants(cfg: Config, opts, model, example_size, notes: List[str]
     return forms
 
 
-def run(s, opts, tput):
+def run(settings, opts, conv_peak):
     """fp32 original vs the deploy forms on the config's validation split."""
     if not opts.checkpoint:
         return 'Accuracy of the deploy forms', 'skipped: no --checkpoint', {}

@@ -4,19 +4,20 @@ mmseg's and transformers' UPerNet heads with the same weights and inputs:
 time, peak memory, share of the FLOP floor, largest output difference."""
 import torch
 
-from .. import candidates as C
+from .. import candidates
 from ..floor import count_macs
 from ..table import fmt, format_table
 from ..timing import interleaved_times, median
 
 
-def callables(s):
+def callables(settings):
     """Eval and train callables of the three heads on the same input."""
-    cfg = C.head_cfg(s['channels'], s['classes'])
-    heads = C.build_heads(cfg)
-    feats = C.features(s['batch'], s['image'])
+    cfg = candidates.head_cfg(settings['channels'], settings['classes'])
+    heads = candidates.build_heads(cfg)
+    feats = candidates.features(settings['batch'], settings['image'])
     gen = torch.Generator().manual_seed(5)
-    out_shape = (s['batch'], s['classes']) + tuple(feats[0].shape[2:])
+    out_shape = ((settings['batch'], settings['classes']) +
+                 tuple(feats[0].shape[2:]))
     grad = torch.randn(out_shape, generator=gen)
     leaves = {n: [f.clone().requires_grad_() for f in feats] for n in heads}
 
@@ -40,8 +41,8 @@ def callables(s):
     return heads, feats, evals, trains
 
 
-def run(s, opts, tput):
-    heads, feats, evals, trains = callables(s)
+def run(settings, opts, conv_peak):
+    heads, feats, evals, trains = callables(settings)
     outs = {n: fn() for n, fn in evals.items()}
     diffs = {n: (o - outs['upernet_mm']).abs().max().item()
              for n, o in outs.items()}
@@ -52,7 +53,7 @@ def run(s, opts, tput):
     rows = []
     for mode, times, k in (('eval', t_eval, 1), ('train', t_train, 3)):
         ref = median(times['mmseg'])
-        floor = k * macs / tput['fp32']
+        floor = k * macs / conv_peak['fp32']
         for n in heads:
             t = median(times[n])
             rows.append([
@@ -61,9 +62,9 @@ def run(s, opts, tput):
                 fmt(mem.get(f'{mode}/{n}', 0) / 2**20, '.0f') if mem else
                 None, fmt(diffs[n], '.1e') if mode == 'eval' else None
             ])
-    title = (f'Decode head alone: batch {s["batch"]}, features of a '
-             f'{s["image"][0]}x{s["image"][1]} image, channels '
-             f'{s["channels"]}, {macs / 1e9:.2f} GMAC forward')
+    title = (f'Decode head alone: batch {settings["batch"]}, features of a '
+             f'{settings["image"][0]}x{settings["image"][1]} image, channels '
+             f'{settings["channels"]}, {macs / 1e9:.2f} GMAC forward')
     table = format_table([
         'mode', 'implementation', 'median ms', 'mmseg/this',
         'of fp32 floor', 'peak MB', 'max |diff|'

@@ -15,7 +15,7 @@ import torch
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.onnx.export import export_onnx
 from upernet_mm.deploy.segmentor_logits import SegmentorLogits
-from .. import candidates as C
+from .. import candidates
 from ..floor import macs_by_module
 from ..layer_profile import module_times, uper_layers
 from ..table import fmt, format_table
@@ -95,11 +95,12 @@ def openvino_times(path: str, image: torch.Tensor, precision: str,
             for k in list(rows) + ['other', 'total']}
 
 
-def run(s, opts, tput):
-    model_cfg = C.convnext_model_cfg(s['arch'], s['channels'], s['classes'])
-    models = C.build_segmentors(model_cfg)
+def run(settings, opts, conv_peak):
+    model_cfg = candidates.convnext_model_cfg(
+        settings['arch'], settings['channels'], settings['classes'])
+    models = candidates.build_segmentors(model_cfg)
     ours = models['upernet_mm']
-    h, w = s['image']
+    h, w = settings['image']
     pre = ours.data_preprocessor
     image = torch.rand(1, 3, h, w,
                        generator=torch.Generator().manual_seed(7)) * 255
@@ -150,9 +151,10 @@ def run(s, opts, tput):
                         fmt(bf16_rate, '.0f'),
                         fmt(ts[0] / ts[2] if ts[2] > 0 else None, '.2f')
                     ])
-    title = (f'Per layer, ConvNeXt-{s["arch"]} UPerNet at {h}x{w} (median '
-             f'of {opts.reps}; conv peak fp32 {tput["fp32"] / 1e9:.0f}, '
-             f'bf16 {tput["bf16"] / 1e9:.0f} GMAC/s)')
+    title = (f'Per layer, ConvNeXt-{settings["arch"]} UPerNet at {h}x{w} '
+             f'(median of {opts.reps}; conv peak fp32 '
+             f'{conv_peak["fp32"] / 1e9:.0f}, '
+             f'bf16 {conv_peak["bf16"] / 1e9:.0f} GMAC/s)')
     table = format_table(['layer', 'GMAC'] + [f'{v} ms' for v in labels] +
                          ['bf16 GMAC/s', 'mmseg/bf16'], rows)
     table += '\n' + '\n'.join(notes)

@@ -22,7 +22,7 @@ from upernet_mm.apis import build_segmentor
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.onnx.export import export_onnx
 from upernet_mm.deploy.segmentor_logits import SegmentorLogits
-from .. import candidates as C
+from .. import candidates
 from .. import int8
 from ..floor import count_macs
 from ..memory import reset_peak, status_kib
@@ -42,8 +42,8 @@ OURS = 'upernet_mm'
 CALIBRATION_IMAGES = 16
 
 
-def _image(s) -> torch.Tensor:
-    h, w = s['image']
+def _image(settings) -> torch.Tensor:
+    h, w = settings['image']
     gen = torch.Generator().manual_seed(7)
     return torch.rand(1, 3, h, w, generator=gen) * 255  # BGR, 0-255
 
@@ -80,20 +80,21 @@ def precision_of(name: str) -> str:
     return next((p for p in ('bf16', 'int8') if p in name), 'fp32')
 
 
-def prepare(s, opts) -> Dict:
+def prepare(settings, opts) -> Dict:
     """Write what every candidate is built from into ``opts.tmpdir``: the
     model config, its seeded random weights, our ONNX export and its int8
     copy, our OpenVINO IRs; return the manifest naming them."""
-    model_cfg = C.convnext_model_cfg(s['arch'], s['channels'], s['classes'])
-    ours = C.build_segmentors(model_cfg)[OURS]
+    model_cfg = candidates.convnext_model_cfg(
+        settings['arch'], settings['channels'], settings['classes'])
+    ours = candidates.build_segmentors(model_cfg)[OURS]
     state_path = osp.join(opts.tmpdir, 'model_state.pth')
     torch.save(ours.state_dict(), state_path)
     calib = int8.calibration_images(
-        CALIBRATION_IMAGES if not opts.quick else 2, s['image'])
+        CALIBRATION_IMAGES if not opts.quick else 2, settings['image'])
     manifest = dict(model_cfg=model_cfg, state=state_path, notes=[])
     if not opts.no_onnx:
         onnx_path = export_onnx(ours, osp.join(opts.tmpdir, 'model.onnx'),
-                                example_size=s['image'])
+                                example_size=settings['image'])
         start = time.perf_counter()
         manifest['onnx fp32'] = onnx_path
         manifest['onnx int8'] = int8.ort_quantize_static(
@@ -107,7 +108,7 @@ def prepare(s, opts) -> Dict:
             start = time.perf_counter()
             manifest[f'openvino {precision}'] = export_openvino(
                 ours, osp.join(opts.tmpdir, f'openvino_{precision}'),
-                precision=precision, example_size=s['image'],
+                precision=precision, example_size=settings['image'],
                 calibration=calib if precision == 'int8' else None)
             if precision == 'int8':
                 manifest['notes'].append(
@@ -116,11 +117,11 @@ def prepare(s, opts) -> Dict:
     return manifest
 
 
-def build(name: str, manifest: Dict, s, threads: int,
+def build(name: str, manifest: Dict, settings, threads: int,
           compile_notes: Optional[List[str]] = None
           ) -> Callable[[], torch.Tensor]:
     """The callable of row ``name``: logits of :func:`_image` (float32)."""
-    image = _image(s)
+    image = _image(settings)
     model_cfg = manifest['model_cfg']
     if name.startswith(('onnxruntime', 'openvino')):
         if name.startswith('onnxruntime'):
@@ -132,7 +133,7 @@ def build(name: str, manifest: Dict, s, threads: int,
         return lambda: torch.as_tensor(runtime(data)).float()
     state = torch.load(manifest['state'], weights_only=True)
     if name == 'transformers':
-        hf = C.build_transformers(model_cfg, state)
+        hf = candidates.build_transformers(model_cfg, state)
         del state
         x = _normalized(image, model_cfg)
 
@@ -140,7 +141,8 @@ def build(name: str, manifest: Dict, s, threads: int,
             with torch.no_grad():
                 return hf(pixel_values=x).logits
         return hf_fn
-    cfg = C.with_mmseg_heads(model_cfg) if name == MMSEG else model_cfg
+    cfg = candidates.with_mmseg_heads(model_cfg) if name == MMSEG \
+        else model_cfg
     model = build_segmentor(cfg)
     model.load_state_dict(state, strict=True)
     del state
@@ -148,7 +150,7 @@ def build(name: str, manifest: Dict, s, threads: int,
     if name.startswith(f'{OURS} deploy'):
         deploy_segmentor(model, precision=precision_of(name),
                          compile=name.endswith('compiled'))
-    h, w = s['image']
+    h, w = settings['image']
     x = _normalized(image, model_cfg)
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
 
@@ -187,24 +189,27 @@ def form_memory(fn_builder: Callable[[], Callable[[], object]]
     return held * 1024, call * 1024
 
 
-def candidates(s, opts) -> Tuple[Dict, Dict[str, Callable], List[str]]:
-    manifest = prepare(s, opts)
+def build_forms(settings, opts
+                ) -> Tuple[Dict, Dict[str, Callable], List[str]]:
+    """The manifest of :func:`prepare`, the callable of every row and the
+    notes under the table."""
+    manifest = prepare(settings, opts)
     notes = list(manifest['notes'])
     names = row_names(opts.compile, not opts.no_onnx, with_openvino(opts))
     if not opts.no_openvino and OPENVINO_MISSING:
         notes.append(f'OpenVINO skipped: {OPENVINO_MISSING} (pip install '
                      'openvino nncf)')
-    fns = {n: build(n, manifest, s, torch.get_num_threads(), notes)
+    fns = {n: build(n, manifest, settings, torch.get_num_threads(), notes)
            for n in names}
     return manifest, fns, notes
 
 
-def run(s, opts, tput):
-    manifest, fns, notes = candidates(s, opts)
+def run(settings, opts, conv_peak):
+    manifest, fns, notes = build_forms(settings, opts)
     outs = {n: fn() for n, fn in fns.items()}
     ref_out = outs[OURS]
     ours = build_segmentor(manifest['model_cfg']).eval()
-    h, w = s['image']
+    h, w = settings['image']
     macs = count_macs(SegmentorLogits(ours).eval(),
                       (torch.zeros(1, 3, h, w), ))
     del ours
@@ -216,7 +221,7 @@ def run(s, opts, tput):
     for n in fns:
         t = median(times[n])
         precision = precision_of(n)
-        peak = tput.get(precision)
+        peak = conv_peak.get(precision)
         held, call = mem.get(n, (None, None))
         rows.append([
             n, precision, fmt(t * 1e3, '.0f'), fmt(ref / t, '.2f'),
@@ -225,8 +230,8 @@ def run(s, opts, tput):
             fmt((outs[n] - ref_out).abs().max().item(), '.1e'),
             fmt(100 * int8.agreement(outs[n], ref_out), '.2f')
         ])
-    title = (f'Whole UPerNet ConvNeXt-{s["arch"]} at {h}x{w}, eval, batch 1 '
-             f'({macs / 1e9:.1f} GMAC)')
+    title = (f'Whole UPerNet ConvNeXt-{settings["arch"]} at {h}x{w}, eval, '
+             f'batch 1 ({macs / 1e9:.1f} GMAC)')
     table = format_table([
         'implementation', 'precision', 'median ms', 'vs mmseg fp32',
         'of conv peak', 'peak MB', 'max |diff|', 'same class %'
@@ -256,7 +261,7 @@ def _load_runtimes() -> None:
         pass
 
 
-def memory_worker(s, opts, manifest, name) -> Tuple[int, int]:
+def memory_worker(settings, opts, manifest, name) -> Tuple[int, int]:
     """Worker side of the peak-memory column: one candidate."""
     _load_runtimes()
     return form_memory(lambda: build(name, manifest, s,

@@ -8,7 +8,7 @@ from mmengine.config import ConfigDict
 
 from upernet_mm.apis import build_segmentor
 from upernet_mm.models.segmentors import check_test_cfg
-from .. import candidates as C
+from .. import candidates
 from ..table import fmt, format_table
 from ..timing import interleaved_times, median
 
@@ -25,22 +25,23 @@ def batched_slide_available() -> str:
     return ''
 
 
-def run(s, opts, tput):
+def run(settings, opts, conv_peak):
     reason = batched_slide_available()
     if reason:
         return 'Sliding-window inference', f'skipped: {reason}', {}
-    model_cfg = C.convnext_model_cfg(s['arch'])
+    model_cfg = candidates.convnext_model_cfg(settings['arch'])
     torch.manual_seed(0)
-    model = C.randomize(build_segmentor(model_cfg)).eval()
-    h, w = s['image']
+    model = candidates.randomize(build_segmentor(model_cfg)).eval()
+    h, w = settings['image']
     gen = torch.Generator().manual_seed(9)
     x = torch.randn(1, 3, h, w, generator=gen)
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
-    base = dict(mode='slide', crop_size=s['crop'], stride=s['stride'])
+    base = dict(
+        mode='slide', crop_size=settings['crop'], stride=settings['stride'])
     modes = {
         'sequential (mmseg slide)': dict(base),
-        f'batched, batch_size={s["batch_size"]}': dict(
-            base, batch_size=s['batch_size'])
+        f'batched, batch_size={settings["batch_size"]}': dict(
+            base, batch_size=settings['batch_size'])
     }
 
     def fn(test_cfg):
@@ -53,17 +54,17 @@ def run(s, opts, tput):
     fns = {n: fn(c) for n, c in modes.items()}
     outs = {n: f() for n, f in fns.items()}
     first = next(iter(outs.values()))
-    times = interleaved_times(fns, 0, s['reps'] if opts.reps_default
+    times = interleaved_times(fns, 0, settings['reps'] if opts.reps_default
                               else opts.reps)
     ref = median(times[next(iter(fns))])
-    crops = _num_crops((h, w), s['crop'], s['stride'])
+    crops = _num_crops((h, w), settings['crop'], settings['stride'])
     rows = [[
         n, fmt(median(t), '.2f'), fmt(ref / median(t), '.3f'),
         fmt((outs[n] - first).abs().max().item(), '.1e')
     ] for n, t in times.items()]
-    title = (f'Sliding window on a {w}x{h} image (ConvNeXt-{s["arch"]}, '
-             f'crop {s["crop"][0]}, stride {s["stride"][0]}, {crops} crops, '
-             'fp32)')
+    title = (f'Sliding window on a {w}x{h} image '
+             f'(ConvNeXt-{settings["arch"]}, crop {settings["crop"][0]}, '
+             f'stride {settings["stride"][0]}, {crops} crops, fp32)')
     table = format_table(['mode', 'median s', 'speed-up', 'max |diff|'],
                          rows)
     return title, table, dict(times=times)

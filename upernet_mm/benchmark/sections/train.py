@@ -20,7 +20,7 @@ from upernet_mm.apis import build_segmentor
 from upernet_mm.deploy.segmentor_logits import SegmentorLogits
 from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.hooks import ChannelsLastHook, DepthwiseFP32Hook
-from .. import candidates as C
+from .. import candidates
 from ..floor import count_macs
 from ..settings import QUICK_START
 from ..table import fmt, format_table
@@ -55,13 +55,13 @@ def _optim_cfg(cfg, fast, bf16):
     return wrapped.optim_wrapper.to_dict()
 
 
-def callables(s):
+def callables(settings):
     """Training steps of the quick-start config (rows of :data:`ROWS`), on
     the same random batch."""
     cfg = Config.fromfile(QUICK_START)
     model_cfg = cfg.model.to_dict()
-    batch = s.get('batch', cfg.train_dataloader.batch_size)
-    crop = s.get('crop', tuple(cfg.crop_size))
+    batch = settings.get('batch', cfg.train_dataloader.batch_size)
+    crop = settings.get('crop', tuple(cfg.crop_size))
     num_classes = model_cfg['decode_head']['num_classes']
     torch.manual_seed(0)
     ours = build_segmentor(model_cfg)
@@ -73,7 +73,7 @@ def callables(s):
     fns = {}
     for name, (mmseg, fast, bf16, hooks) in ROWS.items():
         model = ours if name == 'upernet_mm' else build_segmentor(
-            C.with_mmseg_heads(model_cfg) if mmseg else model_cfg)
+            candidates.with_mmseg_heads(model_cfg) if mmseg else model_cfg)
         model.load_state_dict(state, strict=True)
         model.train()
         with DefaultScope.overwrite_default_scope('upernet_mm'):
@@ -94,7 +94,7 @@ def callables(s):
 
         def step(model=model, optim=optim):
             data = batch_data()
-            for _ in range(s['steps']):
+            for _ in range(settings['steps']):
                 model.train_step(data, optim)
 
         # what step_parts needs, for the table of parts
@@ -166,10 +166,10 @@ def parts_table(fns, reps):
     return format_table(['part (ms)'] + names, rows)
 
 
-def run(s, opts, tput):
+def run(settings, opts, conv_peak):
     if not osp.isfile(QUICK_START):
         return 'Training throughput', f'skipped: {QUICK_START} not found', {}
-    fns, batch, crop, ours = callables(s)
+    fns, batch, crop, ours = callables(settings)
     x = torch.zeros(1, 3, *crop)
     macs = count_macs(SegmentorLogits(ours.eval()).eval(), (x, )) * batch
     ours.train()
@@ -180,15 +180,15 @@ def run(s, opts, tput):
     for n in fns:
         t = median(times[n])
         precision = 'bf16' if ROWS[n][2] else 'fp32'
-        floor = 3 * macs * s['steps'] / tput[precision]
+        floor = 3 * macs * settings['steps'] / conv_peak[precision]
         rows.append([
-            n, precision, fmt(1e3 * t / s['steps'], '.1f'),
-            fmt(batch * s['steps'] / t, '.1f'), fmt(ref / t, '.3f'),
+            n, precision, fmt(1e3 * t / settings['steps'], '.1f'),
+            fmt(batch * settings['steps'] / t, '.1f'), fmt(ref / t, '.3f'),
             fmt(floor / t, '.2f'),
             fmt(mem.get(n, 0) / 2**20, '.0f') if mem else None
         ])
     title = (f'Training step of {osp.relpath(QUICK_START)}: batch {batch} '
-             f'at {crop[0]}x{crop[1]}, {s["steps"]} steps per timing')
+             f'at {crop[0]}x{crop[1]}, {settings["steps"]} steps per timing')
     table = format_table([
         'heads', 'autocast', 'median ms/step', 'images/s', 'speed vs mmseg',
         'of floor', 'peak MB'

@@ -46,55 +46,27 @@ def deploy_segmentor(model: nn.Module,
                      compile: bool = False,
                      compile_kwargs: Optional[dict] = None) -> nn.Module:
     """Put a trained segmentor (mmseg ``EncoderDecoder`` and subclasses) in
-    its inference form, in place.
-
-    Steps: ``eval()``; BatchNorm folded into the preceding convolutions
-    (:func:`fold_batchnorm`); weights and the backbone input in
-    ``channels_last`` memory format; activations fused into the
-    convolution or linear layer before them and ConvNeXt's layer scale
-    folded (:mod:`.onednn`); with ``precision='bf16'``
-    the backbone, neck and decode head hold bfloat16 weights and compute in
-    bfloat16, including each head's final 1x1 classifier (``conv_seg``),
-    whose output is cast to float32, so logits are float32 and upsampled in
-    float32; with ``precision='fp32'`` the decode head's 3x3 convolutions
-    run as Winograd F(4x4, 3x3) or F(2x2, 3x3) by the input size
-    (:class:`~.winograd.WinogradConv2d`); optionally
-    ``torch.compile`` of the backbone and decode head.
-    The model keeps its class and API (``test_step``, ``predict``,
-    ``encode_decode``, ``slide`` inference), so mmseg's Runner and
-    inferencer use it unchanged. The auxiliary head, unused at inference,
-    is left untouched.
+    its inference form, in place: same class and API, so mmseg's Runner and
+    inferencer use it unchanged. What each step does, and what it gains, is
+    in ``docs/deploy_and_performance.md`` (Deploy mode).
 
     Args:
         model (nn.Module): The segmentor, weights loaded.
         precision (str): ``'fp32'`` or ``'bf16'``. Default: 'fp32'.
         fold_bn (bool): Fold BatchNorm into convolutions. Default: True.
-        channels_last (bool): Use the NHWC memory format, which oneDNN's
-            CPU convolutions prefer. Default: True.
-        split_concat (bool): With ``fold_bn``, compute UPerHead's
-            ``fpn_bottleneck`` as a sum of convolutions over its levels
-            instead of one over their concatenation
-            (:class:`SplitInputConvModule`). Default: True.
-        winograd (bool, optional): With ``fold_bn``, compute the decode
-            head's 3x3 stride-1 convolutions by Winograd's algorithm
-            (:func:`~.winograd.winograd_head`). None (the
-            default) means True for ``'fp32'`` and False for ``'bf16'``,
-            where oneDNN's AMX convolutions were faster.
-        fuse (bool, optional): Fuse ReLU and GELU into the convolution or
-            linear layer before them with oneDNN post-ops (decode head
-            ConvModules, ConvNeXt blocks) and fold ConvNeXt's layer scale
-            into its second linear layer. None (the default) means True
-            where PyTorch has oneDNN, unless ``compile`` (Inductor fuses
-            them itself).
-        fp32_classifier (bool): With ``'bf16'``, keep ``conv_seg`` in
-            float32 (its input cast to float32) instead of computing it in
-            bfloat16 and casting its output. Default: False.
-        compile (bool): ``torch.compile`` the backbone and the decode head's
-            ``forward`` (first calls per input shape compile, which takes
-            minutes on CPU). Default: False.
+        channels_last (bool): NHWC memory format. Default: True.
+        split_concat (bool): With ``fold_bn``, UPerHead's ``fpn_bottleneck``
+            as one convolution per level. Default: True.
+        winograd (bool, optional): With ``fold_bn``, the decode head's 3x3
+            convolutions by Winograd's algorithm. None: for ``'fp32'``.
+        fuse (bool, optional): oneDNN post-op fusion. None: where PyTorch
+            has oneDNN, unless ``compile``.
+        fp32_classifier (bool): With ``'bf16'``, ``conv_seg`` in float32.
+            Default: False.
+        compile (bool): ``torch.compile`` the backbone and the decode head.
+            Default: False.
         compile_kwargs (dict, optional): Arguments of ``torch.compile``.
-            Default: Inductor with ``freezing`` (weights constant-folded
-            and pre-packed; applies to calls under ``torch.no_grad()``).
+            Default: Inductor with ``freezing``.
 
     Returns:
         nn.Module: ``model`` itself, for chaining.
