@@ -81,6 +81,7 @@ def test_metric_equals_hand_computation(as_dict):
     # {2}, prediction {1, 2} -> 1/2; part y: {3} and {3} -> 1; 'other'
     # absent -> left out; mean over b's parts, then over objects (only b)
     assert results['part_mIoU'] == pytest.approx(75.0)
+    assert results['part_mIoU_bg'] == pytest.approx(75.0)
     assert results['part_aAcc'] == pytest.approx(100.0)
     # scene: image 1 right (top-1), image 2's truth is ranked third; the
     # material image's scene label is not used (its tasks lack 'scene')
@@ -106,14 +107,75 @@ def test_part_predictions_count_only_inside_the_predicted_object():
     assert results['part_aAcc'] == pytest.approx(50.0)
 
 
+META2 = dict(META, part_classes={'b': ('other', 'x', 'y'),
+                                  'c': ('other', 'z')})
+
+
+def _part_metrics(*images, meta=META2):
+    metric = UnifiedParsingMetric()
+    metric.dataset_meta = meta
+    metric.process({}, list(images))
+    return metric.compute_metrics(metric.results)
+
+
+def test_part_accuracy_counts_only_real_part_pixels():
+    """As the reference: pixel accuracy over ground-truth parts > 0 only;
+    part 0 ('other') enters only the "mIoU (bg)" number."""
+    results = _part_metrics(_sample(
+        ('object', 'part'),
+        gt_sem_seg=[[1, 1, 1]], pred_sem_seg=[[1, 1, 1]],
+        gt_part_seg=[[0, 0, 1]], pred_part_seg=[[0, 0, 2]]))
+    # the one pixel of a real part (x) is predicted y: 0 %, although the
+    # two 'other' pixels are right
+    assert results['part_aAcc'] == pytest.approx(0.0)
+    # x: truth {2}, prediction {} -> 0; y: {} and {2} -> 0
+    assert results['part_mIoU'] == pytest.approx(0.0)
+    # with 'other' ({0, 1} both): (1 + 0 + 0) / 3
+    assert results['part_mIoU_bg'] == pytest.approx(33.33)
+
+
+def test_part_mean_skips_objects_without_ground_truth_parts():
+    """c is predicted but has no ground-truth part pixel (> 0) anywhere:
+    left out of the part means, as the reference does (it used to enter
+    with IoU 0); an object whose truth is only 'other' is left out too."""
+    results = _part_metrics(
+        _sample(('object', 'part'),
+                gt_sem_seg=[[1, 1, 0]], pred_sem_seg=[[1, 1, 2]],
+                gt_part_seg=[[1, 2, 255]], pred_part_seg=[[1, 2, 1]]),
+        _sample(('object', 'part'),
+                gt_sem_seg=[[2, 2]], pred_sem_seg=[[2, 2]],
+                gt_part_seg=[[0, 0]], pred_part_seg=[[1, 1]]))
+    assert results['part_mIoU'] == pytest.approx(100.0)
+    assert results['part_aAcc'] == pytest.approx(100.0)
+
+
+def test_unannotated_parts_are_ignored():
+    """255 on an object's pixels: its parts are not annotated in this
+    image. Those pixels count neither as truth nor as prediction."""
+    annotated = _sample(
+        ('object', 'part'),
+        gt_sem_seg=[[1, 1]], pred_sem_seg=[[1, 1]],
+        gt_part_seg=[[1, 2]], pred_part_seg=[[1, 2]])
+    unannotated = _sample(
+        ('object', 'part'),
+        gt_sem_seg=[[1, 1, 1]], pred_sem_seg=[[1, 1, 1]],
+        gt_part_seg=[[255, 255, 255]], pred_part_seg=[[2, 2, 1]])
+    results = _part_metrics(annotated, unannotated)
+    assert results['part_mIoU'] == pytest.approx(100.0)
+    assert results['part_aAcc'] == pytest.approx(100.0)
+    # an image whose only part annotation is absent evaluates no part
+    results = _part_metrics(unannotated)
+    assert 'part_mIoU' not in results
+
+
 def test_tasks_without_samples_are_left_out(caplog):
     metric = UnifiedParsingMetric()
     metric.dataset_meta = META
     metric.process({}, [_scene_image()])
     results = metric.compute_metrics(metric.results)
     assert 'material_mIoU' not in results and 'texture_top1' not in results
-    assert set(results) == {'mIoU', 'aAcc', 'part_mIoU', 'part_aAcc',
-                            'scene_top1', 'scene_top5'}
+    assert set(results) == {'mIoU', 'aAcc', 'part_mIoU', 'part_mIoU_bg',
+                            'part_aAcc', 'scene_top1', 'scene_top5'}
 
 
 def test_prediction_of_another_size_is_named():

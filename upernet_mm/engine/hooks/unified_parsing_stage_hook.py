@@ -77,15 +77,18 @@ class UnifiedParsingStageHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int,
                           data_batch=None) -> None:
+        """At ``texture_begin``: the texture stage and ``texture_lr``, also
+        when :meth:`before_train` already set the stage (a run resumed from
+        the checkpoint saved at ``texture_begin``), so that a resumed run
+        trains as the straight one. Later iterations keep the restored
+        optimizer's rate (the checkpoint holds it)."""
         if runner.iter != self.texture_begin:
             return
         model = self._model(runner)
-        if model.stage == 'texture':
-            return
-        model.set_stage('texture')
+        if model.stage != 'texture':
+            model.set_stage('texture')
         if self.texture_lr is not None:
-            optimizer = runner.optim_wrapper
-            for group in optimizer.param_groups:
+            for group in runner.optim_wrapper.param_groups:
                 group['lr'] = self.texture_lr
         print_log(
             f'Unified parsing: texture stage from iteration {runner.iter}: '

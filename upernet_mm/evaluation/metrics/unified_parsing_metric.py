@@ -57,16 +57,22 @@ class UnifiedParsingMetric(BaseMetric):
 
     * object: mIoU and pixel accuracy (``mIoU``, ``aAcc``) over the pixels
       with an object label;
-    * part (``part_mIoU``, ``part_aAcc``): for each object class with
-      parts, the predicted part map is the part prediction *inside the
-      predicted object* (pixels predicted as another object have no part
-      of this one) and the ground truth is the part label inside the
-      ground-truth object; IoU of each of its part classes (part 0,
-      "other", included, as the paper's "mIoU (bg)"), averaged over that
-      object's parts, then over the object classes. Pixels are evaluated
-      where the truth is known: an object label, and a part label when
-      the object class has parts. Pixel accuracy: the pixels of objects
-      with parts whose predicted object and part are both right;
+    * part (``part_mIoU``, ``part_mIoU_bg``, ``part_aAcc``), as the
+      authors' evaluation (CSAILVision/unifiedparsing ``eval_multipro.py``)
+      defines them: for each object class with parts, in the images where
+      its parts are annotated (a ground-truth pixel of it with a part
+      label; 255 = not annotated in this image), the predicted part map is
+      the part prediction *inside the predicted object* and the ground
+      truth is the part label inside the ground-truth object.
+      ``part_mIoU``: IoU of each of its real parts (1..; part 0, "other",
+      left out), averaged over its parts, then over the object classes
+      that have ground-truth part pixels (> 0) in the evaluated images;
+      ``part_mIoU_bg``: the same with part 0 included (the paper's "mIoU
+      (bg)"); ``part_aAcc``: per object class, the fraction of its
+      ground-truth part pixels (> 0) whose predicted object and part are
+      both right, averaged over the same object classes. Pixels are
+      evaluated where the truth is known (an object label, and a part
+      label when the object class has parts);
     * scene: top-1 and top-5 accuracy (``scene_top1``, ``scene_top5``) over
       images with a scene label;
     * material: mIoU and pixel accuracy (``material_mIoU``,
@@ -192,8 +198,11 @@ class UnifiedParsingMetric(BaseMetric):
                 'predictions must be at the label maps\' size')
 
     def _part_areas(self, pred_obj, pred_part, gt_obj, gt_part):
-        """Per object class with parts: (2, parts) intersection and union,
-        plus (correct, total) part pixels; None if nothing to evaluate."""
+        """Per object class with parts whose parts are annotated in this
+        image (a ground-truth pixel of it with a part label other than
+        ``ignore_index``): (2, parts) intersection and union of each part
+        class (0 = "other" included), plus (correct, total) pixels of its
+        real parts (ground truth > 0); None if no such object."""
         ignore = self.ignore_index
         num_parts = np.asarray(self._num_parts())
         known = gt_obj != ignore
@@ -205,16 +214,15 @@ class UnifiedParsingMetric(BaseMetric):
                 f'{len(num_parts)} classes')
         has_parts = num_parts[obj_index] > 0
         # where the truth is known: objects without parts, or with a part
+        # label (255 = this object's parts are not annotated here)
         valid = known & (~has_parts | (gt_part != ignore))
-        if not (valid & has_parts).any():
-            return None
         out = {}
         for obj in np.flatnonzero(num_parts):
-            n = int(num_parts[obj])
             in_gt = valid & (gt_obj == obj)
-            in_pred = valid & (pred_obj == obj)
-            if not (in_gt.any() or in_pred.any()):
+            if not in_gt.any():
                 continue
+            n = int(num_parts[obj])
+            in_pred = valid & (pred_obj == obj)
             gt_k = np.where(in_gt, gt_part, -1)
             pred_k = np.where(in_pred, pred_part, -1)
             areas = np.zeros((2, n), np.int64)
@@ -222,9 +230,10 @@ class UnifiedParsingMetric(BaseMetric):
                 g, p = gt_k == k, pred_k == k
                 areas[0, k] = np.count_nonzero(g & p)
                 areas[1, k] = np.count_nonzero(g | p)
-            correct = np.count_nonzero(in_gt & (gt_k == pred_k))
-            out[int(obj)] = (areas, correct, int(np.count_nonzero(in_gt)))
-        return out
+            real = gt_k > 0
+            correct = np.count_nonzero(real & (gt_k == pred_k))
+            out[int(obj)] = (areas, correct, int(np.count_nonzero(real)))
+        return out or None
 
     # ------------------------------------------------------------ compute
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
@@ -252,34 +261,36 @@ class UnifiedParsingMetric(BaseMetric):
         pixel_task('object', 'mIoU', 'aAcc', self._meta('classes'))
 
         part_results = [r['part'] for r in results if 'part' in r]
-        if part_results:
-            num_parts = self._num_parts()
-            per_object, correct, total = [], 0, 0
-            for obj in np.flatnonzero(num_parts):
-                entries = [r[int(obj)] for r in part_results
-                           if int(obj) in r]
-                if not entries:
-                    continue
-                areas = np.sum([e[0] for e in entries], axis=0)
-                correct += sum(e[1] for e in entries)
-                total += sum(e[2] for e in entries)
-                with np.errstate(invalid='ignore', divide='ignore'):
-                    iou = np.where(areas[1] > 0,
-                                   areas[0] / np.maximum(areas[1], 1),
-                                   np.nan)
-                if not np.isnan(iou).all():
-                    per_object.append(float(np.nanmean(iou)))
-            miou = float(np.mean(per_object)) * 100 if per_object \
-                else float('nan')
-            acc = correct / max(total, 1) * 100
+        per_object, per_object_bg, accs = [], [], []
+        for obj in np.flatnonzero(self._num_parts()) if part_results \
+                else ():
+            entries = [r[int(obj)] for r in part_results if int(obj) in r]
+            pixels = sum(e[2] for e in entries)
+            if not pixels:
+                # as the reference: an object without ground-truth part
+                # pixels is left out of the part means
+                continue
+            areas = np.sum([e[0] for e in entries], axis=0)
+            with np.errstate(invalid='ignore', divide='ignore'):
+                iou = np.where(areas[1] > 0,
+                               areas[0] / np.maximum(areas[1], 1), np.nan)
+            per_object.append(float(np.nanmean(iou[1:])))
+            per_object_bg.append(float(np.nanmean(iou)))
+            accs.append(sum(e[1] for e in entries) / pixels)
+        if per_object:
+            miou = float(np.mean(per_object)) * 100
+            miou_bg = float(np.mean(per_object_bg)) * 100
+            acc = float(np.mean(accs)) * 100
             metrics['part_mIoU'] = round(miou, 2)
+            metrics['part_mIoU_bg'] = round(miou_bg, 2)
             metrics['part_aAcc'] = round(acc, 2)
-            rows.append(('part', 'mIoU', miou,
-                         f'{len(per_object)} objects, '
-                         f'{len(part_results)} images'))
-            rows.append(('part', 'aAcc', acc, f'{total} pixels'))
+            note = f'{len(per_object)} objects, {len(part_results)} images'
+            rows.append(('part', 'mIoU', miou, note))
+            rows.append(('part', 'mIoU (bg)', miou_bg, note))
+            rows.append(('part', 'aAcc', acc, note))
         else:
             rows.extend([('part', 'mIoU', None, ''),
+                         ('part', 'mIoU (bg)', None, ''),
                          ('part', 'aAcc', None, '')])
 
         ranks = [r['scene'] for r in results if 'scene' in r]

@@ -53,15 +53,21 @@ class UnifiedParsingHead(UPerHead):
     material 1, texture 1): object by mmseg's ``loss_decode`` (times the
     object weight); part: for each object class with parts the
     cross-entropy of its group over the pixels of that object whose part is
-    labelled, averaged over those pixels, summed over the classes; material
-    and texture: cross-entropy averaged over the labelled pixels; scene:
-    cross-entropy averaged over the images with a scene label. A task
-    whose labels are all missing in a batch is not computed at all (no
-    loss, no gradient, its head's parameters get no update), never NaN.
+    labelled, averaged over those pixels, summed over the classes; material:
+    cross-entropy averaged over the labelled pixels; texture: cross-entropy
+    of every pixel of an image with a texture label (padding excluded),
+    averaged over those pixels; scene: cross-entropy averaged over the
+    images with a scene label.
 
-    A sample's ``tasks`` metainfo (the tasks its data source annotates)
-    decides which of its labels are used; without it, every label present
-    is used.
+    The heads a batch runs are switched by its *source*, as the authors'
+    code does: the tasks named in the samples' ``tasks`` metainfo (the
+    tasks their data source annotates; every task of the head for samples
+    without it) that the current stage trains (:meth:`batch_tasks`), never
+    by which labels the batch happens to hold. Every rank of a distributed
+    run takes its batch from the same source (``SourceBatchSampler``), so
+    every rank runs the same modules and the same collectives (SyncBN). A
+    task of the source whose labels are all absent in the batch still runs
+    its head and gets a zero loss (zero gradient), never NaN.
 
     Args:
         tasks (Sequence[str]): Tasks to build, a subset of
@@ -267,15 +273,17 @@ class UnifiedParsingHead(UPerHead):
         return out
 
     # --------------------------------------------------------------- loss
-    def supervised_tasks(self, batch_data_samples) -> tuple:
-        """The tasks the current stage trains that this batch labels: named
-        in the samples' ``tasks`` metainfo (when given) and with at least
-        one label in the batch."""
+    def batch_tasks(self, batch_data_samples) -> tuple:
+        """The tasks a batch trains: those its source annotates (the union
+        of the samples' ``tasks`` metainfo; every task of the head for a
+        sample without it) that the current stage trains, in the order of
+        ``TASKS``. Decided from the source, not from the labels present,
+        so that every rank of a distributed run decides the same."""
         named = set()
         for sample in batch_data_samples:
             sample_tasks = sample.metainfo.get('tasks')
             if sample_tasks is None:
-                named.update(TASKS)
+                named.update(self.tasks)
             elif isinstance(sample_tasks, str) or not isinstance(
                     sample_tasks, (list, tuple)):
                 raise ValueError(
@@ -290,13 +298,16 @@ class UnifiedParsingHead(UPerHead):
                         f'{unknown}; known: {TASKS} (img_path='
                         f'{sample.metainfo.get("img_path")!r})')
                 named.update(sample_tasks)
-        tasks = []
-        for task in self.trained_tasks:
-            if task not in named:
-                continue
-            if self._labels(task, batch_data_samples) is not None:
-                tasks.append(task)
-        return tuple(tasks)
+        return tuple(t for t in self.trained_tasks if t in named)
+
+    def labelled_tasks(self, batch_data_samples,
+                       tasks: Optional[Sequence[str]] = None) -> tuple:
+        """The tasks of ``tasks`` (default: :meth:`batch_tasks`) with at
+        least one label in this batch."""
+        if tasks is None:
+            tasks = self.batch_tasks(batch_data_samples)
+        return tuple(t for t in tasks
+                     if self._labels(t, batch_data_samples) is not None)
 
     def _labels(self, task, batch_data_samples) -> Optional[Tensor]:
         """Stacked labels of ``task`` for the samples that name it
@@ -368,12 +379,13 @@ class UnifiedParsingHead(UPerHead):
                     f'{self.ignore_index} = not labelled)')
         return labels
 
-    def loss(self, inputs: List[Tensor], batch_data_samples,
-             train_cfg) -> dict:
-        """Losses of the tasks this batch supervises (see
-        :meth:`supervised_tasks`); the others get no loss and no
-        gradient."""
-        tasks = self.supervised_tasks(batch_data_samples)
+    def loss(self, inputs: List[Tensor], batch_data_samples, train_cfg,
+             tasks: Optional[Sequence[str]] = None) -> dict:
+        """Losses of ``tasks`` (default: :meth:`batch_tasks`): one
+        ``loss_{task}`` each, zero (with a graph through the task's head)
+        where the batch has no label of the task."""
+        if tasks is None:
+            tasks = self.batch_tasks(batch_data_samples)
         if not tasks:
             return self._no_supervision_loss(inputs)
         logits = self.forward(inputs, tasks)
@@ -381,7 +393,11 @@ class UnifiedParsingHead(UPerHead):
         for task in tasks:
             labels = self._labels(task, batch_data_samples)
             weight = self.loss_weights[task]
-            if task == 'object':
+            if labels is None:
+                # runs the head all the same (the same modules and
+                # collectives on every rank); zero gradient
+                losses[f'loss_{task}'] = logits[task].sum() * 0.0
+            elif task == 'object':
                 object_losses = self.loss_by_feat(logits['object'],
                                                   batch_data_samples)
                 total = sum(v for k, v in object_losses.items()
@@ -398,8 +414,8 @@ class UnifiedParsingHead(UPerHead):
                 part_logits = self._resize(logits['part'], labels)
                 loss = self.part_groups.loss(part_logits, labels,
                                              object_labels)
-                if loss is not None:
-                    losses['loss_part'] = weight * loss
+                losses['loss_part'] = logits['part'].sum() * 0.0 \
+                    if loss is None else weight * loss
             elif task == 'material':
                 material = self._resize(logits['material'], labels)
                 losses['loss_material'] = weight * masked_cross_entropy(
@@ -419,10 +435,31 @@ class UnifiedParsingHead(UPerHead):
             elif task == 'texture':
                 labels = labels.to(logits['texture'].device)
                 losses['loss_texture'] = weight * image_label_loss(
-                    logits['texture'], labels)
-        if not any(k.startswith('loss') for k in losses):
-            return self._no_supervision_loss(inputs)
+                    logits['texture'], labels,
+                    self._unpadded(batch_data_samples, logits['texture']))
         return losses
+
+    @staticmethod
+    def _unpadded(batch_data_samples, logits: Tensor) -> Tensor:
+        """(N, h, w) bool: the pixels of (N, C, h, w) logits of the padded
+        batch that lie on the image, not on the padding the data
+        preprocessor added (``padding_size`` of each sample's metainfo,
+        in pixels of the padded input ``batch_input_shape``)."""
+        height, width = logits.shape[2:]
+        masks = []
+        for sample in batch_data_samples:
+            meta = sample.metainfo
+            left, right, top, bottom = meta.get('padding_size',
+                                                [0, 0, 0, 0])
+            in_h, in_w = meta.get(
+                'batch_input_shape',
+                (meta.get('pad_shape') or meta.get('img_shape') or
+                 (height, width))[:2])
+            mask = torch.zeros(1, 1, in_h, in_w, device=logits.device)
+            mask[..., top:in_h - bottom, left:in_w - right] = 1
+            masks.append(F.interpolate(mask, size=(height, width),
+                                       mode='nearest')[0, 0] > 0)
+        return torch.stack(masks)
 
     def _resize(self, logits: Tensor, labels: Tensor) -> Tensor:
         return resize(
@@ -432,11 +469,12 @@ class UnifiedParsingHead(UPerHead):
             align_corners=self.align_corners)
 
     def _no_supervision_loss(self, inputs) -> dict:
-        """A batch that labels none of the trained tasks: a zero loss that
-        still has a graph (mmengine calls ``backward`` on every batch and
-        DDP needs the same collective calls on every rank). It is built
-        from the trained heads' outputs times zero, so their gradients are
-        zero (not absent) for this step."""
+        """A batch of a source none of whose tasks the current stage
+        trains: a zero loss built from the trained heads' outputs times
+        zero, so it has a graph and their gradients are zero (not absent).
+        The segmentor uses it only where the optimizer step needs a
+        gradient (fp16 loss scaling); otherwise it skips such a batch
+        without a forward pass (see ``UnifiedParsingSegmentor.loss``)."""
         logits = self.forward(inputs, self.trained_tasks)
         zero = sum(v.sum() for v in logits.values()) * 0.0
         return dict(loss_unsupervised=zero)

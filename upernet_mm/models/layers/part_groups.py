@@ -6,7 +6,9 @@ first object class with parts, then those of the next, ... A pixel's part is
 read from the group of its object only (the ground-truth object for the
 loss, the predicted object at inference), so each group has a softmax of
 its own. Part index 0 of every group is "a pixel of this object with no part
-label", a class that is trained like the others.
+label" ("other"), a class that is trained like the others; an object
+class whose only part is "other" has a group of one channel (its loss is
+zero, its prediction always 0).
 """
 from typing import Optional, Sequence
 
@@ -21,8 +23,9 @@ class PartGroups(nn.Module):
     Args:
         num_parts (Sequence[int]): For every object class (in the order of
             the object classifier) its number of part classes, including
-            part 0; 0 (or 1, which is treated as 0: a group of one class
-            has nothing to learn) for object classes without parts.
+            part 0; 0 for object classes without parts; 1 for an object
+            class whose part list is only ``('other',)`` (a group of one
+            channel: nothing to learn, but its part-0 labels are valid).
         ignore_index (int): Label of pixels without a part label.
             Default: 255.
     """
@@ -35,7 +38,7 @@ class PartGroups(nn.Module):
             raise ValueError('PartGroups: num_parts must be a list of ints '
                              '>= 0, one per object class, got '
                              f'{num_parts!r}')
-        sizes = [n if n >= 2 else 0 for n in num_parts]
+        sizes = list(num_parts)
         if not any(sizes):
             raise ValueError('PartGroups: no object class has parts '
                              f'(num_parts={list(num_parts)}); leave the '

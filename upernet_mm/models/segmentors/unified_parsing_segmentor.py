@@ -4,6 +4,7 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.structures import LabelData, PixelData
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.utils import resize
@@ -12,6 +13,15 @@ from torch import Tensor
 
 from upernet_mm.registry import MODELS
 from ..head_input_check import check_head_inputs
+
+
+def _loss_scaler_needs_gradients(inputs: Tensor) -> bool:
+    """Whether the step runs under fp16 autocast (mmengine's
+    ``AmpOptimWrapper`` on CUDA), whose ``GradScaler`` raises "No inf checks
+    were recorded" on a step in which no parameter has a gradient."""
+    device = inputs.device.type
+    return torch.is_autocast_enabled(device) and \
+        torch.get_autocast_dtype(device) == torch.float16
 
 
 def _meta_of(sample, height: int, width: int) -> dict:
@@ -27,8 +37,8 @@ class UnifiedParsingSegmentor(BaseSegmentor):
     """Backbone (+ neck) and a :class:`UnifiedParsingHead`, optionally an
     auxiliary head trained on the object labels (mmseg's FCNHead etc.).
 
-    ``loss`` trains the tasks a batch supervises (see
-    :meth:`UnifiedParsingHead.supervised_tasks`); ``predict`` returns one
+    ``loss`` trains the tasks of the batch's source (see :meth:`loss`);
+    ``predict`` returns one
     :class:`SegDataSample` per image with
 
     * ``pred_sem_seg`` (objects), ``pred_material_seg``: class indices,
@@ -80,7 +90,8 @@ class UnifiedParsingSegmentor(BaseSegmentor):
         if neck is not None:
             self.neck = MODELS.build(neck)
         self.decode_head = MODELS.build(decode_head)
-        for attr in ('tasks', 'part_groups', 'set_stage', 'trained_tasks'):
+        for attr in ('tasks', 'part_groups', 'set_stage', 'trained_tasks',
+                     'batch_tasks', 'labelled_tasks'):
             if not hasattr(self.decode_head, attr):
                 raise TypeError(
                     'UnifiedParsingSegmentor: decode_head must be a '
@@ -147,21 +158,62 @@ class UnifiedParsingSegmentor(BaseSegmentor):
 
     # -------------------------------------------------------------- loss
     def loss(self, inputs: Tensor, data_samples: List[SegDataSample]) -> dict:
+        """Losses of the tasks of the batch's source (see
+        :meth:`UnifiedParsingHead.batch_tasks`), the same heads on every
+        rank.
+
+        Which tasks run, and whether any of them has a label, is agreed
+        between the ranks by one small all-reduce (a no-op in one
+        process): with ``SourceBatchSampler`` every rank already has the
+        same source, and a batch whose samples come from several sources
+        still runs the same heads everywhere. A batch without any label of
+        those tasks on any rank is skipped: no forward pass, and a zero
+        loss connected to no parameter, so no parameter gets a gradient and
+        the optimizer leaves every weight (and its momentum and weight
+        decay) alone; the same on every rank, so the collectives of DDP
+        and SyncBN stay paired. (Under fp16 autocast, whose loss scaler
+        refuses a step without any gradient, such a batch runs the heads
+        with a zero loss instead; the optimizer then steps with zero
+        gradients.)"""
+        head = self.decode_head
+        tasks = head.batch_tasks(data_samples)
+        local = head.labelled_tasks(data_samples, tasks)
+        tasks, labelled = self._agree_across_ranks(tasks, local)
+        if not labelled and not _loss_scaler_needs_gradients(inputs):
+            zero = inputs.new_zeros((), dtype=torch.float32)
+            return {'decode.loss_unsupervised': zero.requires_grad_()}
         x = self.extract_feat(inputs)
         losses = {}
-        for key, value in self.decode_head.loss(x, data_samples,
-                                                self.train_cfg).items():
+        for key, value in head.loss(x, data_samples, self.train_cfg,
+                                    tasks=tasks).items():
             losses[f'decode.{key}'] = value
-        if self.with_auxiliary_head and \
-                'object' in self.decode_head.supervised_tasks(data_samples):
+        if self.with_auxiliary_head and 'object' in tasks:
             heads = self.auxiliary_head if isinstance(
                 self.auxiliary_head, nn.ModuleList) else [self.auxiliary_head]
-            for i, head in enumerate(heads):
+            for i, aux in enumerate(heads):
                 prefix = 'aux' if len(heads) == 1 else f'aux_{i}'
-                for key, value in head.loss(x, data_samples,
-                                            self.train_cfg).items():
+                if 'object' in local:
+                    aux_losses = aux.loss(x, data_samples, self.train_cfg)
+                else:
+                    # no object label here: run the head all the same
+                    # (another rank may have labels), zero gradient
+                    aux_losses = dict(
+                        loss_unlabelled=aux.forward(x).sum() * 0.0)
+                for key, value in aux_losses.items():
                     losses[f'{prefix}.{key}'] = value
         return losses
+
+    def _agree_across_ranks(self, tasks: tuple, labelled: tuple) -> tuple:
+        """The union over the ranks of the batch tasks and of the labelled
+        tasks (one all-reduce of a few flags; unchanged in one process)."""
+        if get_world_size() == 1:
+            return tasks, labelled
+        names = self.decode_head.tasks
+        flags = torch.tensor([[t in tasks, t in labelled] for t in names],
+                             dtype=torch.int32)
+        all_reduce(flags, op='max')
+        return (tuple(t for t, f in zip(names, flags[:, 0]) if f),
+                tuple(t for t, f in zip(names, flags[:, 1]) if f))
 
     # ----------------------------------------------------------- predict
     def predict(self, inputs: Tensor,
