@@ -99,8 +99,7 @@ def _worker(rank, world_size, init_file, out_dir):
     try:
         model = _model()
         ddp = MMDistributedDataParallel(
-            module=model, device_ids=None, broadcast_buffers=False,
-            find_unused_parameters=True)
+            module=model, device_ids=None, find_unused_parameters=True)
         optim = _optim_wrapper(model)
         for batch in rank_batches(rank):
             ddp.train_step(batch, optim)
