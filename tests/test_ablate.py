@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import tiny_uper_model
+from helpers import ROOT, tiny_uper_model
 from upernet_mm.ablation import compare, summarize, to_markdown
 from upernet_mm.ablation.table import fmt_diff, fmt_stat
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_DATA = dict(seed=0, num_train=8, num_val=3, size=64)
 
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 from mmengine.config import Config, ConfigDict
 
+from helpers import ROOT
 from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.optim_wrappers import BF16AmpOptimWrapper
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _cfg(**wrapper):

@@ -11,9 +11,8 @@ from mmseg.structures import SegDataSample
 
 from upernet_mm.models.segmentors import UPerEncoderDecoder, slide_windows
 from upernet_mm.registry import MODELS
-from helpers import tiny_uper_model
+from helpers import BN, tiny_uper_model
 
-BN = dict(type='BN', requires_grad=True)
 
 
 def segmentor_cfg(test_cfg, num_classes=5):

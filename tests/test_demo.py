@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tiny_checkpoint import ROOT, write_tiny_checkpoint
+from helpers import ROOT
+from helpers.tiny_checkpoint import write_tiny_checkpoint
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES
 
 
@@ -246,7 +247,7 @@ def test_multi_task_model_has_a_view_per_level_and_top5_scores(tmp_path):
         TEXTURE_CLASSES)
     from upernet_mm.demo import DemoApp, synthetic_scenes_examples
     from upernet_mm.demo.app import NO_PARTS
-    from tiny_checkpoint import write_tiny_upp_checkpoint
+    from helpers.tiny_checkpoint import write_tiny_upp_checkpoint
     model = init_model(*write_tiny_upp_checkpoint(tmp_path), device='cpu')
     app = DemoApp(model, 'tiny_upp.py', synthetic_scenes_examples(1, size=64))
     info = app.info()

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from tiny_checkpoint import write_tiny_checkpoint
+from helpers.tiny_checkpoint import write_tiny_checkpoint
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES
 
 INSTALL = ('install it with `apt-get install -y chromium chromium-driver` '
@@ -184,7 +184,7 @@ def test_multi_task_page_shows_each_level_and_top5(tmp_path, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tiny_checkpoint import write_tiny_upp_checkpoint
+    from helpers.tiny_checkpoint import write_tiny_upp_checkpoint
     from upernet_mm.apis import init_model
     from upernet_mm.demo import DemoApp, DemoServer, synthetic_scenes_examples
     model = init_model(*write_tiny_upp_checkpoint(tmp_path), device='cpu')

@@ -1,9 +1,9 @@
 """The README and docs/ pages stay true to the repository: every page is
 linked from the README, every relative link and anchor resolves, every
 command shown names a tool and flags that exist, and every dotted
-``upernet_mm.*`` name shown resolves (tests/docs_check.py; run it as a
-script to list every problem)."""
-import docs_check
+``upernet_mm.*`` name shown resolves (tests/helpers/docs_check.py; run
+``cd tests && python -m helpers.docs_check`` to list every problem)."""
+from helpers import docs_check
 
 
 def _report(problems):

@@ -8,10 +8,10 @@ import pytest
 import torch
 import torch.nn as nn
 
+from helpers import ROOT
 from upernet_mm.deploy.onnx.adaptive_pool import (ExportableAdaptiveAvgPool2d,
                                              replace_adaptive_pools)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOL = 1e-4
 
 

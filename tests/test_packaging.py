@@ -8,9 +8,9 @@ import zipfile
 
 import pytest
 
+from helpers import ROOT
 import upernet_mm
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def _expected_files():

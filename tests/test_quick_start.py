@@ -10,7 +10,8 @@ import sys
 import pytest
 from mmengine.config import Config
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from helpers import ROOT
+
 QUICK_START = osp.join(ROOT, 'configs', 'upernet_convnext.py')
 # the ablations inherit the quick start in float32
 QUICK_START_FP32 = osp.join(ROOT, 'configs', 'upernet_convnext_fp32.py')

@@ -15,12 +15,11 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from helpers import make_seg_folder, tiny_uper_model
+from helpers import ROOT, make_seg_folder, tiny_uper_model
 from upernet_mm.safe_io import (UnsafeCheckpointError, load_from_local,
                                 require_inside, sha256_of_file,
                                 trust_checkpoint)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLASSES = ('bg', 'a', 'b', 'c')
 NORM = dict(type='GN', num_groups=4, requires_grad=True)
 

@@ -16,9 +16,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
+from helpers import ROOT
 from helpers.hf import convert_hf_main, save_hf_upernet, tiny_convnext
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SECRET_VAR = 'UPERNET_MM_TEST_SECRET'
 SECRET = 's3cr3t-t0ken-value'
 

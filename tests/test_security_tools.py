@@ -9,9 +9,9 @@ import stat
 import pytest
 import torch
 
+from helpers import ROOT
 from upernet_mm.engine import cpu_distributed
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def test_slurm_nodelist_never_reaches_a_shell(tmp_path, monkeypatch):

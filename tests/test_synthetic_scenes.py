@@ -14,6 +14,7 @@ import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS as MMSEG_DATASETS
 
+from helpers import ROOT
 from upernet_mm.datasets import SyntheticScenesDataset
 from upernet_mm.datasets.synthetic_scenes_classes import (CLASSES, METAINFO,
                                                           PALETTE)
@@ -23,7 +24,6 @@ from upernet_mm.datasets.synthetic_scenes_folder import (
 from upernet_mm.datasets.synthetic_scenes_generator import render_scene
 from upernet_mm.registry import DATASETS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets',
                     'synthetic_scenes.py')
 TINY = dict(seed=0, num_train=8, num_val=3, size=64)

@@ -17,12 +17,8 @@ import torch
 from mmengine.config import Config
 
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
-from helpers import tiny_uper_model
+from helpers import BASE, GN, ROOT, TOOLS, tiny_uper_model
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = osp.join(ROOT, 'tools')
-BASE = osp.join(ROOT, 'configs', '_base_')
-GN = dict(type='GN', num_groups=4, requires_grad=True)
 ITERS = 6
 # every test here runs the tools in subprocesses (most on a trained model)
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from unified_parsing_model_helpers import (build_model, make_sample,
+from helpers.unified_parsing_model import (build_model, make_sample,
                                            metainfo, tiny_upp_model)
 from upernet_mm.apis import (draw_levels, is_unified_parsing, level_panel,
                              summarize_levels, unified_dataset_meta,

@@ -21,10 +21,11 @@ from mmengine.config import Config
 from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.runner import Runner
 
-from unified_parsing_helpers import (TINY_CFG, FakeSampler,
-                                     FakeSourceDataset, cell_triple,
-                                     geometry_maps, sampler_rank_worker,
-                                     write_source)
+from helpers import ROOT
+from helpers.unified_parsing_data import (TINY_CFG, FakeSampler,
+                                          FakeSourceDataset, cell_triple,
+                                          geometry_maps, sampler_rank_worker,
+                                          write_source)
 from upernet_mm.datasets import (PackUnifiedParsingInputs, SourceBatchSampler,
                                  UnifiedParsingDataError,
                                  UnifiedParsingDataset,
@@ -40,7 +41,6 @@ from upernet_mm.datasets.unified_parsing_textures import render_texture
 from upernet_mm.engine.data_startup_check import check_data
 from upernet_mm.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BASE_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets',
                     'unified_parsing.py')
 
@@ -829,7 +829,7 @@ def test_batches_of_every_source_train_the_multi_task_model(tiny_root):
     with finite losses for exactly the tasks of the batch's source, and the
     validation batches give predictions for every task."""
     from mmengine.optim import OptimWrapper
-    from unified_parsing_model_helpers import build_model, tiny_upp_model
+    from helpers.unified_parsing_model import build_model, tiny_upp_model
     cfg = Config.fromfile(BASE_CFG)
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
         loader.dataset.update(data_root=tiny_root, generator_cfg=TINY_CFG)

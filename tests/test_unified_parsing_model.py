@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from mmengine.optim import build_optim_wrapper
 from mmengine.structures import PixelData
 
-from unified_parsing_model_helpers import (build_model, make_batch,
+from helpers.unified_parsing_model import (build_model, make_batch,
                                            make_sample, tiny_upp_model)
 from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
                                                          NUM_PARTS_OF_OBJECT,
@@ -354,7 +354,7 @@ def test_start_up_check_compares_head_and_dataset_class_lists():
     from upernet_mm.datasets.data_check import DataCheckError
     from upernet_mm.engine.unified_parsing_startup_check import \
         check_level_classes
-    from unified_parsing_model_helpers import metainfo
+    from helpers.unified_parsing_model import metainfo
     dataset = SimpleNamespace(metainfo=metainfo(), data_root='data/x')
     model = tiny_upp_model()
     check_level_classes(model, dataset, 'train_dataloader.dataset')

@@ -12,15 +12,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from unified_parsing_model_helpers import tiny_upp_model
+from helpers import BN, GN, ROOT, TOOLS
+from helpers.unified_parsing_model import tiny_upp_model
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = osp.join(ROOT, 'tools')
 QUICK_START = osp.join(
     ROOT, 'configs', 'unified_parsing',
     'upernet-upp_convnext-atto_1xb8-700iter_unified-parsing-96x96.py')
-BN = dict(type='BN', requires_grad=True)
-GN = dict(type='GN', num_groups=4, requires_grad=True)
 TINY_DATA = dict(
     seed=0,
     size=64,

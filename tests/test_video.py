@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from tiny_checkpoint import ROOT, write_tiny_checkpoint
+from helpers import ROOT
+from helpers.tiny_checkpoint import write_tiny_checkpoint
 
 FPS = 12.5
 NUM_FRAMES = 5

@@ -5,7 +5,7 @@ import os.path as osp
 
 import torch
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+from helpers import ROOT
 
 
 def randomize(model, seed=0):

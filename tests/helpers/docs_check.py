@@ -1,4 +1,5 @@
-"""Checks of the README and docs/ pages, used by tests/test_docs.py.
+"""Checks of the README and docs/ pages, used by tests/test_docs.py (run
+``cd tests && python -m helpers.docs_check`` to list every problem).
 
 * ``broken_links``: relative links (files and ``#anchors``, GitHub's heading
   slugs) that do not resolve;
@@ -21,7 +22,9 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from helpers import ROOT as ROOT_PATH
+
+ROOT = Path(ROOT_PATH)
 
 # shell wrappers forward their extra arguments to a Python tool
 SHELL_FORWARDS = {

@@ -7,11 +7,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from helpers import tiny_uper_model
-
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BASE = osp.join(ROOT, 'configs', '_base_')
-GN = dict(type='GN', num_groups=4, requires_grad=True)
+from helpers import BASE, GN, tiny_uper_model
+from helpers.unified_parsing_model import tiny_upp_model
 
 
 def write_tiny_checkpoint(folder, seed=0):
@@ -57,8 +54,6 @@ def write_tiny_upp_checkpoint(folder, seed=0):
     images without labels, and the class names of every level in the
     checkpoint's ``meta.dataset_meta`` (as a Runner saves the dataset's
     metainfo); return their paths."""
-    from unified_parsing_model_helpers import tiny_upp_model
-
     from upernet_mm.datasets.unified_parsing_classes import METAINFO
     from upernet_mm.registry import MODELS
     from upernet_mm.utils import register_all_modules

@@ -4,6 +4,7 @@ import torch
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
+from helpers import GN
 from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
                                                          METAINFO,
                                                          NUM_PARTS_OF_OBJECT,
@@ -11,7 +12,6 @@ from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
                                                          SCENE_CLASSES,
                                                          TEXTURE_CLASSES)
 
-GN = dict(type='GN', num_groups=4, requires_grad=True)
 TASKS = ('object', 'part', 'scene', 'material', 'texture')
 SOURCES = dict(
     scenes=('object', 'part', 'scene'),
