@@ -63,3 +63,18 @@ def merge_cfg_options(cfg, args) -> None:
     options = getattr(args, 'cfg_options', None)
     if options:
         cfg.merge_from_dict(options)
+
+
+def add_generation_args(parser, default_out) -> None:
+    """Add ``--out``, ``--seed`` and ``--size``, the settings every tool
+    that generates an embedded dataset takes."""
+    parser.add_argument(
+        '--out',
+        default=default_out,
+        help='folder to create (default: %(default)s)')
+    parser.add_argument('--seed', type=int, default=0, help='default: 0')
+    parser.add_argument(
+        '--size',
+        type=int,
+        default=128,
+        help='image height and width, >= 64 (default: 128)')

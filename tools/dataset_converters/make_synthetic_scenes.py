@@ -13,28 +13,24 @@ Example:
         --out data/synthetic_scenes_far256 --size 256 --far-context
 """
 import argparse
-import os
-import os.path as osp
 import sys
 import time
+from functools import partial
+
+from upernet_mm.cli_args import add_generation_args
+from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
+from upernet_mm.datasets.synthetic_scenes_folder import (
+    MANIFEST, SyntheticScenesFolderError, check_generator_cfg,
+    check_synthetic_scenes, write_synthetic_scenes)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--out',
-        default='data/synthetic_scenes',
-        help='folder to create (default: %(default)s)')
-    parser.add_argument('--seed', type=int, default=0, help='default: 0')
+    add_generation_args(parser, 'data/synthetic_scenes')
     parser.add_argument(
         '--num-train', type=int, default=400, help='default: 400')
     parser.add_argument(
         '--num-val', type=int, default=100, help='default: 100')
-    parser.add_argument(
-        '--size',
-        type=int,
-        default=128,
-        help='image height and width, >= 64 (default: 128)')
     parser.add_argument(
         '--far-context',
         action='store_true',
@@ -44,45 +40,26 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _disk_usage(root):
-    total = 0
-    for folder, _, files in os.walk(root):
-        total += sum(osp.getsize(osp.join(folder, f)) for f in files)
-    return total
-
-
 def main(argv=None):
     args = parse_args(argv)
-    from upernet_mm.datasets.synthetic_scenes_folder import (
-        SyntheticScenesFolderError, check_generator_cfg,
-        check_synthetic_scenes, write_synthetic_scenes)
+    start = time.perf_counter()
     try:
         cfg = check_generator_cfg(
             dict(seed=args.seed, num_train=args.num_train,
                  num_val=args.num_val, size=args.size,
                  far_context=args.far_context))
-    except ValueError as e:
-        raise SystemExit(f'error: {e}')
-    start = time.perf_counter()
-    try:
-        write_synthetic_scenes(args.out, **cfg)
-    except FileExistsError:
-        try:
-            manifest = check_synthetic_scenes(args.out)
-        except SyntheticScenesFolderError as e:
-            raise SystemExit(f'error: {e}')
-        if manifest.get('generator') != cfg:
-            raise SystemExit(
-                f'error: {args.out} already holds SyntheticScenes generated '
-                f'with {manifest.get("generator")}, not {cfg}; remove it '
-                'first or choose another --out')
+        written = write_or_reuse(args.out, cfg,
+                                 partial(write_synthetic_scenes, **cfg),
+                                 check_synthetic_scenes, MANIFEST,
+                                 'SyntheticScenes')
+    except (ValueError, OSError, SyntheticScenesFolderError) as e:
+        sys.exit(f'error: {e}')
+    if not written:
         print(f'{args.out} already holds SyntheticScenes with {cfg}; left '
               'unchanged')
         return 0
-    except NotADirectoryError as e:
-        raise SystemExit(f'error: {e}')
     seconds = time.perf_counter() - start
-    size_mb = _disk_usage(args.out) / 2**20
+    size_mb = disk_usage(args.out) / 2**20
     print(f'wrote SyntheticScenes to {args.out}: {cfg["num_train"]} '
           f'training and {cfg["num_val"]} validation scenes of '
           f'{cfg["size"]}x{cfg["size"]}, seed {cfg["seed"]}, '

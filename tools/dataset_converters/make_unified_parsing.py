@@ -12,11 +12,11 @@ Example:
         --num-train scenes=800 materials=600 --size 160
 """
 import argparse
-import os
-import os.path as osp
 import sys
 import time
 
+from upernet_mm.cli_args import add_generation_args
+from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
 from upernet_mm.datasets.unified_parsing_folder import (
     EMBEDDED_SOURCES, MANIFEST, UnifiedParsingFolderError,
     check_generated_folder, check_generator_cfg, write_unified_parsing)
@@ -37,16 +37,7 @@ def _counts(text):
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        '--out',
-        default='data/unified_parsing',
-        help='folder to create (default: %(default)s)')
-    parser.add_argument('--seed', type=int, default=0, help='default: 0')
-    parser.add_argument(
-        '--size',
-        type=int,
-        default=128,
-        help='image height and width, >= 64 (default: 128)')
+    add_generation_args(parser, 'data/unified_parsing')
     parser.add_argument(
         '--num-train',
         type=_counts,
@@ -66,45 +57,24 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _disk_usage(root):
-    total = 0
-    for folder, _, files in os.walk(root):
-        total += sum(osp.getsize(osp.join(folder, f)) for f in files)
-    return total
-
-
 def main(argv=None):
     args = parse_args(argv)
+    start = time.perf_counter()
     try:
         cfg = check_generator_cfg(
             dict(seed=args.seed, size=args.size,
                  num_train=dict(args.num_train), num_val=dict(args.num_val)))
-    except ValueError as e:
-        raise SystemExit(f'error: {e}')
-    start = time.perf_counter()
-    try:
-        write_unified_parsing(args.out, cfg)
-    except FileExistsError:
-        if not osp.isfile(osp.join(args.out, MANIFEST)):
-            raise SystemExit(f'error: {args.out} exists, is not empty and '
-                             f'has no {MANIFEST}: it is not generated data; '
-                             'choose another --out')
-        try:
-            manifest = check_generated_folder(args.out)
-        except UnifiedParsingFolderError as e:
-            raise SystemExit(f'error: {e}')
-        if manifest.get('generator') != cfg:
-            raise SystemExit(
-                f'error: {args.out} already holds unified parsing data '
-                f'generated with {manifest.get("generator")}, not {cfg}; '
-                'remove it first or choose another --out')
+        written = write_or_reuse(
+            args.out, cfg, lambda root: write_unified_parsing(root, cfg),
+            check_generated_folder, MANIFEST, 'unified parsing data')
+    except (ValueError, OSError, UnifiedParsingFolderError) as e:
+        sys.exit(f'error: {e}')
+    if not written:
         print(f'{args.out} already holds unified parsing data with {cfg}; '
               'left unchanged')
         return 0
-    except NotADirectoryError as e:
-        raise SystemExit(f'error: {e}')
     seconds = time.perf_counter() - start
-    size_mb = _disk_usage(args.out) / 2**20
+    size_mb = disk_usage(args.out) / 2**20
     counts = ', '.join(
         f'{name} {cfg["num_train"][name]}+{cfg["num_val"][name]}'
         for name in EMBEDDED_SOURCES)

@@ -8,22 +8,17 @@ Layout (ADE20K's)::
       images/{training,validation}/NNNNN.jpg
       annotations/{training,validation}/NNNNN.png   # uint8 class indices
 
-A folder is generated into a hidden temporary sibling and renamed into
-place, so ROOT is either absent or complete, and processes that generate it
-at the same time (distributed training) do not disturb each other: the first
-rename wins and the others use its result. Nothing is ever written over an
-existing, non-empty ROOT.
+ROOT is generated once and atomically (see :mod:`.generated_folder`): it is
+either absent or complete, and never written over.
 """
-import errno
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 
 import cv2
 import numpy as np
 
+from .generated_folder import file_problems, generate_once, write_atomically
 from .synthetic_scenes_classes import CLASSES, PALETTE
 from .synthetic_scenes_generator import MIN_SIZE, SCENE_KINDS, render_scene
 
@@ -107,15 +102,6 @@ def render_split_scene(seed, split, index, size, far_context=False):
     return render_scene(rng, SCENE_KINDS[index % 2], size, far_context)
 
 
-def _is_empty_or_missing(root):
-    if not osp.lexists(root):
-        return True
-    if not osp.isdir(root):
-        raise NotADirectoryError(
-            f'SyntheticScenes data root {root} exists and is not a folder')
-    return not os.listdir(root)
-
-
 def _write_folder(folder, cfg):
     for split, num in zip(SPLITS, (cfg['num_train'], cfg['num_val'])):
         img_dir = osp.join(folder, IMG_DIR, split)
@@ -170,36 +156,8 @@ def write_synthetic_scenes(root, **generator_cfg):
         dict: The manifest written to ``root/synthetic_scenes.json``.
     """
     cfg = check_generator_cfg(generator_cfg)
-    if not _is_empty_or_missing(root):
-        raise FileExistsError(
-            f'SyntheticScenes data root {root} exists and is not empty; it '
-            'is never written over (remove it to generate again)')
-    # rename into the real location, so a symlinked empty folder works too
-    target = osp.realpath(root)
-    parent = osp.dirname(target)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(target)}.tmp-', dir=parent)
-    try:
-        manifest = _write_folder(tmp, cfg)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
-        try:
-            os.rename(tmp, target)
-        except OSError as e:
-            if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                raise FileExistsError(
-                    f'SyntheticScenes data root {root} was created by another '
-                    'process while generating; keeping that one') from e
-            raise
-    finally:
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-    return manifest
-
-
-def _some(names, limit=3):
-    names = sorted(names)
-    more = f' and {len(names) - limit} more' if len(names) > limit else ''
-    return ', '.join(names[:limit]) + more
+    return write_atomically(root, lambda folder: _write_folder(folder, cfg),
+                            'SyntheticScenes')
 
 
 def check_synthetic_scenes(root):
@@ -241,27 +199,10 @@ def check_synthetic_scenes(root):
             f'SyntheticScenes now has {list(CLASSES)}; {hint}')
     problems = []
     for split, num in splits.items():
-        expected = scene_names(num)
         for sub, suffix in ((IMG_DIR, IMG_SUFFIX), (ANN_DIR, SEG_MAP_SUFFIX)):
-            folder = osp.join(root, sub, split)
-            if not osp.isdir(folder):
-                problems.append(f'folder {folder} is missing')
-                continue
-            files = {name for name in os.listdir(folder)
-                     if name.endswith(suffix)}
-            wanted = {name + suffix for name in expected}
-            missing, extra = wanted - files, files - wanted
-            empty = [name for name in wanted & files
-                     if osp.getsize(osp.join(folder, name)) == 0]
-            if missing:
-                problems.append(f'{folder} lacks {len(missing)} of {num} '
-                                f'files ({_some(missing)})')
-            if extra:
-                problems.append(f'{folder} has {len(extra)} unexpected '
-                                f'files ({_some(extra)})')
-            if empty:
-                problems.append(f'{folder} has {len(empty)} empty files '
-                                f'({_some(empty)})')
+            problems += file_problems(
+                osp.join(root, sub, split),
+                [name + suffix for name in scene_names(num)], suffix)
     if problems:
         raise SyntheticScenesFolderError(
             f'SyntheticScenes folder {root} is incomplete or inconsistent '
@@ -286,12 +227,6 @@ def ensure_synthetic_scenes(root, generator_cfg=None):
         generated it.
     """
     cfg = check_generator_cfg(generator_cfg)
-    generated = False
-    if _is_empty_or_missing(root):
-        try:
-            write_synthetic_scenes(root, **cfg)
-            generated = True
-        except FileExistsError:
-            if _is_empty_or_missing(root):
-                raise
+    generated = generate_once(root, lambda folder: _write_folder(folder, cfg),
+                              'SyntheticScenes')
     return check_synthetic_scenes(root), generated
