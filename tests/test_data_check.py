@@ -12,7 +12,7 @@ from mmengine.config import Config
 
 from helpers import (ROOT, TOOLS, make_seg_folder, tiny_train_config,
                      tool_env)
-from upernet_mm.datasets.data_check import DataCheckError
+from upernet_mm.datasets.checks import DataCheckError
 from upernet_mm.engine.data_startup_check import check_data
 
 

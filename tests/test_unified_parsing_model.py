@@ -351,7 +351,7 @@ def test_trunk_parameter_names_are_uper_heads():
 def test_start_up_check_compares_head_and_dataset_class_lists():
     from types import SimpleNamespace
 
-    from upernet_mm.datasets.data_check import DataCheckError
+    from upernet_mm.datasets.checks import DataCheckError
     from upernet_mm.engine.unified_parsing_startup_check import \
         check_level_classes
     from helpers.unified_parsing_model import metainfo

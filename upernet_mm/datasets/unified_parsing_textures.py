@@ -24,7 +24,8 @@ generator passed in.
 import cv2
 import numpy as np
 
-from .synthetic_scenes_generator import MIN_SIZE, finish_image, smooth_noise
+from .synthetic_scenes_generator import MIN_SIZE
+from .synthetic_scenes_textures import finish_image, smooth_noise
 from .unified_parsing_classes import TEXTURE_CLASSES
 
 

@@ -6,7 +6,7 @@ Always (cheap): ``data_root`` and the data folders exist, no split is empty,
 every image has an annotation file, and every head's ``num_classes`` equals
 the number of classes of the train and val datasets. With ``check_files=True`` (``tools/train.py
 --check-data``) every image and annotation is also decoded and checked; see
-:func:`upernet_mm.datasets.data_check.check_sample`, and for the part and
+:func:`upernet_mm.datasets.checks.check_sample`, and for the part and
 material maps of a ``UnifiedParsingDataset``
 :func:`upernet_mm.datasets.unified_parsing_check.check_unified_parsing_sample`.
 """
@@ -18,7 +18,7 @@ from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.datasets import UnifiedParsingDataset
-from upernet_mm.datasets.data_check import (
+from upernet_mm.datasets.checks import (
     DataCheckError, check_annotations_exist,
     check_annotations_without_images, check_data_folders, check_folder_tree,
     check_not_empty, check_samples)

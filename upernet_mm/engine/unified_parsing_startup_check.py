@@ -2,7 +2,7 @@
 the part, scene, material and texture heads must have as many classes as
 the dataset's class lists, or the labels would be read against the wrong
 lists (or fail deep in a loss hours into a run)."""
-from upernet_mm.datasets.data_check import DataCheckError
+from upernet_mm.datasets.checks import DataCheckError
 from upernet_mm.models.decode_heads.unified_parsing_head import TASKS
 
 LEVELS = (('scene', 'scene_classes'), ('material', 'material_classes'),
