@@ -1,5 +1,6 @@
 """Every config loads, builds its model without network, and trains a step."""
 import glob
+import json
 import os.path as osp
 
 import pytest
@@ -8,7 +9,7 @@ from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 
-from helpers import ROOT
+from helpers import ROOT, config_snapshot
 from upernet_mm.registry import MODELS
 
 CONFIGS = sorted(
@@ -68,3 +69,20 @@ def test_config_builds_and_trains_one_step(path, monkeypatch):
                   if p.requires_grad]
     assert all(g is not None for g in head_grads)
     assert all(torch.isfinite(g).all() for g in head_grads)
+
+
+def test_resolved_configs_are_unchanged():
+    """Configs resolve to what the fixture recorded (the keys the Runner and
+    the tools read): inheritance changes how they are written, not what
+    they train. After a deliberate change, write the digests again (see
+    tests/helpers/config_snapshot.py)."""
+    with open(config_snapshot.FIXTURE) as f:
+        expected = json.load(f)
+    missing = sorted(set(expected) - set(config_snapshot.config_paths()))
+    assert not missing, f'configs of the fixture are gone: {missing}'
+    changed = [
+        path for path, digest in config_snapshot.digests(expected).items()
+        if digest != expected[path]
+    ]
+    assert not changed, (
+        f'these configs resolve differently from the fixture: {changed}')

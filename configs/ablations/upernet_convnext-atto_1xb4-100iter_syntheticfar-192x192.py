@@ -15,25 +15,13 @@ crop_size = (192, 192)
 data_root = 'data/synthetic_scenes_far256'
 generator_cfg = dict(
     seed=0, num_train=400, num_val=100, size=img_size, far_context=True)
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(4 * img_size, img_size),
-        ratio_range=(0.75, 1.5),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(4 * img_size, img_size), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
+# the quick start's pipelines at this image and crop size
+# (RandomResize, RandomCrop; Resize)
+train_pipeline = [*_base_.train_pipeline]
+train_pipeline[2] = dict(train_pipeline[2], scale=(4 * img_size, img_size))
+train_pipeline[3] = dict(train_pipeline[3], crop_size=crop_size)
+test_pipeline = [*_base_.test_pipeline]
+test_pipeline[1] = dict(test_pipeline[1], scale=(4 * img_size, img_size))
 train_dataloader = dict(
     batch_size=4,
     num_workers=1,

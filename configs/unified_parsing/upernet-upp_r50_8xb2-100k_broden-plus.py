@@ -21,6 +21,7 @@ _base_ = [
     '../_base_/models/upernet_upp_r50.py',
     '../_base_/datasets/unified_parsing.py',
     '../_base_/default_runtime.py',
+    '../_base_/schedules/schedule_160k.py',
 ]
 main_iters = 100000
 texture_iters = 10000
@@ -63,6 +64,7 @@ train_dataloader = dict(
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(
+    _delete_=True,
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
     # the authors' group_weight: no weight decay on biases and norms
@@ -73,18 +75,8 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=0.0, power=0.9, by_epoch=False,
          begin=main_iters, end=max_iters),
 ]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='ResumableCheckpointHook', by_epoch=False, interval=10000),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+train_cfg = dict(max_iters=max_iters, val_interval=10000)
+default_hooks = dict(checkpoint=dict(interval=10000))
 custom_hooks = [
     dict(type='UnifiedParsingStageHook', texture_begin=main_iters,
          texture_lr=lr),

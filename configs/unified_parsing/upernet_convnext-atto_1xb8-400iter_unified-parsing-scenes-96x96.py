@@ -6,45 +6,30 @@
 # schedule (400 iterations, batch 8, 96x96 crops). Evaluated with the same
 # metric on the same validation images (docs/unified_parsing.md).
 _base_ = ['../upernet_convnext_fp32.py']  # the quick start in float32
-img_size = 128
-crop_size = (96, 96)
 upp_generator_cfg = dict(
     seed=0,
-    size=img_size,
+    size=128,
     num_train=dict(scenes=400, materials=300, textures=180),
     num_val=dict(scenes=100, materials=60, textures=45))
-# the dataset's object maps alone: mmseg's loading and packing
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(4 * img_size, img_size),
-        ratio_range=(0.75, 1.5),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(4 * img_size, img_size), keep_ratio=True),
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
 dataset = dict(
     type='UnifiedParsingDataset',
     data_root='data/unified_parsing',
     sources=['scenes'],
     generate_if_missing=True,
     generator_cfg=upp_generator_cfg)
+# the quick start's pipelines (its 128x128 images, 96x96 crops) read the
+# dataset's object maps alone: mmseg's loading and packing
 train_dataloader = dict(
     dataset=dict(
-        _delete_=True, split='training', pipeline=train_pipeline, **dataset))
+        _delete_=True,
+        split='training',
+        pipeline=_base_.train_pipeline,
+        **dataset))
 val_dataloader = dict(
     dataset=dict(
-        _delete_=True, split='validation', pipeline=test_pipeline,
+        _delete_=True,
+        split='validation',
+        pipeline=_base_.test_pipeline,
         **dataset))
 test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='UnifiedParsingMetric')

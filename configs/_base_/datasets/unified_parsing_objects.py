@@ -6,28 +6,17 @@
 # Same folder and generator settings as unified_parsing.py, so whichever runs
 # first generates it for both. Augmentations as synthetic_scenes.py.
 _base_ = ['./unified_parsing.py']
-img_size = 128  # as in unified_parsing.py
-crop_size = (96, 96)
+# unified_parsing.py's pipelines with mmseg's loading and packing
 single_task_pipeline = [
-    dict(type='LoadImageFromFile'),
+    _base_.train_pipeline[0],
     dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=(4 * img_size, img_size),
-        ratio_range=(0.75, 1.5),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size,
-         cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
+    *_base_.train_pipeline[2:-1],
+    dict(type='PackSegInputs'),
 ]
 single_task_test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(4 * img_size, img_size),
-         keep_ratio=True),
+    *_base_.test_pipeline[:2],
     dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
+    dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(
     batch_sampler=None,
