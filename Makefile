@@ -2,6 +2,8 @@
 #               make test    (run the test suite, as CI does)
 #               make test-quick  (skip the end-to-end subprocess runs marked
 #                            `slow`; same as PYTEST_ARGS='-m "not slow"')
+#               make lint    (flake8, isort and yapf checks, as CI runs them)
+#               make format  (isort and yapf rewrite the files in place)
 # `make env` builds .venv once; later runs only check it is up to date.
 
 PYTHON_BASE ?= python3
@@ -13,7 +15,7 @@ export UPERNET_MM_CACHE ?= $(HOME)/.cache/upernet_mm
 PYTEST_ARGS ?=
 ENV_STAMP := $(VENV)/.upernet_mm-env
 
-.PHONY: env test test-quick train clean-env
+.PHONY: env test test-quick lint format train clean-env
 
 env: $(ENV_STAMP)
 
@@ -33,6 +35,18 @@ test: env
 
 test-quick: env
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
+
+# the Python files linted (settings in setup.cfg)
+LINT_PATHS := setup.py upernet_mm tools tests configs
+
+lint: env
+	$(PY) -m flake8 $(LINT_PATHS)
+	$(PY) -m isort --check-only --diff $(LINT_PATHS)
+	$(PY) -m yapf --diff --recursive $(LINT_PATHS)
+
+format: env
+	$(PY) -m isort $(LINT_PATHS)
+	$(PY) -m yapf --in-place --recursive $(LINT_PATHS)
 
 train: env
 	$(PY) tools/train.py configs/upernet_convnext.py

@@ -70,8 +70,10 @@ if __name__ == '__main__':
         extras_require={
             'mim': parse_requirements('mminstall'),
             'tests': parse_requirements('tests'),
+            'lint': parse_requirements('lint'),
             'optional': parse_requirements('optional'),
             'all': parse_requirements('runtime') +
-            parse_requirements('optional') + parse_requirements('tests'),
+            parse_requirements('optional') + parse_requirements('tests') +
+            parse_requirements('lint'),
         },
         zip_safe=False)
