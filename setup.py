@@ -2,7 +2,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -31,8 +30,9 @@ def add_mim_extension():
     """
     if 'develop' in sys.argv or 'editable_wheel' in sys.argv:
         mode = 'symlink'
-    elif any(cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install',
-                                         'build', 'build_py')):
+    elif any(
+            cmd in sys.argv for cmd in ('sdist', 'bdist_wheel', 'install',
+                                        'build', 'build_py')):
         mode = 'copy'
     else:
         return
@@ -68,12 +68,16 @@ if __name__ == '__main__':
         license='Apache License 2.0',
         install_requires=parse_requirements('runtime'),
         extras_require={
-            'mim': parse_requirements('mminstall'),
-            'tests': parse_requirements('tests'),
-            'lint': parse_requirements('lint'),
-            'optional': parse_requirements('optional'),
-            'all': parse_requirements('runtime') +
-            parse_requirements('optional') + parse_requirements('tests') +
+            'mim':
+            parse_requirements('mminstall'),
+            'tests':
+            parse_requirements('tests'),
+            'lint':
             parse_requirements('lint'),
+            'optional':
+            parse_requirements('optional'),
+            'all':
+            parse_requirements('runtime') + parse_requirements('optional') +
+            parse_requirements('tests') + parse_requirements('lint'),
         },
         zip_safe=False)

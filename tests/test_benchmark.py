@@ -1,5 +1,5 @@
-"""tools/analysis_tools/benchmark.py --quick runs and prints every table (timings are never
-asserted)."""
+"""tools/analysis_tools/benchmark.py --quick runs and prints every table
+(timings are never asserted)."""
 import os
 import os.path as osp
 import subprocess
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import torch
-from helpers import BN, ROOT, make_seg_folder, run_tool, write_config
 
+from helpers import BN, ROOT, make_seg_folder, run_tool, write_config
 from upernet_mm.apis import init_model
 from upernet_mm.benchmark.sections.model import OPENVINO_MISSING, row_names
 
@@ -16,10 +16,13 @@ from upernet_mm.benchmark.sections.model import OPENVINO_MISSING, row_names
 @pytest.mark.slow
 def test_quick_benchmark_prints_all_tables():
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    out = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'), '--quick',
-         '--threads', '1'],  # one thread: no OpenMP spinning on a busy machine
-        env=env, capture_output=True, text=True, timeout=2400)
+    tool = osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py')
+    # one thread: no OpenMP spinning on a busy machine
+    out = subprocess.run([sys.executable, tool, '--quick', '--threads', '1'],
+                         env=env,
+                         capture_output=True,
+                         text=True,
+                         timeout=2400)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     text = out.stdout
     for title in ('## Decode head alone', '## Whole UPerNet ConvNeXt-atto',
@@ -37,10 +40,13 @@ def test_quick_benchmark_prints_all_tables():
                   if ln.startswith('| upernet_mm deploy fp32'))
     float(deploy.split('|')[3])
     # every model row has its peak memory and pixel agreement
-    model_rows = [ln for ln in text.split('## Whole UPerNet')[1].split(
-        '## ')[0].splitlines() if ln.startswith('| ') and 'precision' not in ln]
-    expected = row_names(with_compile=False, with_onnx=True,
-                         with_openvino=not OPENVINO_MISSING)
+    table = text.split('## Whole UPerNet')[1].split('## ')[0]
+    model_rows = [
+        ln for ln in table.splitlines()
+        if ln.startswith('| ') and 'precision' not in ln
+    ]
+    expected = row_names(
+        with_compile=False, with_onnx=True, with_openvino=not OPENVINO_MISSING)
     assert [row.split('|')[1].strip() for row in model_rows] == expected, \
         model_rows
     for row in model_rows:
@@ -59,10 +65,18 @@ def test_accuracy_section_on_a_small_model(tmp_path):
     model = init_model(config)
     checkpoint = str(tmp_path / 'tiny.pth')
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
-    out = run_tool(osp.join('analysis_tools', 'benchmark.py'), '--quick',
-                   '--threads', '1',
-                   '--sections', 'accuracy', '--checkpoint', checkpoint,
-                   '--config', config, timeout=2400)
+    out = run_tool(
+        osp.join('analysis_tools', 'benchmark.py'),
+        '--quick',
+        '--threads',
+        '1',
+        '--sections',
+        'accuracy',
+        '--checkpoint',
+        checkpoint,
+        '--config',
+        config,
+        timeout=2400)
     text = out.stdout
     assert '## Accuracy on the validation split' in text, text
     rows = {}

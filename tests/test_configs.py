@@ -13,8 +13,9 @@ from helpers import ROOT, config_snapshot
 from upernet_mm.registry import MODELS
 
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 def _without_pretrained(node):
@@ -65,8 +66,9 @@ def test_config_builds_and_trains_one_step(path, monkeypatch):
     assert logits.shape == (2, head.num_classes, size, size)
     outputs = out.values() if isinstance(out, dict) else [out]
     sum(o.float().mean() for o in outputs).backward()
-    head_grads = [p.grad for p in model.decode_head.parameters()
-                  if p.requires_grad]
+    head_grads = [
+        p.grad for p in model.decode_head.parameters() if p.requires_grad
+    ]
     assert all(g is not None for g in head_grads)
     assert all(torch.isfinite(g).all() for g in head_grads)
 

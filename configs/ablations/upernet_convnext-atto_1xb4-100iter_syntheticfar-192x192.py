@@ -26,12 +26,15 @@ train_dataloader = dict(
     batch_size=4,
     num_workers=1,
     dataset=dict(
-        data_root=data_root, generator_cfg=generator_cfg,
+        data_root=data_root,
+        generator_cfg=generator_cfg,
         pipeline=train_pipeline))
 val_dataloader = dict(
     num_workers=1,
     dataset=dict(
-        data_root=data_root, generator_cfg=generator_cfg, indices=50,
+        data_root=data_root,
+        generator_cfg=generator_cfg,
+        indices=50,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 model = dict(
@@ -42,10 +45,19 @@ model = dict(
 max_iters = 100
 warmup_iters = 15
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(

@@ -22,8 +22,12 @@ GN = dict(type='GN', num_groups=4, requires_grad=True)
 BN = dict(type='BN', requires_grad=True)
 
 
-def make_seg_folder(root, num_images=8, size=(32, 40), num_classes=4,
-                    split='training', seed=0):
+def make_seg_folder(root,
+                    num_images=8,
+                    size=(32, 40),
+                    num_classes=4,
+                    split='training',
+                    seed=0):
     """Write ``num_images`` random image/annotation PNG pairs in the ADE20K
     folder layout under ``root`` and return ``root``."""
     import mmcv
@@ -38,15 +42,19 @@ def make_seg_folder(root, num_images=8, size=(32, 40), num_classes=4,
         label = np.zeros((h, w), np.uint8)
         for c in range(1, num_classes):
             y, x = rng.integers(0, h - 8), rng.integers(0, w - 8)
-            label[y:y + rng.integers(4, h - y), x:x + rng.integers(4, w - x)] = c
-        img = (label[..., None] * 50 +
-               rng.integers(0, 40, (h, w, 3))).astype(np.uint8)
+            y1, x1 = y + rng.integers(4, h - y), x + rng.integers(4, w - x)
+            label[y:y1, x:x1] = c
+        img = (label[..., None] * 50 + rng.integers(0, 40, (h, w, 3))).astype(
+            np.uint8)
         mmcv.imwrite(img, str(img_dir / f'{i:04d}.png'))
         mmcv.imwrite(label, str(ann_dir / f'{i:04d}.png'))
     return root
 
 
-def tiny_uper_model(num_classes, norm_cfg, size=None, dropout_ratio=0.0,
+def tiny_uper_model(num_classes,
+                    norm_cfg,
+                    size=None,
+                    dropout_ratio=0.0,
                     **extra):
     """A tiny UPerNet (ResNetV1c-18 at width 8, head of 16 channels) as a
     model config dict; ``size`` pads batches in the data preprocessor and
@@ -103,8 +111,8 @@ def seg_dataset(data_root, split='training', pipeline=None):
     return dict(
         type='BaseSegDataset',
         data_root=str(data_root),
-        data_prefix=dict(img_path=f'images/{split}',
-                         seg_map_path=f'annotations/{split}'),
+        data_prefix=dict(
+            img_path=f'images/{split}', seg_map_path=f'annotations/{split}'),
         img_suffix='.png',
         seg_map_suffix='.png',
         metainfo=dict(classes=CLASSES),
@@ -120,25 +128,31 @@ def tiny_train_config(data_root, norm_cfg=GN, batch_size=2, max_iters=3):
     tiny model on a :func:`make_seg_folder` folder (training and validation
     splits), our default_runtime, SGD, a checkpoint at the end, and a hook
     that saves every rank's final weights (``rank{N}.pth``)."""
-    def loader(split, **kwargs):
-        return dict(num_workers=0, dataset=seg_dataset(data_root, split),
-                    **kwargs)
 
-    val = loader('validation', batch_size=1,
-                 sampler=dict(type='DefaultSampler', shuffle=False))
+    def loader(split, **kwargs):
+        return dict(
+            num_workers=0, dataset=seg_dataset(data_root, split), **kwargs)
+
+    val = loader(
+        'validation',
+        batch_size=1,
+        sampler=dict(type='DefaultSampler', shuffle=False))
     return dict(
         _base_=[osp.join(BASE, 'default_runtime.py')],
         custom_imports=dict(imports=['helpers.hooks']),
         model=tiny_uper_model(len(CLASSES), norm_cfg, size=(32, 40)),
         train_dataloader=loader(
-            'training', batch_size=batch_size,
+            'training',
+            batch_size=batch_size,
             sampler=dict(type='InfiniteSampler', shuffle=True)),
         val_dataloader=val,
         val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
         test_dataloader=dict(val),
         test_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                       val_interval=max_iters),
+        train_cfg=dict(
+            type='IterBasedTrainLoop',
+            max_iters=max_iters,
+            val_interval=max_iters),
         val_cfg=dict(type='ValLoop'),
         test_cfg=dict(type='TestLoop'),
         optim_wrapper=dict(
@@ -148,7 +162,8 @@ def tiny_train_config(data_root, norm_cfg=GN, batch_size=2, max_iters=3):
             timer=dict(type='IterTimerHook'),
             logger=dict(type='LoggerHook', interval=1),
             checkpoint=dict(
-                type='ResumableCheckpointHook', by_epoch=False,
+                type='ResumableCheckpointHook',
+                by_epoch=False,
                 interval=max_iters),
             sampler_seed=dict(type='DistSamplerSeedHook')),
         custom_hooks=[dict(type='SaveRankWeightsHook')],
@@ -169,7 +184,9 @@ def runner_kwargs(data_root, work_dir, max_iters=6, **extra):
     model with BN and an auxiliary FCNHead, checkpoints every 2 iterations
     (our ``ResumableCheckpointHook``), seed 0; ``extra`` replaces fields."""
     model = tiny_uper_model(
-        len(CLASSES), BN, size=(32, 40),
+        len(CLASSES),
+        BN,
+        size=(32, 40),
         auxiliary_head=dict(
             type='FCNHead',
             in_channels=32,
@@ -195,12 +212,17 @@ def runner_kwargs(data_root, work_dir, max_iters=6, **extra):
             optimizer=dict(
                 type='SGD', lr=0.05, momentum=0.9, weight_decay=5e-4)),
         param_scheduler=[
-            dict(type='PolyLR', power=0.9, eta_min=1e-4, begin=0, end=6,
-                 by_epoch=False)
+            dict(
+                type='PolyLR',
+                power=0.9,
+                eta_min=1e-4,
+                begin=0,
+                end=6,
+                by_epoch=False)
         ],
         default_hooks=dict(
-            checkpoint=dict(type='ResumableCheckpointHook', by_epoch=False,
-                            interval=2),
+            checkpoint=dict(
+                type='ResumableCheckpointHook', by_epoch=False, interval=2),
             logger=dict(type='LoggerHook', interval=1)),
         randomness=dict(seed=0),
         default_scope='upernet_mm',
@@ -229,8 +251,12 @@ def run_tool(name, *args, check=True, timeout=600, **kwargs):
     path = osp.join(TOOLS, name)
     cmd = ['bash', path] if name.endswith('.sh') else [sys.executable, path]
     kwargs.setdefault('env', tool_env())
-    out = subprocess.run(cmd + [str(a) for a in args], capture_output=True,
-                         text=True, timeout=timeout, **kwargs)
+    out = subprocess.run(
+        cmd + [str(a) for a in args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **kwargs)
     if check:
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out

@@ -26,19 +26,18 @@ FIXTURE = osp.join(ROOT, 'tests', 'fixtures', 'resolved_configs.json')
 RUN_KEYS = ('model', 'data_preprocessor', 'work_dir', 'train_dataloader',
             'val_dataloader', 'test_dataloader', 'train_cfg', 'val_cfg',
             'test_cfg', 'auto_scale_lr', 'optim_wrapper', 'param_scheduler',
-            'val_evaluator', 'test_evaluator', 'default_hooks',
-            'custom_hooks', 'load_from', 'resume', 'launcher', 'env_cfg',
-            'log_processor', 'log_level', 'visualizer', 'default_scope',
-            'randomness', 'experiment_name', 'custom_imports', 'tta_model',
-            'tta_pipeline', 'runner_type', 'ablation_seeds')
+            'val_evaluator', 'test_evaluator', 'default_hooks', 'custom_hooks',
+            'load_from', 'resume', 'launcher', 'env_cfg', 'log_processor',
+            'log_level', 'visualizer', 'default_scope', 'randomness',
+            'experiment_name', 'custom_imports', 'tta_model', 'tta_pipeline',
+            'runner_type', 'ablation_seeds')
 
 
 def config_paths():
     """Every config file under configs/, relative to the repository."""
     return sorted(
-        osp.relpath(path, ROOT)
-        for path in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                              recursive=True))
+        osp.relpath(path, ROOT) for path in glob.glob(
+            osp.join(ROOT, 'configs', '**', '*.py'), recursive=True))
 
 
 def resolved(path) -> str:

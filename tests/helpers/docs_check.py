@@ -110,8 +110,9 @@ def broken_links():
             dest = Path(osp.normpath(dest))
             where = f'{page}:{no}: link ({target})'
             if not dest.exists():
-                shown = (dest.relative_to(ROOT)
-                         if dest.is_relative_to(ROOT) else dest)
+                shown = (
+                    dest.relative_to(ROOT)
+                    if dest.is_relative_to(ROOT) else dest)
                 problems.append(f'{where}: {shown} does not exist')
                 continue
             if anchor and dest.suffix == '.md':
@@ -130,9 +131,11 @@ def unlinked_pages():
         path = target.partition('#')[0]
         if path:
             linked.add(Path(osp.normpath(ROOT / path)))
-    return [f'{p}: not linked from README.md (add a row to its '
-            'Documentation table)' for p in doc_pages()[1:]
-            if ROOT / p not in linked]
+    return [
+        f'{p}: not linked from README.md (add a row to its '
+        'Documentation table)' for p in doc_pages()[1:]
+        if ROOT / p not in linked
+    ]
 
 
 class _Captured(Exception):
@@ -205,9 +208,8 @@ def _check_tool_call(tool, args):
     for tok in args:
         m = _FLAG_RE.match(tok)
         if m and m.group(1) not in options:
-            problems.append(
-                f'{tool} has no flag {m.group(1)} (it has: '
-                f'{" ".join(sorted(options))})')
+            problems.append(f'{tool} has no flag {m.group(1)} (it has: '
+                            f'{" ".join(sorted(options))})')
     return problems
 
 
@@ -272,8 +274,8 @@ def bad_commands():
             for m in _INLINE_RE.finditer(line):
                 span = m.group(2).strip()
                 first = span.split()[0] if span.split() else ''
-                if not (_TOOL_RE.fullmatch(first) or first in ('python',
-                                                                 'make')):
+                if not (_TOOL_RE.fullmatch(first)
+                        or first in ('python', 'make')):
                     continue
                 span = re.sub(r'\\\|', ' ', span).replace('[', ' ').replace(
                     ']', ' ').replace('|', ' ')
@@ -371,8 +373,9 @@ def bad_python_names():
 
 
 def main():
-    problems = (broken_links() + unlinked_pages() + bad_commands() +
-                bad_python_names())
+    problems = (
+        broken_links() + unlinked_pages() + bad_commands() +
+        bad_python_names())
     print('\n'.join(problems) or 'docs OK')
     return 1 if problems else 0
 

@@ -16,8 +16,8 @@ def write_tiny_checkpoint(folder, seed=0):
     and palette in ``meta.dataset_meta``) into ``folder``; return their
     paths."""
     from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
-    from upernet_mm.utils import register_all_modules
     from upernet_mm.registry import MODELS
+    from upernet_mm.utils import register_all_modules
     register_all_modules(init_default_scope=False)
     folder = str(folder)
     cfg = Config(
@@ -77,6 +77,5 @@ def write_tiny_upp_checkpoint(folder, seed=0):
     torch.save(
         dict(
             state_dict=model.state_dict(),
-            meta=dict(dataset_meta=dict(METAINFO))),
-        checkpoint)
+            meta=dict(dataset_meta=dict(METAINFO))), checkpoint)
     return config, checkpoint

@@ -6,9 +6,10 @@ An existing folder is never written over: a complete one with the same
 settings is left as it is, anything else is an error.
 
 Example:
-    python tools/dataset_converters/make_synthetic_scenes.py --out data/synthetic_scenes
-    python tools/dataset_converters/make_synthetic_scenes.py --out data/ss_seed1 --seed 1 \
-        --num-train 800 --num-val 200 --size 160
+    python tools/dataset_converters/make_synthetic_scenes.py \
+        --out data/synthetic_scenes
+    python tools/dataset_converters/make_synthetic_scenes.py \
+        --out data/ss_seed1 --seed 1 --num-train 800 --num-val 200 --size 160
     python tools/dataset_converters/make_synthetic_scenes.py \
         --out data/synthetic_scenes_far256 --size 256 --far-context
 """
@@ -45,13 +46,16 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         cfg = check_generator_cfg(
-            dict(seed=args.seed, num_train=args.num_train,
-                 num_val=args.num_val, size=args.size,
-                 far_context=args.far_context))
+            dict(
+                seed=args.seed,
+                num_train=args.num_train,
+                num_val=args.num_val,
+                size=args.size,
+                far_context=args.far_context))
         written = write_or_reuse(args.out, cfg,
-                                 partial(write_synthetic_scenes, **cfg),
-                                 check_synthetic_scenes, MANIFEST,
-                                 'SyntheticScenes')
+                                 partial(write_synthetic_scenes,
+                                         **cfg), check_synthetic_scenes,
+                                 MANIFEST, 'SyntheticScenes')
     except (ValueError, OSError, SyntheticScenesFolderError) as e:
         sys.exit(f'error: {e}')
     if not written:

@@ -7,9 +7,11 @@ An existing folder is never written over: a complete one with the same
 settings is left as it is, anything else is an error.
 
 Example:
-    python tools/dataset_converters/make_unified_parsing.py --out data/unified_parsing
-    python tools/dataset_converters/make_unified_parsing.py --out data/up_seed1 --seed 1 \
-        --num-train scenes=800 materials=600 --size 160
+    python tools/dataset_converters/make_unified_parsing.py \
+        --out data/unified_parsing
+    python tools/dataset_converters/make_unified_parsing.py \
+        --out data/up_seed1 --seed 1 --num-train scenes=800 materials=600 \
+        --size 160
 """
 import argparse
 import sys

@@ -67,8 +67,8 @@ def check_generator_cfg(generator_cfg=None):
     minimum = dict(seed=0, num_train=1, num_val=1, size=MIN_SIZE)
     for key, low in minimum.items():
         value = cfg[key]
-        is_int = isinstance(value, (int, np.integer)) and not isinstance(
-            value, bool)
+        is_int = isinstance(value,
+                            (int, np.integer)) and not isinstance(value, bool)
         if not is_int or value < low:
             raise ValueError(f'SyntheticScenes generator setting {key} must '
                              f'be an integer >= {low}, got {value!r}')
@@ -109,9 +109,9 @@ def _write_folder(folder, cfg):
         os.makedirs(img_dir)
         os.makedirs(ann_dir)
         for index, name in enumerate(scene_names(num)):
-            img, label = render_split_scene(
-                cfg['seed'], split, index, cfg['size'],
-                cfg.get('far_context', False))
+            img, label = render_split_scene(cfg['seed'], split, index,
+                                            cfg['size'],
+                                            cfg.get('far_context', False))
             ok_img, jpg = cv2.imencode(
                 IMG_SUFFIX, np.ascontiguousarray(img[..., ::-1]),
                 [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])

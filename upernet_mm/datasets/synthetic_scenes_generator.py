@@ -44,8 +44,6 @@ Sizes are given for 128x128 images and scale with ``size``. For a fixed
 numpy and OpenCV version the output depends only on the random generator
 passed in.
 """
-import numpy as np
-
 from .synthetic_scenes_classes import CLASS_INDEX
 from .synthetic_scenes_objects import (Canvas, box_mask, paint_building,
                                        paint_car, paint_panel_grid,
@@ -66,20 +64,30 @@ MIN_SIZE = 64
 # ``integers(low, high)`` (high excluded).
 SCENE_LAYOUTS = {
     'street': ('street', dict()),
-    'park': ('street', dict(road=False, trees=(3, 7), cars=(0, 1),
-                            persons=(1, 5))),
-    'highway': ('street', dict(buildings=False, road_width=(0.9, 1.25),
-                               trees=(0, 3), cars=(3, 7), persons=(0, 1))),
+    'park':
+    ('street', dict(road=False, trees=(3, 7), cars=(0, 1), persons=(1, 5))),
+    'highway': ('street',
+                dict(
+                    buildings=False,
+                    road_width=(0.9, 1.25),
+                    trees=(0, 3),
+                    cars=(3, 7),
+                    persons=(0, 1))),
     'living_room': ('room', dict()),
     'dining_room': ('room', dict(tables=(3, 5), paintings=(0, 2))),
-    'art_gallery': ('room', dict(tables=(0, 1), paintings=(4, 7),
-                                 persons=(1, 4))),
+    'art_gallery':
+    ('room', dict(tables=(0, 1), paintings=(4, 7), persons=(1, 4))),
 }
-STREET_LAYOUT = dict(buildings=True, road=True, road_width=(0.5, 0.95),
-                     trees=(1, 4), cars=(1, 4), persons=(0, 4),
-                     far_context=False)
-ROOM_LAYOUT = dict(paintings=(1, 4), tables=(1, 3), persons=(1, 3),
-                   far_context=False)
+STREET_LAYOUT = dict(
+    buildings=True,
+    road=True,
+    road_width=(0.5, 0.95),
+    trees=(1, 4),
+    cars=(1, 4),
+    persons=(0, 4),
+    far_context=False)
+ROOM_LAYOUT = dict(
+    paintings=(1, 4), tables=(1, 3), persons=(1, 3), far_context=False)
 
 
 def _street(rng, size, layout=None):
@@ -87,9 +95,13 @@ def _street(rng, size, layout=None):
     scale = size / 128
     canvas = Canvas(size)
     horizon = int(round(rng.uniform(0.4, 0.6) * size))
-    canvas.paint(0, 0, box_mask(horizon, size),
-                 sky_texture(rng, horizon, size), CLASS_INDEX['sky'],
-                 material=MATERIAL_INDEX['sky'])
+    canvas.paint(
+        0,
+        0,
+        box_mask(horizon, size),
+        sky_texture(rng, horizon, size),
+        CLASS_INDEX['sky'],
+        material=MATERIAL_INDEX['sky'])
     if layout['buildings']:
         x = int(rng.uniform(-0.2, 0.05) * size)
         while x < size:
@@ -101,9 +113,13 @@ def _street(rng, size, layout=None):
                            layout['far_context'])
             x += width + int(rng.uniform(-0.05, 0.15) * size)
     ground_h = size - horizon
-    canvas.paint(0, horizon, box_mask(ground_h, size),
-                 grass_texture(rng, ground_h, size, scale),
-                 CLASS_INDEX['grass'], material=MATERIAL_INDEX['foliage'])
+    canvas.paint(
+        0,
+        horizon,
+        box_mask(ground_h, size),
+        grass_texture(rng, ground_h, size, scale),
+        CLASS_INDEX['grass'],
+        material=MATERIAL_INDEX['foliage'])
     if layout['road']:
         road_edges = paint_road(canvas, rng, size, horizon,
                                 layout['road_width'], scale)
@@ -127,15 +143,13 @@ def _street(rng, size, layout=None):
         y = horizon + int(rng.uniform(0.12, 1.05) * ground_h)
         left, right = road_edges(min(y, size))
         depth = (y - horizon) / ground_h
-        objects.append(
-            (y, paint_car, rng.uniform(left, right),
-             size * (0.22 + 0.42 * depth) * rng.uniform(0.9, 1.1)))
+        objects.append((y, paint_car, rng.uniform(left, right),
+                        size * (0.22 + 0.42 * depth) * rng.uniform(0.9, 1.1)))
     for _ in range(int(rng.integers(*layout['persons']))):
         y = horizon + int(rng.uniform(0.08, 1.05) * ground_h)
         depth = (y - horizon) / ground_h
-        objects.append(
-            (y, paint_person, rng.uniform(0.03, 0.97) * size,
-             size * (0.16 + 0.4 * depth) * rng.uniform(0.9, 1.1)))
+        objects.append((y, paint_person, rng.uniform(0.03, 0.97) * size,
+                        size * (0.16 + 0.4 * depth) * rng.uniform(0.9, 1.1)))
     for y, paint, x, extent in sorted(objects, key=lambda o: o[0]):
         paint(canvas, rng, int(x), y, extent, scale)
     return canvas
@@ -149,14 +163,23 @@ def _room(rng, size, layout=None):
     far = layout['far_context']
     wall, material = (surface_texture if far else wall_texture)(rng, floor_y,
                                                                 size, scale)
-    canvas.paint(0, 0, box_mask(floor_y, size), wall, CLASS_INDEX['wall'],
-                 material=material)
+    canvas.paint(
+        0,
+        0,
+        box_mask(floor_y, size),
+        wall,
+        CLASS_INDEX['wall'],
+        material=material)
     skirt = max(1, int(round(2 * scale)))
     skirt_rgb = choose(rng, [(235, 235, 230), (100, 70, 45)])
-    canvas.paint(0, floor_y - skirt, box_mask(skirt, size),
-                 solid(rng, skirt, size, skirt_rgb), CLASS_INDEX['wall'],
-                 material=MATERIAL_INDEX['painted']
-                 if skirt_rgb[0] > 200 else MATERIAL_INDEX['wood'])
+    canvas.paint(
+        0,
+        floor_y - skirt,
+        box_mask(skirt, size),
+        solid(rng, skirt, size, skirt_rgb),
+        CLASS_INDEX['wall'],
+        material=MATERIAL_INDEX['painted']
+        if skirt_rgb[0] > 200 else MATERIAL_INDEX['wood'])
     ground_h = size - floor_y
     if rng.random() < 0.5:  # wooden floor: tables may share its wood
         floor_wood = wood_colour(rng)
@@ -165,8 +188,13 @@ def _room(rng, size, layout=None):
     else:
         floor_wood = None
         tex, material = floor_texture(rng, ground_h, size, scale)
-    canvas.paint(0, floor_y, box_mask(ground_h, size), tex,
-                 CLASS_INDEX['floor'], material=material)
+    canvas.paint(
+        0,
+        floor_y,
+        box_mask(ground_h, size),
+        tex,
+        CLASS_INDEX['floor'],
+        material=material)
     picture = PART_INDEX['painting']['picture']
     placed = []  # (x0, y0, x1, y1) of the paintings
     if far and rng.random() < 0.5:  # paintings in a grid, as windows are
@@ -194,15 +222,13 @@ def _room(rng, size, layout=None):
     for _ in range(int(rng.integers(*layout['tables']))):
         y = floor_y + int(rng.uniform(0.15, 0.95) * ground_h)
         depth = (y - floor_y) / ground_h
-        objects.append(
-            (y, 'table', rng.uniform(0.1, 0.9) * size,
-             size * (0.3 + 0.3 * depth) * rng.uniform(0.85, 1.15)))
+        objects.append((y, 'table', rng.uniform(0.1, 0.9) * size,
+                        size * (0.3 + 0.3 * depth) * rng.uniform(0.85, 1.15)))
     for _ in range(int(rng.integers(*layout['persons']))):
         y = floor_y + int(rng.uniform(0.1, 1.05) * ground_h)
         depth = (y - floor_y) / ground_h
-        objects.append(
-            (y, 'person', rng.uniform(0.05, 0.95) * size,
-             size * (0.3 + 0.35 * depth) * rng.uniform(0.9, 1.1)))
+        objects.append((y, 'person', rng.uniform(0.05, 0.95) * size,
+                        size * (0.3 + 0.35 * depth) * rng.uniform(0.9, 1.1)))
     for y, kind, x, extent in sorted(objects, key=lambda o: o[0]):
         if kind == 'table':
             paint_table(canvas, rng, int(x), y, extent, scale, floor_wood)
@@ -265,5 +291,8 @@ def render_layered_scene(rng, scene, size=128):
     _check_size(size)
     kind, layout = SCENE_LAYOUTS[scene]
     canvas = (_street if kind == 'street' else _room)(rng, int(size), layout)
-    return dict(img=finish_image(rng, canvas.img), object=canvas.lbl,
-                part=canvas.part, material=canvas.material)
+    return dict(
+        img=finish_image(rng, canvas.img),
+        object=canvas.lbl,
+        part=canvas.part,
+        material=canvas.material)

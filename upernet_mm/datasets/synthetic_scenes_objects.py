@@ -35,7 +35,13 @@ class Canvas:
         self.part = np.full((size, size), IGNORE_INDEX, np.uint8)
         self.material = np.full((size, size), IGNORE_INDEX, np.uint8)
 
-    def paint(self, x0, y0, mask, texture, label, part=IGNORE_INDEX,
+    def paint(self,
+              x0,
+              y0,
+              mask,
+              texture,
+              label,
+              part=IGNORE_INDEX,
               material=IGNORE_INDEX):
         """Paint ``texture`` where ``mask`` is set, clipped to the image.
 
@@ -76,11 +82,12 @@ def panel_layers(height, width, style, inner):
     (part 1) and the glass or picture (part 2, ``inner``)."""
     frame = panel_frame(height, width, style)
     part = np.where(frame, 1, inner).astype(np.uint8)
-    frame_material = (MATERIAL_INDEX['wood']
-                      if tuple(style['frame']) == WOODEN_FRAME else
-                      MATERIAL_INDEX['painted'])
-    pane = (MATERIAL_INDEX['canvas']
-            if style['kind'] == 1 else MATERIAL_INDEX['glass'])
+    frame_material = (
+        MATERIAL_INDEX['wood'] if tuple(style['frame']) == WOODEN_FRAME else
+        MATERIAL_INDEX['painted'])
+    pane = (
+        MATERIAL_INDEX['canvas']
+        if style['kind'] == 1 else MATERIAL_INDEX['glass'])
     material = np.where(frame, frame_material, pane).astype(np.uint8)
     return part, material
 
@@ -97,8 +104,9 @@ def paint_building(canvas, rng, x0, x1, top, base, scale, far=False):
     mask = np.zeros((height + roof, width), np.uint8)
     mask[roof:] = 1
     if roof:
-        cv2.fillPoly(mask, [np.array([[0, roof], [width - 1, roof],
-                                      [width // 2, 0]], np.int32)], 1)
+        cv2.fillPoly(mask, [
+            np.array([[0, roof], [width - 1, roof], [width // 2, 0]], np.int32)
+        ], 1)
     if far:
         facade, material = surface_texture(rng, height + roof, width, scale)
     else:
@@ -112,8 +120,7 @@ def paint_building(canvas, rng, x0, x1, top, base, scale, far=False):
                      CLASS_INDEX['window'], PART_INDEX['window']['pane'])
 
 
-def paint_panel_grid(canvas, rng, x0, width, top, height, scale, label,
-                     inner):
+def paint_panel_grid(canvas, rng, x0, width, top, height, scale, label, inner):
     """Panels of one style in a regular grid over a width x height surface:
     windows on a facade, or paintings on a wall with far context."""
     panel_w = max(5, int(round(rng.uniform(6, 14) * scale)))
@@ -132,8 +139,8 @@ def paint_panel_grid(canvas, rng, x0, width, top, height, scale, label,
             canvas.paint(left + col * step_x,
                          top + int(0.4 * step_y) + row * step_y,
                          box_mask(panel_h, panel_w),
-                         panel_texture(rng, panel_h, panel_w, style), label,
-                         part, material)
+                         panel_texture(rng, panel_h, panel_w,
+                                       style), label, part, material)
 
 
 def paint_road(canvas, rng, size, horizon, width, scale):
@@ -170,10 +177,10 @@ def paint_road(canvas, rng, size, horizon, width, scale):
             cv2.line(lane, p0, p1, 1, max(1, int((1 + 2 * t) * scale)))
             t = t1 + 0.05 + 0.1 * t
         tex[lane.astype(bool)] = colour
-    material = np.where(lane.astype(bool), MATERIAL_INDEX['painted'],
-                        MATERIAL_INDEX['asphalt']).astype(np.uint8)
-    canvas.paint(0, horizon, road, tex, CLASS_INDEX['road'],
-                 material=material)
+    material = np.where(
+        lane.astype(bool), MATERIAL_INDEX['painted'],
+        MATERIAL_INDEX['asphalt']).astype(np.uint8)
+    canvas.paint(0, horizon, road, tex, CLASS_INDEX['road'], material=material)
     return road_edges
 
 
@@ -183,10 +190,9 @@ def paint_tree(canvas, rng, cx, base, height, scale):
     trunk_h = int(height * 0.45)
     bark = rng.uniform((70, 45, 25), (115, 80, 50))
     lum = 1 + 0.12 * smooth_noise(rng, trunk_h, trunk_w, 3 * scale, 1)
-    canvas.paint(cx - trunk_w // 2, base - trunk_h,
-                 box_mask(trunk_h, trunk_w), shade(bark, lum),
-                 CLASS_INDEX['tree'], PART_INDEX['tree']['trunk'],
-                 MATERIAL_INDEX['wood'])
+    canvas.paint(cx - trunk_w // 2, base - trunk_h, box_mask(trunk_h, trunk_w),
+                 shade(bark, lum), CLASS_INDEX['tree'],
+                 PART_INDEX['tree']['trunk'], MATERIAL_INDEX['wood'])
     crown = int(height * 0.75)
     mask = np.zeros((crown, crown), np.uint8)
     for _ in range(int(rng.integers(3, 7))):
@@ -194,9 +200,9 @@ def paint_tree(canvas, rng, cx, base, height, scale):
         cv2.circle(mask, (int(crown * rng.uniform(0.3, 0.7)),
                           int(crown * rng.uniform(0.3, 0.65))), radius, 1, -1)
     canvas.paint(cx - crown // 2, base - trunk_h - int(crown * 0.75), mask,
-                 foliage_texture(rng, crown, crown, scale),
-                 CLASS_INDEX['tree'], PART_INDEX['tree']['crown'],
-                 MATERIAL_INDEX['foliage'])
+                 foliage_texture(rng, crown, crown,
+                                 scale), CLASS_INDEX['tree'],
+                 PART_INDEX['tree']['crown'], MATERIAL_INDEX['foliage'])
 
 
 def paint_car(canvas, rng, cx, base, length, scale):
@@ -224,8 +230,7 @@ def paint_car(canvas, rng, cx, base, length, scale):
         np.full(3, rng.uniform(45, 80))
     ])
     lighting = np.linspace(1.2, 0.8, height, dtype=np.float32)[:, None]
-    tex = shade(paint,
-                lighting + 0.04 * smooth_noise(rng, height, length, 1))
+    tex = shade(paint, lighting + 0.04 * smooth_noise(rng, height, length, 1))
     # cabin windows and lights belong to the car
     glass = np.zeros((height, length), np.uint8)
     inset = max(1, length // 30)
@@ -256,19 +261,21 @@ def paint_car(canvas, rng, cx, base, length, scale):
     hub_radius = max(1, int(radius * 0.45))
     hub_mask = np.zeros((diameter, diameter), np.uint8)
     cv2.circle(hub_mask, (radius, radius), hub_radius, 1, -1)
-    wheel_part = np.where(hub_mask.astype(bool), PART_INDEX['wheel']['hub'],
-                          PART_INDEX['wheel']['tyre']).astype(np.uint8)
-    wheel_material = np.where(hub_mask.astype(bool), MATERIAL_INDEX['metal'],
-                              MATERIAL_INDEX['rubber']).astype(np.uint8)
+    wheel_part = np.where(
+        hub_mask.astype(bool), PART_INDEX['wheel']['hub'],
+        PART_INDEX['wheel']['tyre']).astype(np.uint8)
+    wheel_material = np.where(
+        hub_mask.astype(bool), MATERIAL_INDEX['metal'],
+        MATERIAL_INDEX['rubber']).astype(np.uint8)
     for wheel_x in (0.2 * length, 0.8 * length):
         wheel = np.zeros((diameter, diameter), np.uint8)
         cv2.circle(wheel, (radius, radius), radius, 1, -1)
         wheel_tex = np.full((diameter, diameter, 3), tyre, np.float32)
         cv2.circle(wheel_tex, (radius, radius), hub_radius, (hub, hub, hub),
                    -1)
-        canvas.paint(int(x0 + wheel_x - radius), int(base - diameter), wheel,
-                     wheel_tex, CLASS_INDEX['wheel'], wheel_part,
-                     wheel_material)
+        canvas.paint(
+            int(x0 + wheel_x - radius), int(base - diameter), wheel, wheel_tex,
+            CLASS_INDEX['wheel'], wheel_part, wheel_material)
 
 
 def paint_person(canvas, rng, cx, base, height, scale):
@@ -277,8 +284,10 @@ def paint_person(canvas, rng, cx, base, height, scale):
     width = max(5, int(0.4 * height))
     mask = np.zeros((height, width), np.uint8)
     tex = np.empty((height, width, 3), np.float32)
-    skin = jitter(rng, choose(rng, [(235, 195, 165), (195, 145, 105),
-                                    (140, 95, 65), (95, 65, 45)]), 10)
+    skin = jitter(
+        rng,
+        choose(rng, [(235, 195, 165), (195, 145, 105), (140, 95, 65),
+                     (95, 65, 45)]), 10)
     shirt, legs = rng.uniform(20, 240, 3), rng.uniform(15, 140, 3)
     head_r = max(2, int(0.09 * height))
     mid = width // 2
@@ -301,10 +310,10 @@ def paint_person(canvas, rng, cx, base, height, scale):
     part[torso] = parts['torso']
     arm_w = max(1, int(0.06 * height))
     arm_end = int(0.52 * height)
-    for arm in ((slice(torso_top + 1, arm_end),
-                 slice(torso_left - arm_w, torso_left)),
-                (slice(torso_top + 1, arm_end),
-                 slice(torso_right, torso_right + arm_w))):
+    for arm in ((slice(torso_top + 1,
+                       arm_end), slice(torso_left - arm_w, torso_left)),
+                (slice(torso_top + 1,
+                       arm_end), slice(torso_right, torso_right + arm_w))):
         mask[arm] = 1
         part[arm] = parts['arms']
     # head
@@ -321,8 +330,9 @@ def paint_person(canvas, rng, cx, base, height, scale):
     tex[:hand] = rng.uniform(10, 120, 3)  # hair
     material[:hand] = MATERIAL_INDEX['hair']
     tex = tex * (1 + 0.05 * smooth_noise(rng, height, width, 1))[..., None]
-    canvas.paint(int(cx - width / 2), int(base - height), mask, tex,
-                 CLASS_INDEX['person'], part, material)
+    canvas.paint(
+        int(cx - width / 2), int(base - height), mask, tex,
+        CLASS_INDEX['person'], part, material)
 
 
 def paint_table(canvas, rng, cx, base, width, scale, floor_wood):
@@ -358,5 +368,6 @@ def paint_table(canvas, rng, cx, base, width, scale, floor_wood):
     tex[:top_depth] *= 1.15  # lit top surface
     part = np.full((height, width), PART_INDEX['table']['legs'], np.uint8)
     part[:top_depth + slab] = PART_INDEX['table']['top']
-    canvas.paint(int(cx - width / 2), int(base - height), mask, tex,
-                 CLASS_INDEX['table'], part, material)
+    canvas.paint(
+        int(cx - width / 2), int(base - height), mask, tex,
+        CLASS_INDEX['table'], part, material)

@@ -40,8 +40,8 @@ def shade(rgb, luminance):
 
 def jitter(rng, rgb, amount):
     """``rgb`` with each channel moved by up to ``amount``."""
-    return np.clip(np.asarray(rgb, np.float32) +
-                   rng.uniform(-amount, amount, 3), 0, 255)
+    return np.clip(
+        np.asarray(rgb, np.float32) + rng.uniform(-amount, amount, 3), 0, 255)
 
 
 def choose(rng, options):
@@ -63,9 +63,9 @@ def sky_texture(rng, height, width):
         bottom = np.full(3, rng.uniform(185, 215)) + rng.uniform(-5, 10, 3)
     t = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
     sky = top * (1 - t) + bottom * t
-    clouds = (smooth_noise(rng, height, width, max(height / 3, 4),
-                           max(width / 4, 4)) +
-              0.5 * smooth_noise(rng, height, width, max(height / 8, 2)))
+    clouds = (
+        smooth_noise(rng, height, width, max(height / 3, 4), max(width / 4, 4))
+        + 0.5 * smooth_noise(rng, height, width, max(height / 8, 2)))
     cover = np.clip((clouds - rng.uniform(0.3, 1.5)) * 1.5, 0, 1)
     cover = cover[..., None] * rng.uniform(0.5, 0.9)
     return sky * (1 - cover) + rng.uniform(215, 245) * cover
@@ -86,8 +86,8 @@ def facade_texture(rng, height, width, rgb, scale):
         mortar = (yy % row == 0) | ((xx + shift) % brick == 0)
         lum = lum * np.where(mortar, rng.uniform(0.75, 0.88), 1.0)
     elif style == 1:  # concrete panels
-        panel_h, panel_w = (int(round(rng.uniform(8, 16) * scale))
-                            for _ in range(2))
+        panel_h, panel_w = (
+            int(round(rng.uniform(8, 16) * scale)) for _ in range(2))
         seams = (yy % panel_h == 0) | (xx % panel_w == 0)
         lum = lum * np.where(seams, 0.85, 1.0) + 0.05 * smooth_noise(
             rng, height, width, 3 * scale)
@@ -160,8 +160,8 @@ def panel_texture(rng, height, width, style):
         out = shade(glass, 0.8 + 0.6 * diag)
         streak = np.abs(diag - rng.uniform(0.2, 0.8)) < 0.08
         out[streak] = np.minimum(out[streak] + 60, 255)
-    out[panel_frame(height, width, style)] = np.asarray(
-        style['frame'], np.float32)
+    out[panel_frame(height, width,
+                    style)] = np.asarray(style['frame'], np.float32)
     return out
 
 
@@ -199,8 +199,8 @@ def wood_texture(rng, height, width, scale, rgb=None):
     """Planks with grain, of colour ``rgb`` (default: a random wood)."""
     if rgb is None:
         rgb = wood_colour(rng)
-    lum = (1 + 0.1 * smooth_noise(rng, height, width, 1.5 * scale,
-                                  14 * scale) +
+    lum = (1 +
+           0.1 * smooth_noise(rng, height, width, 1.5 * scale, 14 * scale) +
            0.04 * smooth_noise(rng, height, width, 1))
     plank = max(2, int(round(rng.uniform(3, 7) * scale)))
     rows = np.arange(height) // plank
@@ -220,11 +220,11 @@ def floor_texture(rng, height, width, scale):
         yy, xx = np.mgrid[:height, :width]
         first = rng.uniform(90, 230, 3)
         second = first if rng.random() < 0.5 else rng.uniform(90, 230, 3)
-        out = np.where(((yy // tile + xx // tile) % 2 == 0)[..., None],
-                       first, second)
+        out = np.where(((yy // tile + xx // tile) % 2 == 0)[..., None], first,
+                       second)
         grout = (yy % tile == 0) | (xx % tile == 0)
-        out = out * (1 + 0.04 * smooth_noise(rng, height, width, 1))[...,
-                                                                      None]
+        grain = 1 + 0.04 * smooth_noise(rng, height, width, 1)
+        out = out * grain[..., None]
         out[grout] *= 0.7
         return out.astype(np.float32), MATERIAL_INDEX['tile']
     lum = (1 + 0.1 * smooth_noise(rng, height, width, 1) +
@@ -238,8 +238,7 @@ def finish_image(rng, img):
     img = img.astype(np.float32)
     img = img * rng.uniform(0.88, 1.12, 3).astype(np.float32)
     img = img + np.float32(rng.uniform(-15, 15))
-    img = img + rng.normal(0, rng.uniform(2, 6),
-                           img.shape).astype(np.float32)
+    img = img + rng.normal(0, rng.uniform(2, 6), img.shape).astype(np.float32)
     if rng.random() < 0.4:
         img = cv2.GaussianBlur(img, (3, 3), 0.6)
     return np.clip(np.rint(img), 0, 255).astype(np.uint8)

@@ -4,8 +4,9 @@ rather than hours into a run.
 
 Always (cheap): ``data_root`` and the data folders exist, no split is empty,
 every image has an annotation file, and every head's ``num_classes`` equals
-the number of classes of the train and val datasets. With ``check_files=True`` (``tools/train.py
---check-data``) every image and annotation is also decoded and checked; see
+the number of classes of the train and val datasets. With
+``check_files=True`` (``tools/train.py --check-data``) every image and
+annotation is also decoded and checked; see
 :func:`upernet_mm.datasets.checks.check_sample`, and for the part and
 material maps of a ``UnifiedParsingDataset``
 :func:`upernet_mm.datasets.unified_parsing_check.check_unified_parsing_sample`.

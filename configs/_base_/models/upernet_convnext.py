@@ -2,7 +2,8 @@
 # "A ConvNet for the 2020s" (Liu et al., 2022).
 # The heads of upernet_r50.py, at this backbone's widths.
 _base_ = ['./upernet_r50.py']
-custom_imports = dict(imports=['mmpretrain.models'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmpretrain.models'], allow_failed_imports=False)
 model = dict(
     pretrained=None,
     backbone=dict(

@@ -20,8 +20,8 @@ from .errors import DataCheckError, describe
 
 # How mmseg's default pipeline decodes: LoadImageFromFile with OpenCV in
 # colour, LoadAnnotations with Pillow, unchanged.
-DEFAULT_DECODING = dict(image=('cv2', 'color'),
-                        annotation=('pillow', 'unchanged'))
+DEFAULT_DECODING = dict(
+    image=('cv2', 'color'), annotation=('pillow', 'unchanged'))
 
 
 def pipeline_decoding(dataset) -> dict:
@@ -34,8 +34,8 @@ def pipeline_decoding(dataset) -> dict:
         dict: ``image`` and ``annotation`` to ``(backend, flag)``.
     """
     decoding = dict(DEFAULT_DECODING)
-    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms',
-                         None) or []
+    transforms = getattr(
+        getattr(dataset, 'pipeline', None), 'transforms', None) or []
     for transform in transforms:
         name = type(transform).__name__
         backend = getattr(transform, 'imdecode_backend', None)
@@ -210,8 +210,9 @@ def check_sample(sample, heads, decoding=None) -> None:
             continue
         shown = ', '.join(f'{v} ({c} pixels)'
                           for v, c in zip(values[bad][:10], counts[bad][:10]))
-        applied = [k for k in ('reduce_zero_label', 'label_map')
-                   if sample.get(k)]
+        applied = [
+            k for k in ('reduce_zero_label', 'label_map') if sample.get(k)
+        ]
         after = f' after {" and ".join(applied)}' if applied else ''
         raise DataCheckError(
             f'annotation {seg_path} has label value(s) {shown}{after} '

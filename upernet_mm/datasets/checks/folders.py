@@ -70,10 +70,12 @@ def check_data_folders(dataset) -> None:
 
 def _folders(dataset):
     prefix = getattr(dataset, 'data_prefix', {}) or {}
-    return [(field, prefix[field], suffix) for field, suffix in (
-        ('img_path', getattr(dataset, 'img_suffix', None)),
-        ('seg_map_path', getattr(dataset, 'seg_map_suffix', None)))
-        if prefix.get(field) and osp.isdir(prefix[field])]
+    return [(field, prefix[field], suffix)
+            for field, suffix in (('img_path',
+                                   getattr(dataset, 'img_suffix', None)),
+                                  ('seg_map_path',
+                                   getattr(dataset, 'seg_map_suffix', None)))
+            if prefix.get(field) and osp.isdir(prefix[field])]
 
 
 def _walk(folder, name):
@@ -155,8 +157,10 @@ def check_annotations_without_images(dataset, limit=5) -> list:
     if getattr(dataset, 'ann_file', None) or not folder or not suffix \
             or not osp.isdir(folder):
         return []
-    paths = [dataset.get_data_info(i).get('seg_map_path')
-             for i in range(len(dataset))]
+    paths = [
+        dataset.get_data_info(i).get('seg_map_path')
+        for i in range(len(dataset))
+    ]
     if not all(paths):
         # samples without one annotation file each (UnifiedParsingDataset:
         # a map per task, none for image-level sources): not this layout
