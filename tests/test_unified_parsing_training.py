@@ -16,8 +16,8 @@ from mmengine.runner import Runner
 from helpers import ROOT
 from helpers.unified_parsing_ddp import (model_config, run_two_ranks,
                                          single_process_reference)
-from unified_parsing_helpers import TINY_CFG
-from unified_parsing_model_helpers import (build_model, make_batch,
+from helpers.unified_parsing_data import TINY_CFG
+from helpers.unified_parsing_model import (build_model, make_batch,
                                            tiny_upp_model)
 from upernet_mm.datasets.unified_parsing_classes import NUM_PARTS_OF_OBJECT
 from upernet_mm.models.layers import PartGroups

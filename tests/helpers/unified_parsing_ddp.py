@@ -21,7 +21,7 @@ import torch.nn as nn
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 
-from unified_parsing_model_helpers import (build_model, make_batch,
+from helpers.unified_parsing_model import (build_model, make_batch,
                                            tiny_upp_model)
 
 # seconds a collective may wait before it fails (a hang ends as an error)
