@@ -264,5 +264,5 @@ def _load_runtimes() -> None:
 def memory_worker(settings, opts, manifest, name) -> Tuple[int, int]:
     """Worker side of the peak-memory column: one candidate."""
     _load_runtimes()
-    return form_memory(lambda: build(name, manifest, s,
+    return form_memory(lambda: build(name, manifest, settings,
                                      torch.get_num_threads()))
