@@ -10,13 +10,18 @@ from upernet_mm.registry import DATASETS
 
 
 def _dataset(split='train', img='train', ann='trainannot', **kwargs):
-    pipeline = [dict(type='LoadImageFromFile'),
-                dict(type='LoadAnnotations'),
-                dict(type='PackSegInputs')]
-    return DATASETS.build(dict(
-        type='CamVidDataset', data_root=CAMVID,
-        data_prefix=dict(img_path=img, seg_map_path=ann),
-        pipeline=pipeline, **kwargs))
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadAnnotations'),
+        dict(type='PackSegInputs')
+    ]
+    return DATASETS.build(
+        dict(
+            type='CamVidDataset',
+            data_root=CAMVID,
+            data_prefix=dict(img_path=img, seg_map_path=ann),
+            pipeline=pipeline,
+            **kwargs))
 
 
 @needs_camvid
@@ -53,11 +58,12 @@ def test_class_subset_keeps_void_ignored():
 
 
 def test_missing_folder_names_it(tmp_path):
-    with pytest.raises(FileNotFoundError, match='trainannot.*ln -s|does '
-                       'not exist'):
-        CamVidDataset(data_root=str(tmp_path),
-                      data_prefix=dict(img_path='train',
-                                       seg_map_path='trainannot'))
+    with pytest.raises(
+            FileNotFoundError, match='trainannot.*ln -s|does '
+            'not exist'):
+        CamVidDataset(
+            data_root=str(tmp_path),
+            data_prefix=dict(img_path='train', seg_map_path='trainannot'))
 
 
 def test_missing_label_names_files(tmp_path):
@@ -66,11 +72,10 @@ def test_missing_label_names_files(tmp_path):
     Image.new('RGB', (8, 6)).save(tmp_path / 'train' / 'a.png')
     Image.new('RGB', (8, 6)).save(tmp_path / 'train' / 'b.png')
     Image.new('L', (8, 6)).save(tmp_path / 'trainannot' / 'a.png')
-    with pytest.raises(FileNotFoundError,
-                       match=r'(?s)1 of 2 images.*b\.png'):
-        CamVidDataset(data_root=str(tmp_path),
-                      data_prefix=dict(img_path='train',
-                                       seg_map_path='trainannot'))
+    with pytest.raises(FileNotFoundError, match=r'(?s)1 of 2 images.*b\.png'):
+        CamVidDataset(
+            data_root=str(tmp_path),
+            data_prefix=dict(img_path='train', seg_map_path='trainannot'))
 
 
 def test_reduce_zero_label_refused():

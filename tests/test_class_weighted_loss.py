@@ -4,9 +4,9 @@ pixels (255, or the index right after the classes)."""
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.structures import PixelData
 from mmseg.models.losses import CrossEntropyLoss
 from mmseg.structures import SegDataSample
-from mmengine.structures import PixelData
 
 from upernet_mm.models.decode_heads import FCNHead, UPerHead
 from upernet_mm.models.losses import class_weighted_cross_entropy
@@ -25,15 +25,20 @@ def _labels(ignore_index, seed=0, shape=(2, 12, 16)):
 
 def _samples(label):
     return [
-        SegDataSample(gt_sem_seg=PixelData(data=lab[None]),
-                      metainfo=dict(seg_map_path=f'{i}.png'))
+        SegDataSample(
+            gt_sem_seg=PixelData(data=lab[None]),
+            metainfo=dict(seg_map_path=f'{i}.png'))
         for i, lab in enumerate(label)
     ]
 
 
 def _loss_cfg(loss_weight=1.0, **extra):
-    return dict(type='CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=loss_weight, class_weight=WEIGHTS, **extra)
+    return dict(
+        type='CrossEntropyLoss',
+        use_sigmoid=False,
+        loss_weight=loss_weight,
+        class_weight=WEIGHTS,
+        **extra)
 
 
 @pytest.mark.parametrize('ignore_index', [255, NUM_CLASSES])
@@ -41,10 +46,12 @@ def test_criterion_equals_torch(ignore_index):
     label = _labels(ignore_index)
     logits = torch.randn(2, NUM_CLASSES, 12, 16, requires_grad=True)
     ours = class_weighted_cross_entropy(
-        logits, label, class_weight=torch.tensor(WEIGHTS),
+        logits,
+        label,
+        class_weight=torch.tensor(WEIGHTS),
         ignore_index=ignore_index)
-    ref = F.cross_entropy(logits, label, weight=torch.tensor(WEIGHTS),
-                          ignore_index=ignore_index)
+    ref = F.cross_entropy(
+        logits, label, weight=torch.tensor(WEIGHTS), ignore_index=ignore_index)
     torch.testing.assert_close(ours, ref)
     grad, = torch.autograd.grad(ours, logits)
     ref_grad, = torch.autograd.grad(ref, logits)
@@ -65,10 +72,15 @@ def test_criterion_bfloat16_logits_in_float32():
     label = _labels(255)
     logits = torch.randn(2, NUM_CLASSES, 12, 16)
     ours = class_weighted_cross_entropy(
-        logits.bfloat16(), label,
-        class_weight=torch.tensor(WEIGHTS).bfloat16(), ignore_index=255)
-    ref = F.cross_entropy(logits.bfloat16().float(), label,
-                          weight=torch.tensor(WEIGHTS), ignore_index=255)
+        logits.bfloat16(),
+        label,
+        class_weight=torch.tensor(WEIGHTS).bfloat16(),
+        ignore_index=255)
+    ref = F.cross_entropy(
+        logits.bfloat16().float(),
+        label,
+        weight=torch.tensor(WEIGHTS),
+        ignore_index=255)
     assert ours.dtype == torch.float32
     torch.testing.assert_close(ours, ref)
 
@@ -84,9 +96,14 @@ def test_mmseg_alone_fails_on_ignored_pixels():
 
 def _uper_head(ignore_index, loss_decode):
     return UPerHead(
-        in_channels=[4, 8], in_index=[0, 1], channels=8, pool_scales=(1, 2),
-        num_classes=NUM_CLASSES, ignore_index=ignore_index,
-        loss_decode=loss_decode, norm_cfg=dict(type='BN'))
+        in_channels=[4, 8],
+        in_index=[0, 1],
+        channels=8,
+        pool_scales=(1, 2),
+        num_classes=NUM_CLASSES,
+        ignore_index=ignore_index,
+        loss_decode=loss_decode,
+        norm_cfg=dict(type='BN'))
 
 
 @pytest.mark.parametrize('ignore_index', [255, NUM_CLASSES])
@@ -98,20 +115,27 @@ def test_heads_loss_equals_torch(ignore_index):
     label = _labels(ignore_index)
     samples = _samples(label)
     logits = torch.randn(2, NUM_CLASSES, 6, 8)
-    upsampled = F.interpolate(logits, size=label.shape[1:],
-                              mode='bilinear', align_corners=False)
-    ref = F.cross_entropy(upsampled, label, weight=torch.tensor(WEIGHTS),
-                          ignore_index=ignore_index)
+    upsampled = F.interpolate(
+        logits, size=label.shape[1:], mode='bilinear', align_corners=False)
+    ref = F.cross_entropy(
+        upsampled,
+        label,
+        weight=torch.tensor(WEIGHTS),
+        ignore_index=ignore_index)
 
     head = _uper_head(ignore_index, _loss_cfg(loss_weight=0.7))
     assert type(head.loss_decode) is CrossEntropyLoss  # mmseg's class
     losses = head.loss_by_feat(logits, samples)
     torch.testing.assert_close(losses['loss_ce'], 0.7 * ref)
 
-    fcn = FCNHead(in_channels=4, channels=8, num_classes=NUM_CLASSES,
-                  ignore_index=ignore_index, norm_cfg=dict(type='BN'),
-                  loss_decode=[_loss_cfg(0.4),
-                               _loss_cfg(0.6, loss_name='loss_ce2')])
+    fcn = FCNHead(
+        in_channels=4,
+        channels=8,
+        num_classes=NUM_CLASSES,
+        ignore_index=ignore_index,
+        norm_cfg=dict(type='BN'),
+        loss_decode=[_loss_cfg(0.4),
+                     _loss_cfg(0.6, loss_name='loss_ce2')])
     losses = fcn.loss_by_feat(logits, samples)
     torch.testing.assert_close(losses['loss_ce'], 0.4 * ref)
     torch.testing.assert_close(losses['loss_ce2'], 0.6 * ref)

@@ -3,7 +3,8 @@
 #
 #   mkdir -p data && ln -s "$(realpath ../shared/data/camvid)" data/camvid
 #   (or a download converted by tools/dataset_converters/camvid.py)
-#   python tools/train.py configs/camvid/upernet_convnext-atto_1xb8-3k_camvid-256x256.py
+#   python tools/train.py \
+#       configs/camvid/upernet_convnext-atto_1xb8-3k_camvid-256x256.py
 #
 # The quick start's model and fast path (bfloat16 autocast, channels_last,
 # float32 depthwise convolutions, fused AdamW) with CamVid's rare classes
@@ -11,7 +12,8 @@
 # 1 / ln(1.02 + p_c) of the training labels, from
 # tools/analysis_tools/class_weights.py), random scale 0.5-2.0 around
 # 480x360, 256x256 crops, batch 8, 3000 iterations (65 epochs). Validation
-# on the 101 val images at full resolution. Writes to work_dirs/upernet_convnext-atto_1xb8-3k_camvid-256x256/.
+# on the 101 val images at full resolution. Writes to
+# work_dirs/upernet_convnext-atto_1xb8-3k_camvid-256x256/.
 _base_ = [
     '../_base_/models/upernet_convnext.py', '../_base_/datasets/camvid.py',
     '../_base_/default_runtime.py'
@@ -52,17 +54,31 @@ optim_wrapper = dict(
     # tools/train.py makes it BF16AmpOptimWrapper (bfloat16 autocast) on a
     # machine without CUDA
     type='AmpOptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
-                   weight_decay=0.05, fused=True),
+    optimizer=dict(
+        type='AdamW',
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        weight_decay=0.05,
+        fused=True),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='PolyLR', power=1.0, eta_min=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='PolyLR',
+        power=1.0,
+        eta_min=0.0,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters),
 ]
 train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
     val_interval=max_iters // 4)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -71,8 +87,10 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='ResumableCheckpointHook', by_epoch=False,
-        interval=max_iters // 4, max_keep_ckpts=2),
+        type='ResumableCheckpointHook',
+        by_epoch=False,
+        interval=max_iters // 4,
+        max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook', draw=False))
 custom_hooks = [

@@ -29,13 +29,17 @@ model = dict(
         in_channels=[96, 192, 384, 768],
         num_classes=num_classes,
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0,
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=1.0,
             class_weight={{_base_.class_weight}})),
     auxiliary_head=dict(
         in_channels=384,
         num_classes=num_classes,
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4,
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=0.4,
             class_weight={{_base_.class_weight}})))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -57,8 +61,7 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(
-    batch_size=4, dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
@@ -67,14 +70,12 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.05),
-    paramwise_cfg=dict(
-        decay_rate=0.9, decay_type='stage_wise', num_layers=6),
+    paramwise_cfg=dict(decay_rate=0.9, decay_type='stage_wise', num_layers=6),
     constructor='LearningRateDecayOptimizerConstructor',
     loss_scale='dynamic')
 param_scheduler = [
     dict(
-        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0,
-        end=1000),
+        type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1000),
     dict(
         type='PolyLR',
         power=1.0,

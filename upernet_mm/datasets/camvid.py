@@ -47,10 +47,9 @@ class CamVidDataset(BaseSegDataset):
         classes=('sky', 'building', 'pole', 'road', 'pavement', 'tree',
                  'sign_symbol', 'fence', 'car', 'pedestrian', 'bicyclist'),
         # the colours of the SegNet authors' CamVid tutorial
-        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128],
-                 [128, 64, 128], [60, 40, 222], [128, 128, 0],
-                 [192, 128, 128], [64, 64, 128], [64, 0, 128], [64, 64, 0],
-                 [0, 128, 192]])
+        palette=[[128, 128, 128], [128, 0, 0], [192, 192, 128], [128, 64, 128],
+                 [60, 40, 222], [128, 128, 0], [192, 128, 128], [64, 64, 128],
+                 [64, 0, 128], [64, 64, 0], [0, 128, 192]])
 
     def __init__(self,
                  img_suffix='.png',

@@ -15,8 +15,8 @@ crop_size = (256, 256)
 # pedestrian, bicyclist; the recipes' losses refer to them as _base_'s
 # class_weight
 class_weight = [
-    5.603, 4.295, 33.574, 3.335, 15.486, 8.739, 31.542, 32.012, 12.829,
-    38.014, 43.907
+    5.603, 4.295, 33.574, 3.335, 15.486, 8.739, 31.542, 32.012, 12.829, 38.014,
+    43.907
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -36,6 +36,23 @@ test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs')
+]
+# tools/test.py --tta: the mean of six scales and their flips
+img_ratios = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(
+        type='TestTimeAug',
+        transforms=[
+            [
+                dict(type='Resize', scale_factor=r, keep_ratio=True)
+                for r in img_ratios
+            ],
+            [
+                dict(type='RandomFlip', prob=0., direction='horizontal'),
+                dict(type='RandomFlip', prob=1., direction='horizontal')
+            ], [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]
+        ])
 ]
 train_dataloader = dict(
     batch_size=8,

@@ -20,7 +20,9 @@ class LabelValueError(ValueError):
     ``num_classes`` that is not the ignore index)."""
 
 
-def check_label_values(data_samples, num_classes: int, ignore_index: int,
+def check_label_values(data_samples,
+                       num_classes: int,
+                       ignore_index: int,
                        head: str = 'head') -> None:
     """Raise if a ground-truth map of a batch holds a value that is not a
     class index below ``num_classes`` or ``ignore_index``.
@@ -176,5 +178,6 @@ class CheckedDecodeHead(BaseDecodeHead):
 
     def loss_by_feat(self, seg_logits, batch_data_samples):
         check_label_values(batch_data_samples, self.num_classes,
-                           self.ignore_index, type(self).__name__)
+                           self.ignore_index,
+                           type(self).__name__)
         return super().loss_by_feat(seg_logits, batch_data_samples)
