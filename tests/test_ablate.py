@@ -1,6 +1,5 @@
 """tools/ablate.py: what the seed changes, the table maths, resumed studies
 and failed runs."""
-import importlib.util
 import itertools
 import json
 import os
@@ -12,26 +11,23 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import ROOT, tiny_uper_model
+from helpers import ROOT, load_tool, tiny_uper_model
 from upernet_mm.ablation import compare, summarize, to_markdown
+from upernet_mm.ablation.runner import run_study
 from upernet_mm.ablation.table import fmt_diff, fmt_stat
 
 TINY_DATA = dict(seed=0, num_train=8, num_val=3, size=64)
 
 
 def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        osp.basename(name) + '_tool', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'{name}.py')
 
 
 def _write_tiny_configs(root, data_root):
     """A tiny parent config (SyntheticScenes at 64 px, 2 iterations) and a
     one-change child; returns their paths."""
-    model = tiny_uper_model(13, dict(type='BN', requires_grad=True),
-                            size=(64, 64))
+    model = tiny_uper_model(
+        13, dict(type='BN', requires_grad=True), size=(64, 64))
     data = dict(
         type='SyntheticScenesDataset',
         data_root=str(data_root),
@@ -39,8 +35,11 @@ def _write_tiny_configs(root, data_root):
     train_pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations'),
-        dict(type='RandomResize', scale=(128, 64), ratio_range=(0.75, 1.5),
-             keep_ratio=True),
+        dict(
+            type='RandomResize',
+            scale=(128, 64),
+            ratio_range=(0.75, 1.5),
+            keep_ratio=True),
         dict(type='RandomCrop', crop_size=(48, 48)),
         dict(type='RandomFlip', prob=0.5),
         dict(type='PhotoMetricDistortion'),
@@ -55,28 +54,33 @@ def _write_tiny_configs(root, data_root):
         default_scope='upernet_mm',
         model=model,
         train_dataloader=dict(
-            batch_size=2, num_workers=0,
+            batch_size=2,
+            num_workers=0,
             sampler=dict(type='InfiniteSampler', shuffle=True),
-            dataset=dict(data, data_prefix=dict(
-                img_path='images/training',
-                seg_map_path='annotations/training'),
+            dataset=dict(
+                data,
+                data_prefix=dict(
+                    img_path='images/training',
+                    seg_map_path='annotations/training'),
                 pipeline=train_pipeline)),
         val_dataloader=dict(
-            batch_size=1, num_workers=0,
+            batch_size=1,
+            num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=False),
-            dataset=dict(data, data_prefix=dict(
-                img_path='images/validation',
-                seg_map_path='annotations/validation'),
+            dataset=dict(
+                data,
+                data_prefix=dict(
+                    img_path='images/validation',
+                    seg_map_path='annotations/validation'),
                 pipeline=test_pipeline)),
         val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='SGD', lr=0.01)),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2,
-                       val_interval=2),
+        optim_wrapper=dict(
+            type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01)),
+        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2, val_interval=2),
         val_cfg=dict(type='ValLoop'),
         default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1,
-                        log_metric_by_epoch=False),
+            logger=dict(
+                type='LoggerHook', interval=1, log_metric_by_epoch=False),
             checkpoint=dict(type='CheckpointHook', by_epoch=False,
                             interval=2)),
         log_processor=dict(by_epoch=False),
@@ -84,8 +88,8 @@ def _write_tiny_configs(root, data_root):
         randomness=dict(seed=0),
         ablation_seeds=2)
     parent_path = root / 'tiny_parent.py'
-    parent_path.write_text(''.join(f'{k} = {v!r}\n' for k, v in
-                                   parent.items()))
+    parent_path.write_text(''.join(f'{k} = {v!r}\n'
+                                   for k, v in parent.items()))
     child_path = root / 'tiny-ch8_child.py'
     child_path.write_text("_base_ = ['./tiny_parent.py']\n"
                           'model = dict(decode_head=dict(channels=8))\n')
@@ -135,14 +139,23 @@ def test_table_maths_against_a_hand_computation():
 
 def test_table_lists_every_logged_metric_and_failed_runs():
     runs = [
-        dict(seed=0, status='ok', metrics={'mIoU': 50.0, 'parts/mIoU': 20.0},
-             time_s=10.0),
+        dict(
+            seed=0,
+            status='ok',
+            metrics={
+                'mIoU': 50.0,
+                'parts/mIoU': 20.0
+            },
+            time_s=10.0),
         dict(seed=1, status='failed', exit_code=3, metrics=None, time_s=1.0),
     ]
-    row = dict(config='a', parent=None, params_m=1.5, runs=runs,
-               stats=dict(mIoU=summarize([50.0]),
-                          time_s=summarize([10.0])),
-               diff={})
+    row = dict(
+        config='a',
+        parent=None,
+        params_m=1.5,
+        runs=runs,
+        stats=dict(mIoU=summarize([50.0]), time_s=summarize([10.0])),
+        diff={})
     row['stats']['parts/mIoU'] = summarize([20.0])
     table = to_markdown([row], ['mIoU', 'parts/mIoU'])
     assert '| parts/mIoU | Δ parts/mIoU |' in table
@@ -157,7 +170,8 @@ def _runner_for_seed(tool, config, seed, work_dir):
     """Build the Runner the way tools/ablate.py's run of ``seed`` does:
     its tools/train.py command line, parsed by tools/train.py."""
     from upernet_mm.ablation import RunSpec
-    from upernet_mm.engine.runner_setup import build_runner, load_config
+    from upernet_mm.cli_args import load_config
+    from upernet_mm.engine.runner_setup import build_runner
     train = _load_tool('train')
     cmd = tool.train_command(RunSpec(config, 'x', seed, str(work_dir)), [])
     assert cmd[1] == tool.TRAIN
@@ -173,8 +187,8 @@ def test_seed_changes_initialisation_data_order_and_augmentation(tmp_path):
         runner = _runner_for_seed(tool, parent, seed, tmp_path / f'w{k}')
         assert runner.seed == seed
         runner.model.init_weights()
-        weights = torch.cat([
-            p.detach().flatten() for p in runner.model.parameters()])
+        weights = torch.cat(
+            [p.detach().flatten() for p in runner.model.parameters()])
         loader = runner.train_loop.dataloader
         order = list(itertools.islice(iter(loader.sampler), 16))
         sample = loader.dataset[0]  # random resize, crop, flip, colour
@@ -197,7 +211,7 @@ class FakeTraining:
     def __init__(self, fail=()):
         self.calls, self.fail = [], set(fail)
 
-    def __call__(self, spec, cfg_options, env):
+    def __call__(self, spec):
         self.calls.append((spec.name, spec.seed))
         if (spec.name, spec.seed) in self.fail:
             return 3
@@ -207,22 +221,26 @@ class FakeTraining:
         miou = 50.0 + 10 * ('child' in spec.name) + spec.seed
         with open(osp.join(run, 'scalars.json'), 'w') as f:
             f.write(json.dumps(dict(lr=0.01, loss=1.0, step=1)) + '\n')
-            f.write(json.dumps(dict(aAcc=80.0, mIoU=miou, mAcc=miou + 1,
-                                    data_time=0.1, time=0.2, step=2)) + '\n')
+            f.write(
+                json.dumps(
+                    dict(
+                        aAcc=80.0,
+                        mIoU=miou,
+                        mAcc=miou + 1,
+                        data_time=0.1,
+                        time=0.2,
+                        step=2)) + '\n')
         return 0
 
 
-def test_resumed_study_reuses_finished_runs_and_reports_failures(
-        tmp_path, monkeypatch):
-    tool = _load_tool('ablate')
+def test_resumed_study_reuses_finished_runs_and_reports_failures(tmp_path):
     parent, child = _write_tiny_configs(tmp_path, tmp_path / 'data')
     work = str(tmp_path / 'study')
-    args = [parent, child, '--work-dir', work]  # seeds: ablation_seeds=2
+    configs = [parent, child]  # seeds: ablation_seeds=2
 
     fake = FakeTraining(fail={('tiny-ch8_child', 1)})
-    monkeypatch.setattr(tool, 'run_training', fake)
-    with pytest.raises(SystemExit, match='1 of 4 runs did not finish'):
-        tool.main(args)
+    _, failed, num_runs = run_study(configs, work, fake)
+    assert failed == [('tiny-ch8_child', 1)] and num_runs == 4
     # seed by seed: every config's seed 0 before any seed 1
     assert fake.calls == [('tiny_parent', 0), ('tiny-ch8_child', 0),
                           ('tiny_parent', 1), ('tiny-ch8_child', 1)]
@@ -230,12 +248,12 @@ def test_resumed_study_reuses_finished_runs_and_reports_failures(
         result = json.load(f)
     rows = {r['config']: r for r in result['rows']}
     assert rows['tiny-ch8_child']['parent'] == 'tiny_parent'
-    assert [r['status'] for r in rows['tiny-ch8_child']['runs']] == [
-        'ok', 'failed']
+    assert [r['status']
+            for r in rows['tiny-ch8_child']['runs']] == ['ok', 'failed']
     assert result['metric_keys'] == ['mIoU', 'mAcc', 'aAcc']
     # per-run numbers kept; stats over the finished runs only
-    assert [r['metrics']['mIoU'] for r in rows['tiny_parent']['runs']] == [
-        50.0, 51.0]
+    assert [r['metrics']['mIoU']
+            for r in rows['tiny_parent']['runs']] == [50.0, 51.0]
     stats = rows['tiny_parent']['stats']['mIoU']
     assert stats['mean'] == pytest.approx(50.5)
     assert stats['std'] == pytest.approx(0.5**0.5)
@@ -249,8 +267,7 @@ def test_resumed_study_reuses_finished_runs_and_reports_failures(
 
     # run again: the three finished runs are reused, the failed one retried
     fake = FakeTraining()
-    monkeypatch.setattr(tool, 'run_training', fake)
-    assert tool.main(args) == 0
+    assert run_study(configs, work, fake)[1] == []
     assert fake.calls == [('tiny-ch8_child', 1)]
     with open(osp.join(work, 'ablation_results.json')) as f:
         rows = {r['config']: r for r in json.load(f)['rows']}
@@ -262,35 +279,40 @@ def test_resumed_study_reuses_finished_runs_and_reports_failures(
     # an interrupted run (no record written) is trained again, alone
     os.remove(osp.join(work, 'tiny_parent', 'seed1', 'ablation_run.json'))
     fake = FakeTraining()
-    monkeypatch.setattr(tool, 'run_training', fake)
-    assert tool.main(args) == 0
+    assert run_study(configs, work, fake)[1] == []
     assert fake.calls == [('tiny_parent', 1)]
     # --no-train tabulates without training; a changed config retrains
     fake = FakeTraining()
-    monkeypatch.setattr(tool, 'run_training', fake)
-    assert tool.main(args + ['--no-train']) == 0
+    assert run_study(configs, work, fake, no_train=True)[1] == []
     assert fake.calls == []
-    assert tool.main(args + ['--cfg-options', 'train_cfg.max_iters=3']) == 0
+    assert run_study(
+        configs, work, fake, cfg_options={'train_cfg.max_iters': 3})[1] == []
     assert len(fake.calls) == 4
 
 
 def test_seed_is_owned_by_the_study(tmp_path):
-    tool = _load_tool('ablate')
     parent, _ = _write_tiny_configs(tmp_path, tmp_path / 'data')
-    with pytest.raises(SystemExit, match='use --seeds'):
-        tool.main([parent, '--cfg-options', 'randomness.seed=3'])
-    with pytest.raises(SystemExit, match='--seeds must be an integer >= 1'):
-        tool.main([parent, '--seeds', '0', '--work-dir', str(tmp_path)])
+    work = str(tmp_path / 'study')
+    with pytest.raises(ValueError, match='use --seeds'):
+        run_study([parent],
+                  work,
+                  FakeTraining(),
+                  cfg_options={'randomness.seed': 3})
+    with pytest.raises(ValueError, match='--seeds must be an integer >= 1'):
+        run_study([parent], work, FakeTraining(), seeds=0)
 
 
 @pytest.mark.slow
 def test_ablate_end_to_end_resumes_without_training_again(tmp_path):
     parent, child = _write_tiny_configs(tmp_path, tmp_path / 'data')
     work = tmp_path / 'study'
-    cmd = [sys.executable, osp.join(ROOT, 'tools', 'ablate.py'), parent,
-           child, '--work-dir', str(work), '--seeds', '1', '--threads', '1']
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                         cwd=str(tmp_path))
+    cmd = [
+        sys.executable,
+        osp.join(ROOT, 'tools', 'ablate.py'), parent, child, '--work-dir',
+        str(work), '--seeds', '1', '--threads', '1'
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert '0 finished and reused, 2 to train' in out.stdout
     runs = sorted(os.listdir(work / 'tiny_parent' / 'seed0'))
@@ -299,8 +321,8 @@ def test_ablate_end_to_end_resumes_without_training_again(tmp_path):
         (run, ) = row['runs']
         assert run['status'] == 'ok' and 0 <= run['metrics']['mIoU'] <= 100
         assert row['params_m'] > 0 and run['time_s'] > 0
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
-                         cwd=str(tmp_path))
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     assert '2 finished and reused, 0 to train' in out.stdout
     assert sorted(os.listdir(work / 'tiny_parent' / 'seed0')) == runs

@@ -1,6 +1,5 @@
 """tools/deployment/export_onnx.py: onnxruntime against PyTorch on dynamic
 sizes."""
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -8,9 +7,10 @@ import pytest
 import torch
 import torch.nn as nn
 
-from helpers import ROOT
+from helpers import ROOT, load_tool
+from upernet_mm.apis import init_model
 from upernet_mm.deploy.onnx.adaptive_pool import (ExportableAdaptiveAvgPool2d,
-                                             replace_adaptive_pools)
+                                                  replace_adaptive_pools)
 
 TOL = 1e-4
 
@@ -46,11 +46,7 @@ model = dict(
 
 
 def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        name, osp.join(ROOT, 'tools', 'deployment', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool(f'deployment/{name}.py')
 
 
 @pytest.fixture(scope='module')
@@ -86,7 +82,7 @@ def test_onnxruntime_matches_pytorch_on_two_sizes(exported):
     assert [d.dim_value for d in dims][1] == 3
     assert all(d.dim_param for i, d in enumerate(dims) if i != 1)
 
-    model = _tool('export_onnx').load_model(str(config), str(checkpoint))
+    model = init_model(str(config), str(checkpoint), 'cpu', strict=True)
     # the checkpoint's weights, not a fresh initialisation
     saved = torch.load(str(checkpoint), weights_only=True)['state_dict']
     key = 'decode_head.fpn_bottleneck.bn.running_var'
@@ -109,7 +105,7 @@ def test_exported_logits_equal_encode_decode(exported):
     """The graph includes the data preprocessor's flip and normalisation."""
     from upernet_mm.deploy.segmentor_logits import SegmentorLogits
     config, checkpoint, _ = exported
-    model = _tool('export_onnx').load_model(str(config), str(checkpoint))
+    model = init_model(str(config), str(checkpoint), 'cpu', strict=True)
     image = torch.rand(1, 3, 64, 96) * 255
     data = model.data_preprocessor(dict(inputs=[image[0]]), False)
     metas = [dict(img_shape=(64, 96), ori_shape=(64, 96))]

@@ -1,7 +1,6 @@
 """Nothing lost: what a checkpoint holds and when it is written or deleted,
 errors that stop training before anything broken is saved, timeouts, and
 tools that read what a killed run left behind."""
-import importlib.util
 import logging
 import os
 import os.path as osp
@@ -14,8 +13,8 @@ from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import MMLogger
 from mmengine.runner import Runner
 
-from helpers import (TOOLS, make_seg_folder, runner_kwargs, tiny_uper_model,
-                     write_config)
+from helpers import (load_tool, make_seg_folder, runner_kwargs,
+                     tiny_uper_model, write_config)
 from upernet_mm.engine.hooks import (ResumableCheckpointHook,
                                      WeightsOnlyCheckpointHook)
 from upernet_mm.engine.resume_state import (CheckpointContentError,
@@ -271,11 +270,7 @@ def test_relative_out_dir_gives_an_absolute_last_checkpoint(
 
 
 def _analyze_logs():
-    spec = importlib.util.spec_from_file_location(
-        'analyze_logs', osp.join(TOOLS, 'analysis_tools', 'analyze_logs.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('analysis_tools/analyze_logs.py')
 
 
 def test_analyze_logs_reads_a_log_cut_mid_record(tmp_path, capsys):

@@ -1,17 +1,14 @@
 """Smaller paths from outside: a SLURM node list that reached a shell, and
 tools/model_converters/upgrade_checkpoint.py writing through a fixed
 ``DST.tmp`` (a planted symlink made it overwrite another file)."""
-import importlib.util
 import os
-import os.path as osp
 import stat
 
 import pytest
 import torch
 
-from helpers import ROOT
+from helpers import load_tool
 from upernet_mm.engine import cpu_distributed
-
 
 
 def test_slurm_nodelist_never_reaches_a_shell(tmp_path, monkeypatch):
@@ -45,12 +42,7 @@ def test_slurm_nodelist_never_reaches_a_shell(tmp_path, monkeypatch):
 
 
 def _upgrade_tool():
-    spec = importlib.util.spec_from_file_location(
-        'upgrade_checkpoint',
-        osp.join(ROOT, 'tools', 'model_converters', 'upgrade_checkpoint.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('model_converters/upgrade_checkpoint.py')
 
 
 def test_upgrade_checkpoint_writes_atomically(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS as MMSEG_DATASETS
 
-from helpers import ROOT
+from helpers import ROOT, load_tool
 from upernet_mm.datasets import SyntheticScenesDataset
 from upernet_mm.datasets.synthetic_scenes_classes import (CLASSES, METAINFO,
                                                           PALETTE)
@@ -292,13 +292,7 @@ def test_concurrent_first_use_is_safe(tiny_root, tmp_path):
 
 
 def test_make_synthetic_scenes_tool(tmp_path, capsys):
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'make_synthetic_scenes',
-        osp.join(ROOT, 'tools', 'dataset_converters',
-                 'make_synthetic_scenes.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('dataset_converters/make_synthetic_scenes.py')
     out = str(tmp_path / 'ss')
     args = ['--out', out, '--num-train', '2', '--num-val', '1', '--size',
             '64', '--seed', '3']

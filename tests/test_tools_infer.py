@@ -17,7 +17,7 @@ import torch
 from mmengine.config import Config
 
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
-from helpers import BASE, GN, ROOT, TOOLS, tiny_uper_model
+from helpers import BASE, GN, ROOT, TOOLS, load_tool, tiny_uper_model
 
 ITERS = 6
 # every test here runs the tools in subprocesses (most on a trained model)
@@ -101,7 +101,7 @@ def test_tensorboard_switch_writes_event_files(trained):
 
 
 def test_tensorboard_is_off_by_default():
-    from upernet_mm.engine.runner_setup import add_runner_args, load_config
+    from upernet_mm.cli_args import add_runner_args, load_config
     parser = argparse.ArgumentParser()
     parser.add_argument('config')
     add_runner_args(parser)
@@ -167,9 +167,8 @@ def test_api_matches_tool_and_draws_the_palette(trained, tmp_path):
     paths = sorted(glob.glob(str(trained.images / '*.jpg')))[:2]
     small = mmcv.imresize(mmcv.imread(paths[0]), (40, 30))
     results = inference_model(model, [paths[0], small, paths[1]])
-    assert [tuple(r.pred_sem_seg.shape) for r in results] == [(64, 64),
-                                                             (30, 40),
-                                                             (64, 64)]
+    assert [tuple(r.pred_sem_seg.shape)
+            for r in results] == [(64, 64), (30, 40), (64, 64)]
     single = inference_model(model, paths[1])
     torch.testing.assert_close(single.pred_sem_seg.data,
                                results[2].pred_sem_seg.data)
@@ -199,13 +198,8 @@ def test_api_matches_tool_and_draws_the_palette(trained, tmp_path):
 
 def test_infer_skips_an_image_the_model_fails_on(trained, tmp_path,
                                                  monkeypatch):
-    import importlib.util
-
     import upernet_mm.apis
-    spec = importlib.util.spec_from_file_location(
-        'infer_tool', osp.join(TOOLS, 'infer.py'))
-    infer = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(infer)
+    infer = load_tool('infer.py')
     real = upernet_mm.apis.inference_model
     calls = []
 
@@ -285,23 +279,21 @@ def test_analyze_logs_plots_two_runs(trained, tmp_path):
     assert img.std() > 10  # not a blank canvas
 
     # validation (logged with step 0, the epoch) counts at its iteration
-    import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'analyze_logs', osp.join(TOOLS, 'analysis_tools', 'analyze_logs.py'))
-    analyze_logs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(analyze_logs)
+    analyze_logs = load_tool('analysis_tools/analyze_logs.py')
     series = analyze_logs.load_run(str(trained.work))
     assert sorted(series['mIoU']) == [3, 6]
     assert sorted(series['loss']) == list(range(1, ITERS + 1))
 
-    bad = run_tool('analysis_tools/analyze_logs.py', str(trained.work), '--keys', 'nope',
-                   '--out', str(tmp_path / 'x.png'), check=False)
+    bad = run_tool('analysis_tools/analyze_logs.py', str(trained.work),
+                   '--keys', 'nope', '--out', str(tmp_path / 'x.png'),
+                   check=False)
     assert bad.returncode != 0
     assert "no run logged 'nope'" in bad.stderr and 'mIoU' in bad.stderr
 
 
 def test_get_flops_table(trained):
-    result = run_tool('analysis_tools/get_flops.py', trained.config, '--shape', '64', '96')
+    result = run_tool('analysis_tools/get_flops.py', trained.config,
+                      '--shape', '64', '96')
     text = result.stdout
     from upernet_mm.apis import init_model
     model = init_model(trained.config)
@@ -318,11 +310,10 @@ def test_get_flops_table(trained):
     assert row.split('|')[3].strip() == f'{16 * 13 * 16 * 24 / 1e3:.3f}K'
 
 
-
 def test_browse_dataset_writes_samples(trained, tmp_path):
     out = tmp_path / 'browse'
-    run_tool('analysis_tools/browse_dataset.py', trained.config, '--out-dir', str(out),
-             '-n', '3')
+    run_tool('analysis_tools/browse_dataset.py', trained.config, '--out-dir',
+             str(out), '-n', '3')
     files = sorted(os.listdir(out))
     assert len(files) == 3
     for name in files:

@@ -4,7 +4,6 @@ alignment through mmseg's transforms, the one-source batch sampler, the
 base config, and the errors on bad input."""
 import collections
 import hashlib
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -21,7 +20,7 @@ from mmengine.config import Config
 from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.runner import Runner
 
-from helpers import ROOT
+from helpers import ROOT, load_tool
 from helpers.unified_parsing_data import (TINY_CFG, FakeSampler,
                                           FakeSourceDataset, cell_triple,
                                           geometry_maps, sampler_rank_worker,
@@ -698,11 +697,7 @@ def test_start_up_check_finds_missing_label_files(tiny_copy):
 
 
 def _tool(*parts):
-    spec = importlib.util.spec_from_file_location(
-        parts[-1][:-3], osp.join(ROOT, 'tools', *parts))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
+    return load_tool(osp.join(*parts))
 
 
 def test_make_unified_parsing_tool(tmp_path, capsys):

@@ -13,24 +13,15 @@ pixel shares, and the class under the pointer. The server listens on
 127.0.0.1 (this machine only) unless --host says otherwise, loads nothing
 from the network and writes no file. Ctrl-C stops it.
 """
-import argparse
 import os.path as osp
 import sys
 
-from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument(
-        'config', help='config file, or a transformers UperNet directory')
-    parser.add_argument(
-        'checkpoint',
-        help='checkpoint (.pth), or a transformers UperNet directory '
-        '(also as hf://DIR)')
+    parser = tool_parser(__doc__)
+    add_model_args(parser)
     parser.add_argument(
         '--host',
         default='127.0.0.1',
@@ -49,8 +40,6 @@ def parse_args(argv=None):
         default=8,
         help='SyntheticScenes validation scenes offered as examples '
         '(default: 8)')
-    add_cfg_options_arg(parser)
-    add_trust_arg(parser)
     parser.add_argument(
         '--verbose', action='store_true', help='log every request')
     args = parser.parse_args(argv)
@@ -65,16 +54,9 @@ def main(argv=None):
     args = parse_args(argv)
     import torch
 
-    from upernet_mm.apis import init_model
     from upernet_mm.demo import DemoApp, DemoServer, synthetic_scenes_examples
-    from upernet_mm.safe_io import UnsafeCheckpointError
-    apply_trust(args)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
-    try:
-        model = init_model(args.config, args.checkpoint, device,
-                           args.cfg_options)
-    except (UnsafeCheckpointError, FileNotFoundError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    model = load_model(args, device)
     title = osp.basename(osp.normpath(str(args.config)))
     app = DemoApp(model, title, synthetic_scenes_examples(args.num_examples))
     try:

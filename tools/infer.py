@@ -25,36 +25,26 @@ writes OUT_DIR/part_masks/NAME.png (part index within the predicted
 object's parts, 255 = none), OUT_DIR/material_masks/NAME.png, their
 overlays (part_overlays/, material_overlays/) and OUT_DIR/levels/NAME.png
 (all levels side by side); its summary adds parts, materials and the
-scene and texture top-5 with scores. A video file (or a camera index, 0 for the first camera)
-becomes OUT_DIR/videos/NAME.mp4, its frames overlaid, at the input's frame
-rate. Files that cannot be read (or segmented) are reported and skipped;
-the exit code is 1 when any input failed, 2 when nothing was found.
+scene and texture top-5 with scores. A video file (or a camera index, 0
+for the first camera) becomes OUT_DIR/videos/NAME.mp4, its frames
+overlaid, at the input's frame rate. Files that cannot be read (or
+segmented) are reported and skipped; the exit code is 1 when any input
+failed, 2 when nothing was found.
 """
-import argparse
-import glob
 import json
 import os
 import os.path as osp
 import sys
 import time
 
-from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.apis.image_files import collect_inputs, write_mask
+from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 from upernet_mm.deploy.cli import add_deploy_args
-
-IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument(
-        'config', help='config file, or a transformers UperNet directory')
-    parser.add_argument(
-        'checkpoint',
-        help='checkpoint (.pth), a transformers UperNet directory '
-        '(also as hf://DIR), or an OpenVINO artefact directory')
+    parser = tool_parser(__doc__)
+    add_model_args(parser)
     parser.add_argument(
         'inputs', nargs='+', help='image or video files, folders (searched '
         'recursively for images), glob patterns, or camera indices (0, 1..)')
@@ -87,8 +77,6 @@ def parse_args(argv=None):
         help='write OUT_DIR/summary.json (classes present and their pixel '
         'fractions per image)')
     add_deploy_args(parser, compile=False)
-    add_cfg_options_arg(parser)
-    add_trust_arg(parser)
     args = parser.parse_args(argv)
     if args.batch_size < 1:
         parser.error(f'--batch-size must be >= 1, got {args.batch_size}')
@@ -97,63 +85,6 @@ def parse_args(argv=None):
     if not 0 < args.opacity <= 1:
         parser.error(f'--opacity must be in (0, 1], got {args.opacity}')
     return args
-
-
-def collect_inputs(patterns):
-    """Expand files, folders and globs into ``(path, output name)`` pairs.
-
-    A folder contributes its images (recursively) named by their path
-    relative to it; a glob names its matches relative to the folder the
-    pattern starts in; a file is named by its base name.
-
-    Args:
-        patterns (list[str]): What the user gave.
-
-    Returns:
-        tuple[list, list[str]]: The pairs, and the patterns that matched
-        nothing.
-
-    Raises:
-        ValueError: If two inputs would write the same output name.
-    """
-    pairs, missing = [], []
-    for pattern in patterns:
-        if osp.isdir(pattern):
-            found = sorted(
-                osp.join(root, name)
-                for root, _, names in os.walk(pattern, followlinks=True)
-                for name in names if name.lower().endswith(IMG_EXTENSIONS))
-            pairs += [(p, osp.relpath(p, pattern)) for p in found]
-            if not found:
-                missing.append(pattern)
-        elif osp.isfile(pattern):
-            pairs.append((pattern, osp.basename(pattern)))
-        elif glob.has_magic(pattern):
-            base = pattern
-            while glob.has_magic(base):
-                base = osp.dirname(base)
-            found = sorted(p for p in glob.glob(pattern, recursive=True)
-                           if osp.isfile(p))
-            pairs += [(p, osp.relpath(p, base or '.')) for p in found]
-            if not found:
-                missing.append(pattern)
-        else:
-            missing.append(pattern)
-    unique, seen = [], set()
-    for path, name in pairs:  # the same file given twice runs once
-        if osp.realpath(path) not in seen:
-            seen.add(osp.realpath(path))
-            unique.append((path, name))
-    names = {}
-    for path, name in unique:
-        stem = osp.splitext(name)[0]
-        if stem in names:
-            raise ValueError(
-                f'{names[stem]} and {path} would both be written as '
-                f'{stem}.png; give them separately or rename one')
-        names[stem] = path
-    pairs = unique
-    return pairs, missing
 
 
 def summarize(mask, classes):
@@ -168,15 +99,6 @@ def summarize(mask, classes):
             name=classes[ids[i]] if ids[i] < len(classes) else str(ids[i]),
             fraction=round(float(counts[i]) / mask.size, 6)) for i in order
     ]
-
-
-def write_mask(mask, path, num_classes):
-    import mmcv
-    import numpy as np
-    dtype = np.uint8 if num_classes <= 256 else np.uint16
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    if not mmcv.imwrite(mask.astype(dtype), path):
-        raise OSError(f'cannot write {path}')
 
 
 class Progress:
@@ -228,16 +150,10 @@ def main(argv=None):
     import torch
 
     from upernet_mm.apis import (build_test_pipeline, inference_model,
-                                 init_model, is_unified_parsing, show_result,
+                                 is_unified_parsing, show_result,
                                  write_levels)
-    from upernet_mm.safe_io import UnsafeCheckpointError
-    apply_trust(args)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
-    try:
-        model = init_model(args.config, args.checkpoint, device,
-                           args.cfg_options, deploy=args.deploy)
-    except (UnsafeCheckpointError, FileNotFoundError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    model = load_model(args, device, deploy=args.deploy)
     pipeline = build_test_pipeline(model.cfg)
     multi_task = is_unified_parsing(model)
     classes = model.dataset_meta['classes']

@@ -9,18 +9,17 @@ Example:
     python tools/test.py CONFIG ARTEFACT_DIR --deploy int8
     tools/dist_test.sh CONFIG CHECKPOINT 2
 """
-import argparse
 import sys
 
 from upernet_mm.apis.checkpoint_source import OPENVINO, checkpoint_source
+from upernet_mm.cli_args import add_runner_args, load_config, tool_parser
 from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
 from upernet_mm.deploy.openvino.artefact import ArtefactError
-from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
-                                            load_config)
+from upernet_mm.engine.runner_setup import build_runner
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Test a segmentor')
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='test config file path')
     parser.add_argument(
         'checkpoint',
@@ -47,8 +46,8 @@ def enable_visualization(cfg, args):
     """Make the visualization hook draw (and show or save) predictions."""
     hook = cfg.default_hooks.get('visualization')
     if hook is None:
-        raise SystemExit(
-            '--show/--show-dir need a visualization hook: add '
+        sys.exit(
+            'error: --show/--show-dir need a visualization hook: add '
             "default_hooks.visualization=dict(type='SegVisualizationHook')")
     hook['draw'] = True
     if args.show:
@@ -107,4 +106,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -5,17 +5,16 @@ Example:
     python tools/train.py CONFIG --work-dir work_dirs/x --resume
     tools/dist_train.sh CONFIG 2          # 2 processes (gloo without CUDA)
 """
-import argparse
 import sys
 
+from upernet_mm.cli_args import add_runner_args, load_config, tool_parser
 from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.data_startup_check import check_data
-from upernet_mm.engine.runner_setup import (add_runner_args, build_runner,
-                                            load_config)
+from upernet_mm.engine.runner_setup import build_runner
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
         '--resume',
@@ -49,4 +48,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,16 +1,33 @@
-"""Command-line options that several tools share, defined once so that each
-flag means the same in every tool:
+"""What the tools share, defined once so that each flag means the same in
+every tool and every tool fails the same way:
 
+* :func:`tool_parser`: the parser of a tool whose module docstring is its
+  help (first line: description; the rest, examples: epilog);
+* ``CONFIG CHECKPOINT`` (:func:`add_model_args`) and :func:`load_model`,
+  which exits with ``error: ...`` on the errors of :data:`MODEL_ERRORS`;
 * ``--cfg-options KEY=VALUE ...``: mmengine's ``DictAction`` syntax, merged
   into the config with ``Config.merge_from_dict``;
 * ``--trust-checkpoint SHA256`` (repeatable): allow full unpickling of the
-  checkpoint file with that content hash, and of no other file.
+  checkpoint file with that content hash, and of no other file;
+* the arguments of tools/train.py and tools/test.py
+  (:func:`add_runner_args`, :func:`load_config`);
+* ``--out``, ``--seed``, ``--size`` of the tools that generate an embedded
+  dataset (:func:`add_generation_args`).
+
+A tool reports a bad input with ``sys.exit('error: ...')``: the message on
+stderr, exit code 1, no traceback.
 """
 import argparse
+import os
+import os.path as osp
+import sys
 
-from mmengine.config import DictAction
+from mmengine.config import Config, DictAction
 
-from upernet_mm.safe_io import trust_checkpoint
+from upernet_mm.apis import init_model
+from upernet_mm.engine.runner_setup import enable_tensorboard
+from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
+from upernet_mm.safe_io import UnsafeCheckpointError, trust_checkpoint
 from upernet_mm.safe_io.checkpoint_loading import parse_sha256
 
 CFG_OPTIONS_HELP = (
@@ -22,12 +39,44 @@ TRUST_HELP = (
     'file\'s error message prints it): that file, and no other, may be '
     'fully unpickled (checkpoints are otherwise loaded with '
     'weights_only=True). Repeatable')
+CONFIG_HELP = 'config file, or a transformers UperNet directory'
+CHECKPOINT_HELP = (
+    'checkpoint (.pth), a transformers UperNet directory (also as hf://DIR)'
+    ' or an OpenVINO artefact directory (tools/deployment/export_openvino.py)')
+# What loading a model from a user's config and checkpoint raises for a bad
+# input: a missing file, a checkpoint that is refused (pickled code) or
+# that does not fit the config.
+MODEL_ERRORS = (FileNotFoundError, UnsafeCheckpointError, ValueError)
+
+
+def tool_parser(doc) -> argparse.ArgumentParser:
+    """The parser of a tool whose module docstring ``doc`` is its help: the
+    first line the description, the rest (after a blank line) the epilog,
+    printed as written."""
+    lines = doc.splitlines()
+    return argparse.ArgumentParser(
+        description=lines[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog='\n'.join(lines[2:]))
+
+
+class CfgOptionsAction(DictAction):
+    """mmengine's ``DictAction`` that also keeps the ``KEY=VALUE`` strings
+    (``cfg_option_strings``), for a tool that passes them on to another."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        super().__call__(parser, namespace, values, option_string)
+        namespace.cfg_option_strings = list(values)
 
 
 def add_cfg_options_arg(parser) -> None:
     """Add ``--cfg-options`` (mmengine's ``DictAction``) to a parser."""
     parser.add_argument(
-        '--cfg-options', nargs='+', action=DictAction, help=CFG_OPTIONS_HELP)
+        '--cfg-options',
+        nargs='+',
+        action=CfgOptionsAction,
+        help=CFG_OPTIONS_HELP)
+    parser.set_defaults(cfg_option_strings=[])
 
 
 def _sha256(value: str) -> str:
@@ -49,11 +98,7 @@ def add_trust_arg(parser) -> None:
 
 
 def apply_trust(args) -> None:
-    """Trust the SHA-256 digests given with ``--trust-checkpoint``.
-
-    Raises:
-        ValueError: If a value is not a SHA-256 (e.g. a path).
-    """
+    """Trust the SHA-256 digests given with ``--trust-checkpoint``."""
     for digest in getattr(args, 'trust_checkpoint', None) or []:
         trust_checkpoint(digest)
 
@@ -63,6 +108,84 @@ def merge_cfg_options(cfg, args) -> None:
     options = getattr(args, 'cfg_options', None)
     if options:
         cfg.merge_from_dict(options)
+
+
+def add_model_args(parser, checkpoint=True) -> None:
+    """Add ``CONFIG``, ``CHECKPOINT`` and ``--trust-checkpoint`` (unless
+    ``checkpoint=False``: a model with initial weights) and
+    ``--cfg-options``: what :func:`load_model` reads."""
+    parser.add_argument('config', help=CONFIG_HELP)
+    if checkpoint:
+        parser.add_argument('checkpoint', help=CHECKPOINT_HELP)
+        add_trust_arg(parser)
+    add_cfg_options_arg(parser)
+
+
+def load_model(args, device='cpu', **kwargs):
+    """The model of ``args.config`` with ``args.checkpoint`` (see
+    :func:`add_model_args`) through :func:`upernet_mm.apis.init_model`,
+    after ``--trust-checkpoint``; exits with ``error: ...`` on the errors of
+    :data:`MODEL_ERRORS`.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments of a tool.
+        device (str): Where the model goes. Default: ``'cpu'``.
+        **kwargs: Passed on to ``init_model`` (``strict``, ``deploy``).
+    """
+    apply_trust(args)
+    try:
+        return init_model(args.config, getattr(args, 'checkpoint', None),
+                          device, args.cfg_options, **kwargs)
+    except MODEL_ERRORS as error:
+        sys.exit(f'error: {error}')
+
+
+def add_runner_args(parser) -> None:
+    """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
+    ``--local-rank``, ``--trust-checkpoint`` and ``--tensorboard`` to an
+    argument parser (tools/train.py and tools/test.py)."""
+    parser.add_argument('--work-dir', help='directory for logs and models')
+    add_cfg_options_arg(parser)
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (without CUDA, processes use gloo on the CPU)')
+    add_trust_arg(parser)
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also log scalars to TensorBoard (event files next to '
+        'scalars.json in WORK_DIR/TIMESTAMP/vis_data; needs the tensorboard '
+        'package of requirements/optional.txt)')
+    # torch.distributed.launch passes --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args) -> Config:
+    """Read ``args.config`` and apply the arguments of
+    :func:`add_runner_args`.
+
+    Args:
+        args (argparse.Namespace): Parsed arguments of a tool.
+
+    Returns:
+        Config: The config, with ``work_dir`` and ``launcher`` set.
+    """
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    install_checkpoint_loaders()
+    apply_trust(args)
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    merge_cfg_options(cfg, args)
+    if getattr(args, 'tensorboard', False):
+        enable_tensorboard(cfg)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    return cfg
 
 
 def add_generation_args(parser, default_out) -> None:

@@ -7,6 +7,7 @@ environment of tool subprocesses.
 subprocess's ``PYTHONPATH``, see :func:`tool_env`). A test imports from
 here, never from another test file.
 """
+import importlib.util
 import os
 import os.path as osp
 import socket
@@ -243,6 +244,18 @@ def tool_env(**extra):
     env['OMP_NUM_THREADS'] = '1'
     env.update(extra)
     return env
+
+
+def load_tool(name):
+    """The module ``tools/NAME`` (e.g. ``'deployment/export_onnx.py'``)
+    loaded in this process, for tests of a tool's own command line
+    (``parse_args``, ``main``); the logic behind it is tested through the
+    ``upernet_mm`` functions it calls."""
+    spec = importlib.util.spec_from_file_location(
+        osp.splitext(osp.basename(name))[0] + '_tool', osp.join(TOOLS, name))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def run_tool(name, *args, check=True, timeout=600, **kwargs):

@@ -1,11 +1,8 @@
 """Building small random transformers UperNets and their upernet_mm
 conversions for the interop tests."""
-import importlib.util
-import os.path as osp
-
 import torch
 
-from helpers import ROOT
+from helpers import load_tool
 
 
 def randomize(model, seed=0):
@@ -114,9 +111,5 @@ def save_hf_upernet(path, backbone_config, processor=None, seed=0, **head):
 
 
 def convert_hf_main(argv):
-    """``main`` of tools/model_converters/convert_hf.py, run in this process."""
-    spec = importlib.util.spec_from_file_location(
-        'convert_hf', osp.join(ROOT, 'tools', 'model_converters', 'convert_hf.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main(argv)
+    """``main`` of tools/model_converters/convert_hf.py, in this process."""
+    return load_tool('model_converters/convert_hf.py').main(argv)

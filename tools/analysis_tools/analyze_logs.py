@@ -2,9 +2,10 @@
 one PNG, one panel per metric and one line per run.
 
 Examples:
-    python tools/analysis_tools/analyze_logs.py work_dirs/upernet_convnext --out curves.png
-    python tools/analysis_tools/analyze_logs.py work_dirs/a work_dirs/b --legend A B \\
-        --keys loss decode.acc_seg mIoU --out ablation.png
+    python tools/analysis_tools/analyze_logs.py work_dirs/upernet_convnext \\
+        --out curves.png
+    python tools/analysis_tools/analyze_logs.py work_dirs/a work_dirs/b \\
+        --legend A B --keys loss decode.acc_seg mIoU --out ablation.png
 
 A run is a work dir (all its TIMESTAMP/vis_data/scalars.json files, in
 time order, so resumed runs continue) or one such json file, as written by
@@ -13,19 +14,17 @@ axis is the training iteration: validation records count at the iteration
 after which they were logged (mmengine logs them with the epoch as "step"
 unless the LoggerHook has log_metric_by_epoch=False).
 """
-import argparse
 import glob
 import json
 import os.path as osp
 import sys
 from collections import defaultdict
 
+from upernet_mm.cli_args import tool_parser
+
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument(
         'runs', nargs='+', help='work dirs or scalars.json files')
     parser.add_argument(
@@ -177,4 +176,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

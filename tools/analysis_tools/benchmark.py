@@ -30,8 +30,10 @@ precision (training: 3x the forward MACs); the int8 conv is statically
 quantized by each int8 runtime installed, and the fastest counts.
 
 Example:
-    python tools/analysis_tools/benchmark.py                 # everything (~15 min, 2 cores)
-    python tools/analysis_tools/benchmark.py --quick         # small sizes, for tests
+    # everything (~15 min, 2 cores)
+    python tools/analysis_tools/benchmark.py
+    # small sizes, for tests
+    python tools/analysis_tools/benchmark.py --quick
     python tools/analysis_tools/benchmark.py --sections head model --reps 7
 """
 import argparse
@@ -48,11 +50,12 @@ from upernet_mm.benchmark.floor import conv_throughput
 from upernet_mm.benchmark.int8 import int8_conv_throughput
 from upernet_mm.benchmark.memory import can_measure, measure_all, run_worker
 from upernet_mm.benchmark.settings import FULL, QUICK, QUICK_START, SECTIONS
+from upernet_mm.cli_args import tool_parser
 from upernet_mm.utils import register_all_modules
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(__doc__)
     parser.add_argument(
         '--quick', action='store_true', help='small sizes, a few seconds')
     parser.add_argument(
@@ -146,7 +149,7 @@ def memory_worker(args, settings):
     elif section == 'train':
         fns = sections.train.callables(s)[0]
     else:
-        raise SystemExit(f'no memory measurement for section {section}')
+        sys.exit(f'error: no memory measurement for section {section}')
     print(json.dumps(measure_all(fns, warmup=1,
                                  rounds=1 if args.quick else 3)))
 

@@ -2,8 +2,8 @@
 label map drawn over it, to check augmentations.
 
 Example:
-    python tools/analysis_tools/browse_dataset.py configs/upernet_convnext.py \\
-        --out-dir browse -n 16
+    python tools/analysis_tools/browse_dataset.py \\
+        configs/upernet_convnext.py --out-dir browse -n 16
 
 Writes OUT_DIR/NNNN_NAME.png: the pipeline's image (after resizing,
 cropping, flipping and photometric changes) on the left and the same image
@@ -13,19 +13,15 @@ part and material labels get a panel each (parts coloured per object with
 the dataset's part_palette), the file name starts with the source, and the
 scene and texture labels are printed.
 """
-import argparse
 import os
 import os.path as osp
 import sys
 
-from upernet_mm.cli_args import add_cfg_options_arg
+from upernet_mm.cli_args import add_cfg_options_arg, tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
@@ -162,4 +158,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

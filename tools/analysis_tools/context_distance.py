@@ -12,15 +12,17 @@ half the receptive field of the backbone's stride-8 features: 76 px for
 ConvNeXt-atto, whose stride-8 output sees 152 x 152 pixels).
 
 Example:
-    python tools/analysis_tools/context_distance.py data/synthetic_scenes_far256
+    python tools/analysis_tools/context_distance.py \\
+        data/synthetic_scenes_far256
 """
-import argparse
 import os
 import os.path as osp
+import sys
 
 import cv2
 import numpy as np
 
+from upernet_mm.cli_args import tool_parser
 from upernet_mm.datasets.synthetic_scenes_classes import CLASS_INDEX
 
 DECIDED = {  # class -> classes of its scene kind only
@@ -32,7 +34,7 @@ DECIDED = {  # class -> classes of its scene kind only
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     parser.add_argument('data_root', help='a SyntheticScenes folder')
     parser.add_argument(
         '--split',
@@ -80,15 +82,15 @@ def main(argv=None):
     args = parse_args(argv)
     folder = osp.join(args.data_root, 'annotations', args.split)
     if not osp.isdir(folder):
-        raise SystemExit(f'error: {folder} is not a folder')
+        sys.exit(f'error: {folder} is not a folder')
     names = sorted(n for n in os.listdir(folder) if n.endswith('.png'))
     if not names:
-        raise SystemExit(f'error: no .png label maps in {folder}')
+        sys.exit(f'error: no .png label maps in {folder}')
     per_class = {name: [] for name in DECIDED}
     for name in names:
         label = cv2.imread(osp.join(folder, name), cv2.IMREAD_UNCHANGED)
         if label is None or label.ndim != 2:
-            raise SystemExit(f'error: {name} in {folder} is not a label map')
+            sys.exit(f'error: {name} in {folder} is not a label map')
         for cls, dist in context_distances(label).items():
             per_class[cls].append(dist)
     print(f'{len(names)} label maps of {folder}')
@@ -107,4 +109,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    raise SystemExit(main())
+    sys.exit(main())

@@ -10,18 +10,14 @@ The forward pass is what inference runs: backbone and decode head on a
 parameter count covers the whole model, with the auxiliary head on its own
 line.
 """
-import argparse
 import sys
 
-from upernet_mm.cli_args import add_cfg_options_arg
+from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument('config', help='config file')
+    parser = tool_parser(__doc__)
+    add_model_args(parser, checkpoint=False)
     parser.add_argument(
         '--shape',
         type=int,
@@ -34,7 +30,6 @@ def parse_args(argv=None):
         type=int,
         default=2,
         help='depth of the per-module table (default 2)')
-    add_cfg_options_arg(parser)
     args = parser.parse_args(argv)
     if len(args.shape) not in (1, 2) or min(args.shape) < 1:
         parser.error(f'--shape takes H W (or one size), got {args.shape}')
@@ -77,11 +72,7 @@ def complexity(model, shape, max_depth=2):
 
 def main(argv=None):
     args = parse_args(argv)
-    from upernet_mm.apis import init_model
-    try:
-        model = init_model(args.config, None, 'cpu', args.cfg_options)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    model = load_model(args)
     result = complexity(model, tuple(args.shape), args.max_depth)
     h, w = args.shape
     print(result['table'])
@@ -97,4 +88,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

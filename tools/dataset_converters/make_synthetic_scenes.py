@@ -13,12 +13,11 @@ Example:
     python tools/dataset_converters/make_synthetic_scenes.py \
         --out data/synthetic_scenes_far256 --size 256 --far-context
 """
-import argparse
 import sys
 import time
 from functools import partial
 
-from upernet_mm.cli_args import add_generation_args
+from upernet_mm.cli_args import add_generation_args, tool_parser
 from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
 from upernet_mm.datasets.synthetic_scenes_folder import (
     MANIFEST, SyntheticScenesFolderError, check_generator_cfg,
@@ -26,7 +25,7 @@ from upernet_mm.datasets.synthetic_scenes_folder import (
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     add_generation_args(parser, 'data/synthetic_scenes')
     parser.add_argument(
         '--num-train', type=int, default=400, help='default: 400')

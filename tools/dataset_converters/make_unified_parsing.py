@@ -17,7 +17,7 @@ import argparse
 import sys
 import time
 
-from upernet_mm.cli_args import add_generation_args
+from upernet_mm.cli_args import add_generation_args, tool_parser
 from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
 from upernet_mm.datasets.unified_parsing_folder import (
     EMBEDDED_SOURCES, MANIFEST, UnifiedParsingFolderError,
@@ -38,7 +38,7 @@ def _counts(text):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     add_generation_args(parser, 'data/unified_parsing')
     parser.add_argument(
         '--num-train',

@@ -11,13 +11,13 @@ Example:
     python tools/deployment/compare_int8.py configs/upernet_convnext.py \\
         work_dirs/upernet_convnext/iter_1500.pth --shape 128 128
 """
-import argparse
 import sys
 
 import numpy as np
 import torch
+from mmseg.evaluation.metrics import IoUMetric
 
-from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 
 # (label, number of calibration images (None: --calib-images),
 #  arguments of upernet_mm.deploy.openvino.export.quantize)
@@ -35,12 +35,8 @@ VARIANTS = [
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser = tool_parser(__doc__)
+    add_model_args(parser)
     parser.add_argument(
         '--shape', type=int, nargs=2, default=(512, 512),
         metavar=('H', 'W'), help='tracing size (default 512 512)')
@@ -50,44 +46,34 @@ def parse_args(argv=None):
     parser.add_argument(
         '--images', type=int, default=100,
         help='validation images to evaluate on (default 100)')
-    add_cfg_options_arg(parser)
-    add_trust_arg(parser)
     return parser.parse_args(argv)
 
 
 def miou(preds, labels, num_classes, ignore_index=255):
-    """mIoU (%) over the classes present in the labels or predictions, as
-    mmseg's IoUMetric computes it."""
-    hist = np.zeros((num_classes, num_classes), np.int64)
-    for pred, label in zip(preds, labels):
-        valid = label != ignore_index
-        hist += np.bincount(
-            num_classes * label[valid].astype(np.int64) + pred[valid],
-            minlength=num_classes**2).reshape(num_classes, num_classes)
-    inter = np.diag(hist)
-    union = hist.sum(0) + hist.sum(1) - inter
-    present = hist.sum(1) > 0
-    return float(100 * np.mean(inter[present] / union[present]))
+    """mIoU (%) of predicted class maps against label maps, by mmseg's
+    IoUMetric (the mean over the classes with a union)."""
+    areas = [
+        IoUMetric.intersect_and_union(
+            torch.from_numpy(pred), torch.from_numpy(label.astype(np.int64)),
+            num_classes, ignore_index) for pred, label in zip(preds, labels)
+    ]
+    totals = [sum(area[k] for area in areas) for k in range(4)]
+    iou = IoUMetric.total_area_to_metrics(*totals, ['mIoU'])['IoU']
+    return float(100 * np.nanmean(iou))
 
 
 def main(argv=None):
     args = parse_args(argv)
-    apply_trust(args)
     import mmcv
     from mmengine.registry import DefaultScope
 
-    from upernet_mm.apis import init_model
     from upernet_mm.deploy.openvino import export as oe
     from upernet_mm.deploy.calibration import (calibration_images,
                                                spaced_indices)
     from upernet_mm.deploy.segmentor_logits import SegmentorLogits
     from upernet_mm.deploy.openvino.runtime import compile_ir
     from upernet_mm.registry import DATASETS
-    try:
-        model = init_model(args.config, args.checkpoint, 'cpu',
-                           args.cfg_options, strict=True)
-    except (FileNotFoundError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    model = load_model(args, strict=True)
     cfg = model.cfg
     num_classes = model.decode_head.num_classes
     images, _ = calibration_images(cfg, args.images, 'val')
@@ -130,4 +116,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -8,23 +8,21 @@ window, no padding: give sizes the backbone accepts, e.g. multiples of 32).
 
 Example:
     python tools/deployment/export_onnx.py CONFIG CHECKPOINT model.onnx
-    python tools/deployment/export_onnx.py CONFIG CHECKPOINT model.onnx --shape 512 512 \
-        --verify 384 640
+    python tools/deployment/export_onnx.py CONFIG CHECKPOINT model.onnx \\
+        --shape 512 512 --verify 384 640
 """
-import argparse
 import os
 import os.path as osp
 import sys
 
 import torch
 
-from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description='Export a segmentor to ONNX')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (or hf://DIR)')
+    parser = tool_parser(__doc__)
+    add_model_args(parser)
     parser.add_argument('out', help='the .onnx file to write')
     parser.add_argument(
         '--shape',
@@ -42,17 +40,7 @@ def parse_args(argv=None):
         help='after export, compare onnxruntime with PyTorch on random '
         'images of --shape and of this size and print the largest '
         'difference')
-    add_cfg_options_arg(parser)
-    add_trust_arg(parser)
     return parser.parse_args(argv)
-
-
-def load_model(config, checkpoint, cfg_options=None):
-    """The segmentor of ``config`` with ``checkpoint`` loaded strictly (every
-    key must match), on CPU, in eval mode (:func:`upernet_mm.apis.init_model`).
-    """
-    from upernet_mm.apis import init_model
-    return init_model(config, checkpoint, 'cpu', cfg_options, strict=True)
 
 
 def verify(model, path, sizes):
@@ -77,18 +65,14 @@ def verify(model, path, sizes):
 
 def main(argv=None):
     args = parse_args(argv)
-    apply_trust(args)
     try:
         from upernet_mm.deploy.onnx.export import export_onnx
         import onnxscript  # noqa: F401
     except ImportError as e:
-        sys.exit(f'ONNX export needs onnx and onnxscript ({e}): '
+        sys.exit(f'error: ONNX export needs onnx and onnxscript ({e}): '
                  'pip install onnx onnxscript onnxruntime')
-    from upernet_mm.safe_io import UnsafeCheckpointError
-    try:
-        model = load_model(args.config, args.checkpoint, args.cfg_options)
-    except (FileNotFoundError, UnsafeCheckpointError) as error:
-        sys.exit(f'error: {error}')
+    # strict: every key of the checkpoint must match the model
+    model = load_model(args, strict=True)
     out_dir = osp.dirname(osp.abspath(args.out))
     os.makedirs(out_dir, exist_ok=True)
     export_onnx(model, args.out, example_size=args.shape, opset=args.opset)
@@ -102,4 +86,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

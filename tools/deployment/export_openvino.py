@@ -16,19 +16,14 @@ Examples:
         --precision int8 --calib-images 300
     python tools/test.py CONFIG ov_int8 --deploy int8
 """
-import argparse
 import sys
 
-from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (or hf://DIR)')
+    parser = tool_parser(__doc__)
+    add_model_args(parser)
     parser.add_argument(
         '--out', required=True,
         help='directory to write (model.xml, model.bin, '
@@ -71,8 +66,6 @@ def parse_args(argv=None):
         '--inference-precision', choices=('f32', 'bf16'),
         help='INFERENCE_PRECISION_HINT recorded for the runtime (default: '
         'f32 for fp32, bf16 for bf16 and for the unquantized part of int8)')
-    add_cfg_options_arg(parser)
-    add_trust_arg(parser)
     args = parser.parse_args(argv)
     if args.calib_images < 1:
         parser.error(f'--calib-images must be >= 1, got {args.calib_images}')
@@ -85,21 +78,14 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    apply_trust(args)
     try:
         from upernet_mm.deploy.openvino import export as openvino_export
     except ImportError as e:
-        sys.exit(f'OpenVINO export needs openvino and nncf ({e}): pip install '
-                 'openvino nncf (requirements/optional.txt)')
-    from upernet_mm.apis import init_model
+        sys.exit(f'error: OpenVINO export needs openvino and nncf ({e}): pip '
+                 'install openvino nncf (requirements/optional.txt)')
     from upernet_mm.deploy.calibration import calibration_images
     from upernet_mm.deploy.openvino.artefact import read_sidecar, sha256_file
-    from upernet_mm.safe_io import UnsafeCheckpointError
-    try:
-        model = init_model(args.config, args.checkpoint, 'cpu',
-                           args.cfg_options, strict=True)
-    except (FileNotFoundError, UnsafeCheckpointError, ValueError) as error:
-        sys.exit(f'error: {error}')
+    model = load_model(args, strict=True)
     sha = None if args.checkpoint.startswith('hf://') else sha256_file(
         args.checkpoint)
     calibration, calib_info = None, None
@@ -146,4 +132,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -2,24 +2,22 @@
 
 Examples:
     # transformers directory -> upernet_mm config + checkpoint
-    python tools/model_converters/convert_hf.py to-mm upernet-convnext-tiny/ out/
+    python tools/model_converters/convert_hf.py to-mm \\
+        upernet-convnext-tiny/ out/
     # upernet_mm config + checkpoint -> transformers directory
     python tools/model_converters/convert_hf.py to-hf CONFIG CHECKPOINT hf_out/
 
 Backbones: ConvNeXt (mmpretrain), Swin (mmseg) and ResNet (mmseg ``ResNet``
 with the 7x7 stem). Nothing is downloaded: HF_DIR is a local directory.
 """
-import argparse
 import sys
 
-from upernet_mm.cli_args import add_cfg_options_arg, add_trust_arg, apply_trust
+from upernet_mm.cli_args import (add_cfg_options_arg, add_trust_arg,
+                                 apply_trust, tool_parser)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
 
     mm = sub.add_parser(
@@ -72,4 +70,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

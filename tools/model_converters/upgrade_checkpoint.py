@@ -1,4 +1,5 @@
-"""Rewrite a checkpoint so that it loads with ``torch.load(weights_only=True)``.
+"""Rewrite a checkpoint so that it loads with
+``torch.load(weights_only=True)``.
 
 Checkpoints written by plain mmengine hold pickled Python objects (the message
 hub's history buffers, numpy arrays). Loading them means trusting the file,
@@ -12,21 +13,17 @@ Example:
         work_dirs/old/iter_8000.pth work_dirs/old/iter_8000_safe.pth \\
         --trust-checkpoint SHA256
 """
-import argparse
 import io
 import os.path as osp
 import sys
 
 import torch
 
-from upernet_mm.cli_args import add_trust_arg, apply_trust
+from upernet_mm.cli_args import add_trust_arg, apply_trust, tool_parser
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('src', help='checkpoint to read')
     parser.add_argument('dst', help='checkpoint to write')
     add_trust_arg(parser)
@@ -58,4 +55,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

@@ -1,66 +1,15 @@
-"""What tools/train.py and tools/test.py share: common arguments, config
-loading and building the Runner."""
+"""Building the Runner of tools/train.py and tools/test.py (their arguments
+and config loading: ``upernet_mm.cli_args``)."""
 import importlib.util
-import os
-import os.path as osp
 
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from upernet_mm.cli_args import (add_cfg_options_arg, add_trust_arg,
-                                 apply_trust, merge_cfg_options)
-from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.registry import RUNNERS
 from .cpu_distributed import setup_cpu_distributed
 from .hooks import ResumeStateMixin, WeightsOnlyCheckpointHook
 from .resume_state import prepare_resume
 from .timeouts import apply_timeouts
-
-
-def add_runner_args(parser) -> None:
-    """Add ``--work-dir``, ``--cfg-options``, ``--launcher``,
-    ``--local-rank`` and ``--trust-checkpoint`` to an argument parser."""
-    parser.add_argument('--work-dir', help='directory for logs and models')
-    add_cfg_options_arg(parser)
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher (without CUDA, processes use gloo on the CPU)')
-    add_trust_arg(parser)
-    parser.add_argument(
-        '--tensorboard',
-        action='store_true',
-        help='also log scalars to TensorBoard (event files next to '
-        'scalars.json in WORK_DIR/TIMESTAMP/vis_data; needs the tensorboard '
-        'package of requirements/optional.txt)')
-    # torch.distributed.launch passes --local-rank
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-
-
-def load_config(args) -> Config:
-    """Read ``args.config`` and apply the common arguments.
-
-    Args:
-        args (argparse.Namespace): Parsed arguments of a tool.
-
-    Returns:
-        Config: The config, with ``work_dir`` and ``launcher`` set.
-    """
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    install_checkpoint_loaders()
-    apply_trust(args)
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    merge_cfg_options(cfg, args)
-    if getattr(args, 'tensorboard', False):
-        enable_tensorboard(cfg)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
-    return cfg
 
 
 def enable_tensorboard(cfg: Config) -> None:
