@@ -354,7 +354,7 @@ def test_warnings_for_case_broken_links_and_annotations_without_image(
     os.symlink(images / 'nothing.png', images / 'dangling.png')
     cfg = _cfg(tmp_path, data)
     logs = _warnings_of(lambda: check_data(cfg))
-    assert f'end in another case of \'.png\' and are not used' in logs
+    assert 'end in another case of \'.png\' and are not used' in logs
     assert str(images / '0002.PNG') in logs
     assert f'broken symlink(s) or symlink loop(s) in {images}' in logs
     assert '1 annotation file(s) in' in logs

@@ -1,6 +1,6 @@
-"""tools/model_converters/convert_hf.py in both directions, the files it reads and writes,
-and the ``hf://`` checkpoint scheme in configs (``load_from`` and a
-backbone ``init_cfg``)."""
+"""tools/model_converters/convert_hf.py in both directions, the files it
+reads and writes, and the ``hf://`` checkpoint scheme in configs
+(``load_from`` and a backbone ``init_cfg``)."""
 import json
 import os.path as osp
 import subprocess

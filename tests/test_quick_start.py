@@ -126,8 +126,8 @@ def test_ablations_each_change_one_thing_of_their_base():
         child_cfg = Config.fromfile(child_path)
         with open(child_path) as f:
             source = f.read()
-        code = [l for l in source.splitlines()
-                if l.strip() and not l.lstrip().startswith('#')]
+        code = [line for line in source.splitlines()
+                if line.strip() and not line.lstrip().startswith('#')]
         assert len(code) <= 6, f'{name}: an ablation is a few lines'
         child = _leaves(child_cfg.to_dict())
         changed = {k for k in parent.keys() | child.keys()

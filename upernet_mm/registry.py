@@ -4,11 +4,12 @@ Every node has the scope ``upernet_mm``. With ``default_scope='upernet_mm'``
 a type is looked up here first and then in mmseg's and mmengine's nodes, so a
 config can use our ``UPerHead`` and ``UPerEncoderDecoder`` together with
 mmseg's backbones, transforms, datasets and metrics (upstream names mean
-upstream classes: ``EncoderDecoder`` is mmseg's in every scope), and other packages' modules with a scope prefix
-(``mmpretrain.ConvNeXt``, ``mmseg.EncoderDecoder``). In mmseg's scope our modules are
-reached with the prefix (``upernet_mm.UPerHead``): mmengine imports this
-module on demand and ``locations`` import the implementations lazily, so no
-``custom_imports`` is needed.
+upstream classes: ``EncoderDecoder`` is mmseg's in every scope), and other
+packages' modules with a scope prefix (``mmpretrain.ConvNeXt``,
+``mmseg.EncoderDecoder``). In mmseg's scope our modules are reached with
+the prefix (``upernet_mm.UPerHead``): mmengine imports this module on demand
+and ``locations`` import the implementations lazily, so no ``custom_imports``
+is needed.
 
 Every lookup in these nodes first calls
 :func:`upernet_mm.safe_io.register_safe_loaders` (idempotent): whoever

@@ -4,8 +4,8 @@
 # (materials only, other images) and `textures` (image-level texture only).
 # 128x128 images like SyntheticScenes, 96x96 crops. Every training batch comes
 # from one source, drawn per iteration in proportion to the sources' sizes
-# (SourceBatchSampler; `source_weights` and `stages` change that). Layout and how to write
-# real data into it: docs/unified_parsing.md.
+# (SourceBatchSampler; `source_weights` and `stages` change that). Layout
+# and how to write real data into it: docs/unified_parsing.md.
 dataset_type = 'UnifiedParsingDataset'
 data_root = 'data/unified_parsing'
 img_size = 128  # generator_cfg.size

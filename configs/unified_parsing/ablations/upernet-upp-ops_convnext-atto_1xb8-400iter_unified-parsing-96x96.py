@@ -1,4 +1,5 @@
-# Table 3 of the paper, row "O+P+S": objects, parts and scenes, from the scenes source.
+# Table 3 of the paper, row "O+P+S": objects, parts and scenes, from the
+# scenes source.
 # Main stage only (400 iterations, as the parent's), no texture stage.
 _base_ = ['../upernet-upp_convnext-atto_1xb8-700iter_unified-parsing-96x96.py']
 model = dict(decode_head=dict(tasks=('object', 'part', 'scene')))

@@ -3,8 +3,8 @@
 ``conv(cat([x_1, ..., x_k]), W) = sum_i conv(x_i, W_i)`` where ``W_i`` are
 the input-channel slices of ``W``. UPerHead's ``fpn_bottleneck`` (a 3x3
 conv over ``levels x channels`` inputs, 2/3 of UPerNet's MACs) runs faster
-this way on oneDNN (measured by ``tools/analysis_tools/benchmark.py --sections layers``),
-and the concatenated copy is never written.
+this way on oneDNN (measured by ``tools/analysis_tools/benchmark.py
+--sections layers``), and the concatenated copy is never written.
 """
 from typing import List, Sequence
 
