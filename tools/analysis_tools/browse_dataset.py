@@ -107,24 +107,21 @@ def main(argv=None):
     import mmcv
     import numpy as np
     from mmengine.config import Config
-    from mmengine.registry import DefaultScope
     from mmengine.runner import set_random_seed
     from mmseg.visualization import SegLocalVisualizer
 
-    from upernet_mm.registry import DATASETS
+    from upernet_mm.apis.config_dataset import build_split_dataset
     from upernet_mm.utils import register_all_modules
 
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    key = f'{args.split}_dataloader'
-    if key not in cfg:
-        sys.exit(f'error: {args.config} has no {key}')
     set_random_seed(args.seed)
-    with DefaultScope.overwrite_default_scope(
-            cfg.get('default_scope', 'upernet_mm')):
-        dataset = DATASETS.build(cfg[key].dataset)
+    try:
+        dataset = build_split_dataset(cfg, args.split)
+    except ValueError as error:
+        sys.exit(f'error: {args.config}: {error}')
     if len(dataset) == 0:
         sys.exit(f'error: the {args.split} dataset of {args.config} is empty')
     visualizer = SegLocalVisualizer(
