@@ -8,7 +8,7 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from helpers import run_tool
+from helpers import ROOT, run_tool
 from helpers.camvid import CAMVID, needs_camvid
 from helpers.class_weights import (HAND_COUNTED, label_folder_config,
                                    write_label_folder)
@@ -16,6 +16,7 @@ from mmengine.config import Config
 
 from upernet_mm.apis.config_dataset import (build_split_dataset,
                                             config_ignore_index)
+from upernet_mm.datasets import CamVidDataset
 from upernet_mm.datasets.class_frequencies import (LabelCountError,
                                                    class_weight_line,
                                                    count_classes,
@@ -130,3 +131,21 @@ def test_shared_camvid_train_weights_near_segnet():
     # sign_symbol (index 6): present in 351 of the 367 maps, its SegNet
     # weight 9.64 is 2.7x what these labels give (3.53)
     assert counts.images[6] == 351 and 0.3 < ratio[6] < 0.45, ratio
+
+
+@needs_camvid
+def test_camvid_config_weights_ignore_void():
+    # the CamVid base config: void (11) is mapped to 255 by CamVidDataset
+    # and counts for nothing; the ENet weights are the base config's
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
+                                   'camvid.py'))
+    cfg.train_dataloader.dataset.data_root = CAMVID
+    counts = count_classes(build_split_dataset(cfg))
+    assert counts.num_images == 367 and counts.ignored > 0
+    assert counts.classes == CamVidDataset.METAINFO['classes']
+    np.testing.assert_allclose(enet_weights(counts), cfg.class_weight,
+                               atol=1e-3)
+    # void left out of the median: every weight but sign_symbol's within
+    # 25% of SegNet's
+    ratio = median_frequency_weights(counts) / np.asarray(SEGNET_WEIGHTS)
+    assert np.all(np.abs(np.delete(ratio, 6) - 1) < 0.25), ratio
