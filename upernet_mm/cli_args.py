@@ -51,13 +51,13 @@ MODEL_ERRORS = (FileNotFoundError, UnsafeCheckpointError, ValueError)
 
 def tool_parser(doc) -> argparse.ArgumentParser:
     """The parser of a tool whose module docstring ``doc`` is its help: the
-    first line the description, the rest (after a blank line) the epilog,
-    printed as written."""
-    lines = doc.splitlines()
+    first paragraph the description, the rest (after the first blank line)
+    the epilog, printed as written."""
+    description, _, epilog = doc.strip('\n').partition('\n\n')
     return argparse.ArgumentParser(
-        description=lines[0],
+        description=' '.join(description.split()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(lines[2:]))
+        epilog=epilog)
 
 
 class CfgOptionsAction(DictAction):

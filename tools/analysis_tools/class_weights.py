@@ -13,7 +13,6 @@ weights (1 / ln(1.02 + p(c)), p(c) = share of c in all labelled pixels),
 then the line to paste into the loss config. Pixels with the ignore index
 (the decode head's, 255 if unset) count for nothing.
 """
-import argparse
 import sys
 
 from mmengine.config import Config
@@ -22,18 +21,18 @@ from prettytable import PrettyTable
 
 from upernet_mm.apis.config_dataset import (build_split_dataset,
                                             config_ignore_index)
-from upernet_mm.cli_args import add_cfg_options_arg, merge_cfg_options
-from upernet_mm.datasets.class_frequencies import (
-    LabelCountError, class_weight_line, count_classes, enet_weights,
-    median_frequency_weights, num_samples, weights_table)
+from upernet_mm.cli_args import (add_cfg_options_arg, merge_cfg_options,
+                                 tool_parser)
+from upernet_mm.datasets.class_frequencies import (LabelCountError,
+                                                   class_weight_line,
+                                                   count_classes, enet_weights,
+                                                   median_frequency_weights,
+                                                   num_samples, weights_table)
 from upernet_mm.utils import register_all_modules
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[2:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
     parser.add_argument(
         '--split',

@@ -11,21 +11,18 @@ it must not exist or be empty) gets train/, trainannot/, val/, valannot/,
 test/, testannot/ and train.txt, val.txt, test.txt. Labels are 8-bit class
 indices 0..10, void 11. See docs/camvid.md.
 """
-import argparse
 import sys
 
 from mmengine.utils import ProgressBar
 
+from upernet_mm.cli_args import tool_parser
 from upernet_mm.datasets.camvid_conversion import (CamVidConversionError,
                                                    check_release,
                                                    convert_camvid)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog='\n'.join(__doc__.splitlines()[3:]))
+    parser = tool_parser(__doc__)
     parser.add_argument('src', help='folder of the original CamVid release')
     parser.add_argument('out', help='folder to create (SegNet layout)')
     parser.add_argument(
