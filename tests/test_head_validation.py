@@ -64,7 +64,8 @@ def test_wrong_channels_names_level_expected_and_received_shape():
     head = UPerHead(**UPER)
     inputs = [torch.randn(2, 8, 8, 8), torch.randn(2, 12, 4, 4)]
     with pytest.raises(ValueError, match=re.escape(
-            'UPerHead: level 1 (feature map 1) expected shape (N, 16, H, W) '
+            'UPerHead: level 1 (feature map 1) expected shape '
+            '(N, 16, H, W) '
             'from in_channels=[8, 16], received (2, 12, 4, 4)')):
         head(inputs)
 
@@ -73,7 +74,8 @@ def test_fcn_head_wrong_channels():
     head = FCNHead(**FCN)
     inputs = [torch.randn(2, 8, 8, 8), torch.randn(2, 32, 4, 4)]
     with pytest.raises(ValueError, match=re.escape(
-            'FCNHead: level 0 (feature map 1) expected shape (N, 16, H, W) '
+            'FCNHead: level 0 (feature map 1) expected shape '
+            '(N, 16, H, W) '
             'from in_channels=16, received (2, 32, 4, 4)')):
         head(inputs)
 

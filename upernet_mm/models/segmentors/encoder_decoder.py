@@ -43,7 +43,8 @@ def check_test_cfg(test_cfg) -> None:
     for field in ('crop_size', 'stride'):
         if not _is_pair(test_cfg.get(field)):
             raise ValueError(
-                f'UPerEncoderDecoder: test_cfg.{field} must be a pair (h, w) of '
+                f'UPerEncoderDecoder: test_cfg.{field} must be a pair '
+                f'(h, w) of '
                 f'positive ints for mode="slide", got '
                 f'{test_cfg.get(field)!r}')
     if batch_size is not None and (not isinstance(batch_size, int)

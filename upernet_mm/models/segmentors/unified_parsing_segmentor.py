@@ -95,7 +95,8 @@ class UnifiedParsingSegmentor(BaseSegmentor):
             if not hasattr(self.decode_head, attr):
                 raise TypeError(
                     'UnifiedParsingSegmentor: decode_head must be a '
-                    f'UnifiedParsingHead, got {type(self.decode_head).__name__}'
+                    'UnifiedParsingHead, got '
+                    f'{type(self.decode_head).__name__}'
                     f' (no attribute {attr!r})')
         self.align_corners = self.decode_head.align_corners
         self.num_classes = self.decode_head.num_classes
