@@ -15,7 +15,7 @@ resumes; a run is trained again if its resolved config changed, or with
 
 Example:
     python tools/ablate.py 'configs/ablations/*.py' --seeds 3
-    python tools/ablate.py configs/ablations/a.py configs/ablations/b.py \
+    python tools/ablate.py configs/ablations/a.py configs/ablations/b.py \\
         --work-dir work_dirs/ablations --cfg-options train_cfg.max_iters=200
     python tools/ablate.py 'configs/ablations/*.py' --no-train  # table only
 """
