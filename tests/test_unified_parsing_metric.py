@@ -16,15 +16,15 @@ META = dict(
 
 def _sample(tasks, **fields):
     sample = SegDataSample()
-    meta = dict(tasks=tasks, scene_label=-1, texture_label=-1,
-                img_path='x.png')
+    meta = dict(
+        tasks=tasks, scene_label=-1, texture_label=-1, img_path='x.png')
     for key, value in fields.items():
         if key.startswith(('gt_', 'pred_')) and key.endswith('_seg'):
             setattr(sample, key, PixelData(data=torch.tensor([value])))
         elif key in ('pred_scene', 'pred_texture'):
             score = torch.tensor(value)
-            setattr(sample, key, LabelData(score=score,
-                                           label=score.argmax().view(1)))
+            setattr(sample, key,
+                    LabelData(score=score, label=score.argmax().view(1)))
         else:
             meta[key] = value
     sample.set_metainfo(meta)
@@ -32,34 +32,36 @@ def _sample(tasks, **fields):
 
 
 def _scene_image():
-    return _sample(
-        ('object', 'part', 'scene'),
-        gt_sem_seg=[[0, 0, 1], [1, 2, 255]],
-        pred_sem_seg=[[0, 1, 1], [1, 2, 2]],
-        gt_part_seg=[[255, 255, 1], [2, 255, 255]],
-        pred_part_seg=[[255, 1, 1], [2, 255, 255]],
-        gt_material_seg=[[255] * 3] * 2,
-        pred_material_seg=[[0, 1, 1], [0, 1, 1]],
-        scene_label=2,
-        pred_scene=[0.1, 0.3, 0.6])
+    return _sample(('object', 'part', 'scene'),
+                   gt_sem_seg=[[0, 0, 1], [1, 2, 255]],
+                   pred_sem_seg=[[0, 1, 1], [1, 2, 2]],
+                   gt_part_seg=[[255, 255, 1], [2, 255, 255]],
+                   pred_part_seg=[[255, 1, 1], [2, 255, 255]],
+                   gt_material_seg=[[255] * 3] * 2,
+                   pred_material_seg=[[0, 1, 1], [0, 1, 1]],
+                   scene_label=2,
+                   pred_scene=[0.1, 0.3, 0.6])
 
 
 def _images():
-    scene2 = _sample(
-        ('object', 'part', 'scene'),
-        gt_sem_seg=[[255]], pred_sem_seg=[[3]],
-        gt_part_seg=[[255]], pred_part_seg=[[255]],
-        scene_label=0, pred_scene=[0.2, 0.5, 0.3])
-    material = _sample(
-        ('material', ),
-        gt_sem_seg=[[255, 255], [255, 255]],
-        pred_sem_seg=[[1, 1], [1, 1]],
-        gt_part_seg=[[255, 255], [255, 255]],
-        pred_part_seg=[[1, 1], [1, 1]],
-        gt_material_seg=[[0, 1], [1, 255]],
-        pred_material_seg=[[0, 0], [1, 1]],
-        scene_label=1, pred_scene=[1.0, 0.0, 0.0])
-    texture = _sample(('texture', ), texture_label=1,
+    scene2 = _sample(('object', 'part', 'scene'),
+                     gt_sem_seg=[[255]],
+                     pred_sem_seg=[[3]],
+                     gt_part_seg=[[255]],
+                     pred_part_seg=[[255]],
+                     scene_label=0,
+                     pred_scene=[0.2, 0.5, 0.3])
+    material = _sample(('material', ),
+                       gt_sem_seg=[[255, 255], [255, 255]],
+                       pred_sem_seg=[[1, 1], [1, 1]],
+                       gt_part_seg=[[255, 255], [255, 255]],
+                       pred_part_seg=[[1, 1], [1, 1]],
+                       gt_material_seg=[[0, 1], [1, 255]],
+                       pred_material_seg=[[0, 0], [1, 1]],
+                       scene_label=1,
+                       pred_scene=[1.0, 0.0, 0.0])
+    texture = _sample(('texture', ),
+                      texture_label=1,
                       pred_texture=[0.7, 0.2, 0.1])
     return [_scene_image(), scene2, material, texture]
 
@@ -98,17 +100,23 @@ def test_part_predictions_count_only_inside_the_predicted_object():
     parts even though the part map says x there."""
     metric = UnifiedParsingMetric()
     metric.dataset_meta = META
-    metric.process({}, [_sample(
-        ('object', 'part'),
-        gt_sem_seg=[[1, 1]], pred_sem_seg=[[0, 1]],
-        gt_part_seg=[[1, 1]], pred_part_seg=[[1, 1]])])
+    metric.process({}, [
+        _sample(('object', 'part'),
+                gt_sem_seg=[[1, 1]],
+                pred_sem_seg=[[0, 1]],
+                gt_part_seg=[[1, 1]],
+                pred_part_seg=[[1, 1]])
+    ])
     results = metric.compute_metrics(metric.results)
     assert results['part_mIoU'] == pytest.approx(50.0)
     assert results['part_aAcc'] == pytest.approx(50.0)
 
 
-META2 = dict(META, part_classes={'b': ('other', 'x', 'y'),
-                                  'c': ('other', 'z')})
+META2 = dict(
+    META, part_classes={
+        'b': ('other', 'x', 'y'),
+        'c': ('other', 'z')
+    })
 
 
 def _part_metrics(*images, meta=META2):
@@ -121,10 +129,12 @@ def _part_metrics(*images, meta=META2):
 def test_part_accuracy_counts_only_real_part_pixels():
     """As the reference: pixel accuracy over ground-truth parts > 0 only;
     part 0 ('other') enters only the "mIoU (bg)" number."""
-    results = _part_metrics(_sample(
-        ('object', 'part'),
-        gt_sem_seg=[[1, 1, 1]], pred_sem_seg=[[1, 1, 1]],
-        gt_part_seg=[[0, 0, 1]], pred_part_seg=[[0, 0, 2]]))
+    results = _part_metrics(
+        _sample(('object', 'part'),
+                gt_sem_seg=[[1, 1, 1]],
+                pred_sem_seg=[[1, 1, 1]],
+                gt_part_seg=[[0, 0, 1]],
+                pred_part_seg=[[0, 0, 2]]))
     # the one pixel of a real part (x) is predicted y: 0 %, although the
     # two 'other' pixels are right
     assert results['part_aAcc'] == pytest.approx(0.0)
@@ -140,11 +150,15 @@ def test_part_mean_skips_objects_without_ground_truth_parts():
     with IoU 0); an object whose truth is only 'other' is left out too."""
     results = _part_metrics(
         _sample(('object', 'part'),
-                gt_sem_seg=[[1, 1, 0]], pred_sem_seg=[[1, 1, 2]],
-                gt_part_seg=[[1, 2, 255]], pred_part_seg=[[1, 2, 1]]),
+                gt_sem_seg=[[1, 1, 0]],
+                pred_sem_seg=[[1, 1, 2]],
+                gt_part_seg=[[1, 2, 255]],
+                pred_part_seg=[[1, 2, 1]]),
         _sample(('object', 'part'),
-                gt_sem_seg=[[2, 2]], pred_sem_seg=[[2, 2]],
-                gt_part_seg=[[0, 0]], pred_part_seg=[[1, 1]]))
+                gt_sem_seg=[[2, 2]],
+                pred_sem_seg=[[2, 2]],
+                gt_part_seg=[[0, 0]],
+                pred_part_seg=[[1, 1]]))
     assert results['part_mIoU'] == pytest.approx(100.0)
     assert results['part_aAcc'] == pytest.approx(100.0)
 
@@ -152,14 +166,16 @@ def test_part_mean_skips_objects_without_ground_truth_parts():
 def test_unannotated_parts_are_ignored():
     """255 on an object's pixels: its parts are not annotated in this
     image. Those pixels count neither as truth nor as prediction."""
-    annotated = _sample(
-        ('object', 'part'),
-        gt_sem_seg=[[1, 1]], pred_sem_seg=[[1, 1]],
-        gt_part_seg=[[1, 2]], pred_part_seg=[[1, 2]])
-    unannotated = _sample(
-        ('object', 'part'),
-        gt_sem_seg=[[1, 1, 1]], pred_sem_seg=[[1, 1, 1]],
-        gt_part_seg=[[255, 255, 255]], pred_part_seg=[[2, 2, 1]])
+    annotated = _sample(('object', 'part'),
+                        gt_sem_seg=[[1, 1]],
+                        pred_sem_seg=[[1, 1]],
+                        gt_part_seg=[[1, 2]],
+                        pred_part_seg=[[1, 2]])
+    unannotated = _sample(('object', 'part'),
+                          gt_sem_seg=[[1, 1, 1]],
+                          pred_sem_seg=[[1, 1, 1]],
+                          gt_part_seg=[[255, 255, 255]],
+                          pred_part_seg=[[2, 2, 1]])
     results = _part_metrics(annotated, unannotated)
     assert results['part_mIoU'] == pytest.approx(100.0)
     assert results['part_aAcc'] == pytest.approx(100.0)
@@ -174,17 +190,23 @@ def test_tasks_without_samples_are_left_out(caplog):
     metric.process({}, [_scene_image()])
     results = metric.compute_metrics(metric.results)
     assert 'material_mIoU' not in results and 'texture_top1' not in results
-    assert set(results) == {'mIoU', 'aAcc', 'part_mIoU', 'part_mIoU_bg',
-                            'part_aAcc', 'scene_top1', 'scene_top5'}
+    assert set(results) == {
+        'mIoU', 'aAcc', 'part_mIoU', 'part_mIoU_bg', 'part_aAcc', 'scene_top1',
+        'scene_top5'
+    }
 
 
 def test_prediction_of_another_size_is_named():
     metric = UnifiedParsingMetric()
     metric.dataset_meta = META
-    with pytest.raises(ValueError, match=r'pred_sem_seg has shape \(1, 2\) '
-                       r'but its ground truth has \(1, 3\)'):
-        metric.process({}, [_sample(('object', ), gt_sem_seg=[[0, 0, 1]],
-                                    pred_sem_seg=[[0, 0]])])
+    with pytest.raises(
+            ValueError,
+            match=r'pred_sem_seg has shape \(1, 2\) '
+            r'but its ground truth has \(1, 3\)'):
+        metric.process({}, [
+            _sample(
+                ('object', ), gt_sem_seg=[[0, 0, 1]], pred_sem_seg=[[0, 0]])
+        ])
 
 
 def test_missing_dataset_meta_is_named():

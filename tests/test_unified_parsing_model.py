@@ -77,14 +77,18 @@ def test_part_label_errors_name_the_field_and_value():
     objects = torch.full((1, 4, 4), sky)
     parts = torch.full_like(objects, 255)
     parts[0, 0, 0] = 1
-    with pytest.raises(ValueError, match=r'gt_part_seg: part label 1 .* '
-                       f'object class {sky}, which has no parts'):
+    with pytest.raises(
+            ValueError,
+            match=r'gt_part_seg: part label 1 .* '
+            f'object class {sky}, which has no parts'):
         groups.check_labels(parts, objects)
     objects[:] = car
     num = NUM_PARTS_OF_OBJECT[car]
     parts[0, 0, 0] = num
-    with pytest.raises(ValueError, match=f'part label {num} on pixels of '
-                       f'object class {car}, which has {num} part classes'):
+    with pytest.raises(
+            ValueError,
+            match=f'part label {num} on pixels of '
+            f'object class {car}, which has {num} part classes'):
         groups.check_labels(parts, objects)
 
 
@@ -92,8 +96,8 @@ def test_losses_are_zero_not_nan_without_labels():
     logits = torch.randn(2, 4, 3, 3, requires_grad=True)
     loss = masked_cross_entropy(logits, torch.full((2, 3, 3), 255))
     assert loss.item() == 0 and torch.isfinite(loss)
-    loss = image_label_loss(torch.randn(2, 6, requires_grad=True),
-                            torch.tensor([-1, -1]))
+    loss = image_label_loss(
+        torch.randn(2, 6, requires_grad=True), torch.tensor([-1, -1]))
     assert loss.item() == 0
     groups = PartGroups([0, 3])
     assert groups.loss(
@@ -114,10 +118,7 @@ def _grads(model, batch):
     losses = model(**data, mode='loss')
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
-    return losses, {
-        name: p.grad
-        for name, p in model.named_parameters()
-    }
+    return losses, {name: p.grad for name, p in model.named_parameters()}
 
 
 def test_batch_without_scene_labels_runs_the_scene_head_at_zero(model):
@@ -144,8 +145,10 @@ def _head_of(name):
 
 
 @pytest.mark.parametrize('source,changed', [
-    ('scenes', {'scene_head', 'part_head', 'object_conv', 'conv_seg',
-                'fpn_bottleneck', 'backbone', 'trunk'}),
+    ('scenes', {
+        'scene_head', 'part_head', 'object_conv', 'conv_seg', 'fpn_bottleneck',
+        'backbone', 'trunk'
+    }),
     ('materials', {'material_head', 'backbone', 'trunk'}),
     ('textures', {'texture_head'}),
 ])
@@ -155,17 +158,21 @@ def test_a_source_batch_updates_only_the_heads_it_supervises(source, changed):
     entirely (no decay, no moment update) and they stay bit-identical."""
     torch.manual_seed(0)
     model = build_model(tiny_upp_model())
-    optim = build_optim_wrapper(model, dict(
-        type='OptimWrapper',
-        optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.1)))
+    optim = build_optim_wrapper(
+        model,
+        dict(
+            type='OptimWrapper',
+            optimizer=dict(type='AdamW', lr=1e-2, weight_decay=0.1)))
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     model.train()
     data = model.data_preprocessor(make_batch(source), True)
     losses = model(**data, mode='loss')
     parsed, _ = model.parse_losses(losses)
     optim.update_params(parsed)
-    moved = {_head_of(n) for n, p in model.named_parameters()
-             if not torch.equal(p, before[n])}
+    moved = {
+        _head_of(n)
+        for n, p in model.named_parameters() if not torch.equal(p, before[n])
+    }
     assert moved == changed
 
 
@@ -184,8 +191,8 @@ def test_texture_branch_sends_no_gradient_into_the_backbone(model):
 
 def test_texture_stage_freezes_everything_but_the_texture_branch():
     torch.manual_seed(0)
-    model = build_model(tiny_upp_model(
-        norm_cfg=dict(type='BN', requires_grad=True)))
+    model = build_model(
+        tiny_upp_model(norm_cfg=dict(type='BN', requires_grad=True)))
     model.set_stage('texture')
     model.train()
     assert not model.backbone.training
@@ -218,8 +225,8 @@ def test_main_stage_does_not_train_texture():
 def test_loss_weights_scale_each_task():
     torch.manual_seed(0)
     base = build_model(tiny_upp_model())
-    weighted = build_model(tiny_upp_model(
-        loss_weights=dict(part=1.0, scene=2.0)))
+    weighted = build_model(
+        tiny_upp_model(loss_weights=dict(part=1.0, scene=2.0)))
     weighted.load_state_dict(base.state_dict())
     batch = make_batch('scenes')
     out = [
@@ -238,8 +245,14 @@ def test_predictions_of_every_task_at_the_original_size(model):
     model.eval()
     samples = [
         make_sample('scenes', 48, 40, ori_shape=(96, 80)),
-        make_sample('scenes', 48, 40, seed=1, ori_shape=(96, 80), flip=True,
-                    flip_direction='horizontal')
+        make_sample(
+            'scenes',
+            48,
+            40,
+            seed=1,
+            ori_shape=(96, 80),
+            flip=True,
+            flip_direction='horizontal')
     ]
     batch = dict(
         inputs=[torch.randint(0, 256, (3, 48, 40), dtype=torch.uint8)] * 2,
@@ -252,8 +265,7 @@ def test_predictions_of_every_task_at_the_original_size(model):
         assert result.pred_scene.score.shape == (len(SCENE_CLASSES), )
         assert result.pred_texture.score.shape == (len(TEXTURE_CLASSES), )
         assert torch.isclose(result.pred_scene.score.sum(), torch.tensor(1.))
-        assert torch.isclose(result.pred_texture.score.sum(),
-                             torch.tensor(1.))
+        assert torch.isclose(result.pred_texture.score.sum(), torch.tensor(1.))
         obj = result.pred_sem_seg.data[0]
         part = result.pred_part_seg.data[0]
         limits = torch.tensor(NUM_PARTS_OF_OBJECT)[obj]
@@ -263,17 +275,24 @@ def test_predictions_of_every_task_at_the_original_size(model):
     # a flipped image's prediction is flipped back: the same input with
     # flip=True in its meta gives the mirrored logits
     with torch.no_grad():
-        plain, flipped = (model.test_step(dict(
-            inputs=[batch['inputs'][0]],
-            data_samples=[make_sample('scenes', 48, 40, ori_shape=(96, 80),
-                                      flip=flip,
-                                      flip_direction='horizontal')]))[0]
-                          for flip in (False, True))
-    assert torch.allclose(flipped.seg_logits.data,
-                          plain.seg_logits.data.flip(-1), atol=1e-5)
+        plain, flipped = (
+            model.test_step(
+                dict(
+                    inputs=[batch['inputs'][0]],
+                    data_samples=[
+                        make_sample(
+                            'scenes',
+                            48,
+                            40,
+                            ori_shape=(96, 80),
+                            flip=flip,
+                            flip_direction='horizontal')
+                    ]))[0] for flip in (False, True))
+    assert torch.allclose(
+        flipped.seg_logits.data, plain.seg_logits.data.flip(-1), atol=1e-5)
     for field in ('pred_sem_seg', 'pred_part_seg', 'pred_material_seg'):
-        same = getattr(flipped, field).data == getattr(
-            plain, field).data.flip(-1)
+        same = getattr(flipped, field).data == getattr(plain,
+                                                       field).data.flip(-1)
         assert same.float().mean() > 0.99  # up to float ties
 
 
@@ -286,13 +305,15 @@ def test_data_preprocessor_pads_every_label_map():
         for field in ('gt_sem_seg', 'gt_part_seg', 'gt_material_seg'):
             label = getattr(sample, field).data
             assert label.shape == (1, 64, 64)
-            assert (label[:, 48:] == 255).all() and (label[:, :, 56:] ==
-                                                     255).all()
+            assert (label[:, 48:] == 255).all() and (label[:, :, 56:]
+                                                     == 255).all()
     batch = make_batch('scenes', height=48, width=56)
     batch['data_samples'][1].gt_part_seg = PixelData(
         data=batch['data_samples'][1].gt_part_seg.data[:, :40])
-    with pytest.raises(ValueError, match=r'gt_part_seg has shape \(1, 40, 56'
-                       r'\) but gt_sem_seg has \(1, 48, 56\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'gt_part_seg has shape \(1, 40, 56'
+            r'\) but gt_sem_seg has \(1, 48, 56\)'):
         model.data_preprocessor(batch, True)
 
 
@@ -314,8 +335,10 @@ def test_material_id_out_of_range_is_named(model):
     batch['data_samples'][1].gt_material_seg.data[0, 0, 0] = \
         len(MATERIAL_CLASSES)
     data = model.data_preprocessor(batch, True)
-    with pytest.raises(ValueError, match=f'gt_material_seg holds material id '
-                       f'{len(MATERIAL_CLASSES)}, outside 0..'):
+    with pytest.raises(
+            ValueError,
+            match=f'gt_material_seg holds material id '
+            f'{len(MATERIAL_CLASSES)}, outside 0..'):
         model(**data, mode='loss')
 
 
@@ -336,37 +359,43 @@ def test_trunk_parameter_names_are_uper_heads():
     """The shared trunk keeps mmseg's UPerHead names: a single-task
     UPerHead's weights load into it."""
     from helpers import tiny_uper_model
-    single = build_model(tiny_uper_model(13, tiny_upp_model()['backbone']
-                                         ['norm_cfg']))
+    single = build_model(
+        tiny_uper_model(13,
+                        tiny_upp_model()['backbone']['norm_cfg']))
     multi = build_model(tiny_upp_model())
     trunk = {k for k in single.decode_head.state_dict()}
     assert trunk <= set(multi.decode_head.state_dict())
     missing = multi.decode_head.load_state_dict(
         single.decode_head.state_dict(), strict=False).missing_keys
-    assert all(k.split('.')[0] in ('object_conv', 'part_head', 'scene_head',
-                                   'material_head', 'texture_head')
-               for k in missing)
+    assert all(
+        k.split('.')[0] in ('object_conv', 'part_head', 'scene_head',
+                            'material_head', 'texture_head') for k in missing)
 
 
 def test_start_up_check_compares_head_and_dataset_class_lists():
     from types import SimpleNamespace
 
+    from helpers.unified_parsing_model import metainfo
     from upernet_mm.datasets.checks import DataCheckError
     from upernet_mm.engine.unified_parsing_startup_check import \
         check_level_classes
-    from helpers.unified_parsing_model import metainfo
     dataset = SimpleNamespace(metainfo=metainfo(), data_root='data/x')
     model = tiny_upp_model()
     check_level_classes(model, dataset, 'train_dataloader.dataset')
     wrong = tiny_upp_model(num_material_classes=17)
-    with pytest.raises(DataCheckError, match='num_material_classes=17 but '
-                       'train_dataloader.dataset .* has 18 material classes'):
+    with pytest.raises(
+            DataCheckError,
+            match='num_material_classes=17 but '
+            'train_dataloader.dataset .* has 18 material classes'):
         check_level_classes(wrong, dataset, 'train_dataloader.dataset')
     parts = list(NUM_PARTS_OF_OBJECT)
     parts[6] = 4
-    with pytest.raises(DataCheckError, match=r"first difference: object 6 "
-                       r"'car'\); set num_parts="):
+    with pytest.raises(
+            DataCheckError,
+            match=r"first difference: object 6 "
+            r"'car'\); set num_parts="):
         check_level_classes(tiny_upp_model(num_parts=parts), dataset, 'x')
     # a task the head leaves out is not compared
-    check_level_classes(tiny_upp_model(tasks=('object', 'part'),
-                                       num_material_classes=17), dataset, 'x')
+    check_level_classes(
+        tiny_upp_model(tasks=('object', 'part'), num_material_classes=17),
+        dataset, 'x')

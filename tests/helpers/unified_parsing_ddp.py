@@ -79,8 +79,9 @@ def rank_batches(rank):
 
 
 def _optim_wrapper(model):
-    return OptimWrapper(torch.optim.SGD(
-        model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3))
+    return OptimWrapper(
+        torch.optim.SGD(
+            model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-3))
 
 
 def _model():
@@ -93,7 +94,9 @@ def _model():
 def _worker(rank, world_size, init_file, out_dir):
     torch.set_num_threads(1)
     dist.init_process_group(
-        'gloo', init_method=f'file://{init_file}', rank=rank,
+        'gloo',
+        init_method=f'file://{init_file}',
+        rank=rank,
         world_size=world_size,
         timeout=timedelta(seconds=COLLECTIVE_TIMEOUT))
     try:

@@ -37,10 +37,9 @@ class UnifiedParsingStageHook(Hook):
                 texture_begin, int) or texture_begin < 0:
             raise ValueError('UnifiedParsingStageHook: texture_begin must be '
                              f'an int >= 0, got {texture_begin!r}')
-        if texture_lr is not None and (
-                isinstance(texture_lr, bool)
-                or not isinstance(texture_lr, (int, float))
-                or not texture_lr > 0):
+        number = isinstance(texture_lr,
+                            (int, float)) and not isinstance(texture_lr, bool)
+        if texture_lr is not None and not (number and texture_lr > 0):
             raise ValueError('UnifiedParsingStageHook: texture_lr must be a '
                              f'positive number or None, got {texture_lr!r}')
         self.texture_begin = texture_begin
@@ -73,9 +72,12 @@ class UnifiedParsingStageHook(Hook):
         print_log(
             f'Unified parsing: stage "{stage}" at iteration {runner.iter} '
             f'(texture stage from iteration {self.texture_begin} to '
-            f'{max_iters})', logger='current')
+            f'{max_iters})',
+            logger='current')
 
-    def before_train_iter(self, runner, batch_idx: int,
+    def before_train_iter(self,
+                          runner,
+                          batch_idx: int,
                           data_batch=None) -> None:
         """At ``texture_begin``: the texture stage and ``texture_lr``, also
         when :meth:`before_train` already set the stage (a run resumed from

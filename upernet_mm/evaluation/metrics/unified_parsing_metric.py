@@ -208,10 +208,9 @@ class UnifiedParsingMetric(BaseMetric):
         known = gt_obj != ignore
         obj_index = np.where(known, gt_obj, 0).astype(np.int64)
         if (obj_index >= len(num_parts)).any():
-            raise ValueError(
-                f'gt_sem_seg holds object class '
-                f'{int(obj_index.max())}, outside the '
-                f'{len(num_parts)} classes')
+            raise ValueError(f'gt_sem_seg holds object class '
+                             f'{int(obj_index.max())}, outside the '
+                             f'{len(num_parts)} classes')
         has_parts = num_parts[obj_index] > 0
         # where the truth is known: objects without parts, or with a part
         # label (255 = this object's parts are not annotated here)
@@ -243,8 +242,8 @@ class UnifiedParsingMetric(BaseMetric):
         def pixel_task(task, key_iou, key_acc, classes):
             parts = [r[task] for r in results if task in r]
             if not parts:
-                rows.extend([(task, 'mIoU', None, ''), (task, 'aAcc', None,
-                                                         '')])
+                rows.extend([(task, 'mIoU', None, ''),
+                             (task, 'aAcc', None, '')])
                 return
             areas = np.sum(parts, axis=0)
             iou = iou_from_areas(areas)
@@ -253,9 +252,9 @@ class UnifiedParsingMetric(BaseMetric):
             acc = areas[0].sum() / max(areas[2].sum(), 1) * 100
             metrics[key_iou] = round(miou, 2)
             metrics[key_acc] = round(float(acc), 2)
-            rows.append((task, 'mIoU', miou,
-                         f'{counted}/{len(classes)} classes, '
-                         f'{len(parts)} images'))
+            rows.append(
+                (task, 'mIoU', miou, f'{counted}/{len(classes)} classes, '
+                 f'{len(parts)} images'))
             rows.append((task, 'aAcc', acc, f'{int(areas[2].sum())} pixels'))
 
         pixel_task('object', 'mIoU', 'aAcc', self._meta('classes'))
@@ -298,14 +297,15 @@ class UnifiedParsingMetric(BaseMetric):
             if ranks:
                 value = float(np.mean(np.asarray(ranks) < k)) * 100
                 metrics[f'scene_top{k}'] = round(value, 2)
-                rows.append(('scene', f'top-{k}', value,
-                             f'{len(ranks)} images'))
+                rows.append(
+                    ('scene', f'top-{k}', value, f'{len(ranks)} images'))
             else:
                 rows.append(('scene', f'top-{k}', None, ''))
 
-        pixel_task('material', 'material_mIoU', 'material_aAcc',
-                   self._meta('material_classes')
-                   if any('material' in r for r in results) else ())
+        pixel_task(
+            'material', 'material_mIoU', 'material_aAcc',
+            self._meta('material_classes') if any('material' in r
+                                                  for r in results) else ())
 
         ranks = [r['texture'] for r in results if 'texture' in r]
         if ranks:
@@ -315,24 +315,24 @@ class UnifiedParsingMetric(BaseMetric):
         else:
             rows.append(('texture', 'top-1', None, ''))
 
-        print_log('\n' + format_table(rows),
-                  logger=MMLogger.get_current_instance())
+        print_log(
+            '\n' + format_table(rows), logger=MMLogger.get_current_instance())
         return metrics
 
 
 def format_table(rows) -> str:
     """The metric table: task, metric, value (%), what was counted."""
     header = ('task', 'metric', 'value (%)', 'counted')
-    cells = [header] + [
-        (task, name, '-' if value is None else f'{value:.2f}', note)
-        for task, name, value, note in rows
-    ]
+    cells = [header
+             ] + [(task, name, '-' if value is None else f'{value:.2f}', note)
+                  for task, name, value, note in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(4)]
     line = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
     out = [line]
     for j, row in enumerate(cells):
-        out.append('| ' + ' | '.join(
-            str(c).ljust(w) for c, w in zip(row, widths)) + ' |')
+        out.append('| ' +
+                   ' | '.join(str(c).ljust(w)
+                              for c, w in zip(row, widths)) + ' |')
         if j == 0:
             out.append(line)
     out.append(line)

@@ -54,8 +54,7 @@ class UnifiedParsingDataPreProcessor(SegDataPreProcessor):
                 if field in sample:
                     element = getattr(sample, field)
                     padded = F.pad(
-                        element.data, tuple(padding),
-                        value=self.seg_pad_val)
+                        element.data, tuple(padding), value=self.seg_pad_val)
                     del element.data
                     element.data = padded
         return out

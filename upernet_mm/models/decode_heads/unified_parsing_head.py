@@ -140,7 +140,10 @@ class UnifiedParsingHead(UPerHead):
                                       **head_kwargs)
         if 'scene' in tasks:
             self.scene_head = TaskHead(
-                self.channels, self.channels, num_scene_classes, pool=True,
+                self.channels,
+                self.channels,
+                num_scene_classes,
+                pool=True,
                 **head_kwargs)
         if 'material' in tasks:
             self.material_head = TaskHead(self.channels, self.channels,
@@ -151,8 +154,11 @@ class UnifiedParsingHead(UPerHead):
                                  f'positive int, got {texture_num_convs!r}')
             texture_channels = texture_channels or self.channels
             self.texture_head = TaskHead(
-                self.in_channels[0], texture_channels, num_texture_classes,
-                num_convs=texture_num_convs, **head_kwargs)
+                self.in_channels[0],
+                texture_channels,
+                num_texture_classes,
+                num_convs=texture_num_convs,
+                **head_kwargs)
         self.num_scene_classes = num_scene_classes
         self.num_material_classes = num_material_classes
         self.num_texture_classes = num_texture_classes
@@ -241,7 +247,8 @@ class UnifiedParsingHead(UPerHead):
             feats['fused'] = self.fpn_bottleneck(torch.cat(outs, dim=1))
         return feats
 
-    def forward(self, inputs: List[Tensor],
+    def forward(self,
+                inputs: List[Tensor],
                 tasks: Optional[Sequence[str]] = None) -> Dict[str, Tensor]:
         """Logits of ``tasks`` (default: all of the head's tasks).
 
@@ -284,8 +291,9 @@ class UnifiedParsingHead(UPerHead):
             sample_tasks = sample.metainfo.get('tasks')
             if sample_tasks is None:
                 named.update(self.tasks)
-            elif isinstance(sample_tasks, str) or not isinstance(
-                    sample_tasks, (list, tuple)):
+            elif isinstance(sample_tasks,
+                            str) or not isinstance(sample_tasks,
+                                                   (list, tuple)):
                 raise ValueError(
                     f'data sample metainfo "tasks" must be a list of task '
                     f'names, got {sample_tasks!r} (img_path='
@@ -300,14 +308,16 @@ class UnifiedParsingHead(UPerHead):
                 named.update(sample_tasks)
         return tuple(t for t in self.trained_tasks if t in named)
 
-    def labelled_tasks(self, batch_data_samples,
+    def labelled_tasks(self,
+                       batch_data_samples,
                        tasks: Optional[Sequence[str]] = None) -> tuple:
         """The tasks of ``tasks`` (default: :meth:`batch_tasks`) with at
         least one label in this batch."""
         if tasks is None:
             tasks = self.batch_tasks(batch_data_samples)
-        return tuple(t for t in tasks
-                     if self._labels(t, batch_data_samples) is not None)
+        return tuple(
+            t for t in tasks
+            if self._labels(t, batch_data_samples) is not None)
 
     def _labels(self, task, batch_data_samples) -> Optional[Tensor]:
         """Stacked labels of ``task`` for the samples that name it
@@ -347,8 +357,8 @@ class UnifiedParsingHead(UPerHead):
                 rows.append(None)
                 continue
             data = getattr(sample, field).data
-            rows.append(data if used else torch.full_like(
-                data, self.ignore_index))
+            rows.append(
+                data if used else torch.full_like(data, self.ignore_index))
         if task in META_LABELS:
             labels = torch.tensor(rows, dtype=torch.long)
             return labels if (labels >= 0).any() else None
@@ -360,8 +370,8 @@ class UnifiedParsingHead(UPerHead):
                              f'different shapes {sorted(shapes)}')
         template = next(r for r in rows if r is not None)
         labels = torch.stack([
-            r if r is not None else torch.full_like(template,
-                                                    self.ignore_index)
+            r
+            if r is not None else torch.full_like(template, self.ignore_index)
             for r in rows
         ])[:, 0].long()
         labelled = labels != self.ignore_index
@@ -379,7 +389,10 @@ class UnifiedParsingHead(UPerHead):
                     f'{self.ignore_index} = not labelled)')
         return labels
 
-    def loss(self, inputs: List[Tensor], batch_data_samples, train_cfg,
+    def loss(self,
+             inputs: List[Tensor],
+             batch_data_samples,
+             train_cfg,
              tasks: Optional[Sequence[str]] = None) -> dict:
         """Losses of ``tasks`` (default: :meth:`batch_tasks`): one
         ``loss_{task}`` each, zero (with a graph through the task's head)
@@ -421,8 +434,8 @@ class UnifiedParsingHead(UPerHead):
                 losses['loss_material'] = weight * masked_cross_entropy(
                     material, labels, self.ignore_index)
                 with torch.no_grad():
-                    hit = (material.argmax(1) == labels)[
-                        labels != self.ignore_index]
+                    hit = (material.argmax(1) == labels
+                           )[labels != self.ignore_index]
                     losses['acc_material'] = hit.float().mean() * 100
             elif task == 'scene':
                 labels = labels.to(logits['scene'].device)
@@ -449,16 +462,16 @@ class UnifiedParsingHead(UPerHead):
         masks = []
         for sample in batch_data_samples:
             meta = sample.metainfo
-            left, right, top, bottom = meta.get('padding_size',
-                                                [0, 0, 0, 0])
-            in_h, in_w = meta.get(
-                'batch_input_shape',
-                (meta.get('pad_shape') or meta.get('img_shape') or
-                 (height, width))[:2])
+            left, right, top, bottom = meta.get('padding_size', [0, 0, 0, 0])
+            in_h, in_w = meta.get('batch_input_shape',
+                                  (meta.get('pad_shape')
+                                   or meta.get('img_shape')
+                                   or (height, width))[:2])
             mask = torch.zeros(1, 1, in_h, in_w, device=logits.device)
             mask[..., top:in_h - bottom, left:in_w - right] = 1
-            masks.append(F.interpolate(mask, size=(height, width),
-                                       mode='nearest')[0, 0] > 0)
+            masks.append(
+                F.interpolate(mask, size=(height,
+                                          width), mode='nearest')[0, 0] > 0)
         return torch.stack(masks)
 
     def _resize(self, logits: Tensor, labels: Tensor) -> Tensor:
@@ -486,7 +499,8 @@ class UnifiedParsingHead(UPerHead):
         padded input size as mmseg's ``predict_by_feat``; scene (N, S)."""
         logits = self.forward(inputs)
         return {
-            task: value if task == 'scene' else self.predict_by_feat(
+            task:
+            value if task == 'scene' else self.predict_by_feat(
                 value, batch_img_metas)
             for task, value in logits.items()
         }

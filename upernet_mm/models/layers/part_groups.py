@@ -70,9 +70,12 @@ class PartGroups(nn.Module):
 
     def group(self, obj: int) -> slice:
         """Channels of the parts of object class ``obj``."""
-        return slice(self.offsets[obj], self.offsets[obj] + self.num_parts[obj])
+        return slice(self.offsets[obj],
+                     self.offsets[obj] + self.num_parts[obj])
 
-    def check_labels(self, part_labels: Tensor, object_labels: Tensor,
+    def check_labels(self,
+                     part_labels: Tensor,
+                     object_labels: Tensor,
                      field: str = 'gt_part_seg') -> None:
         """Raise ``ValueError`` for part labels that have no meaning.
 
@@ -155,8 +158,8 @@ class PartGroups(nn.Module):
         targets = part_labels[mask]
         rows = part_logits.permute(0, 2, 3, 1)[mask]
         gathered = self._gather(rows, objects)
-        per_pixel = torch.logsumexp(gathered, dim=1) - gathered.gather(
-            1, targets[:, None])[:, 0]
+        per_pixel = torch.logsumexp(
+            gathered, dim=1) - gathered.gather(1, targets[:, None])[:, 0]
         sums = per_pixel.new_zeros(self.num_objects).index_add(
             0, objects, per_pixel)
         counts = torch.bincount(objects, minlength=self.num_objects)

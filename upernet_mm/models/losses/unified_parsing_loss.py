@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def masked_cross_entropy(logits: Tensor, labels: Tensor,
+def masked_cross_entropy(logits: Tensor,
+                         labels: Tensor,
                          ignore_index: int = 255) -> Tensor:
     """Cross-entropy averaged over the labelled pixels.
 

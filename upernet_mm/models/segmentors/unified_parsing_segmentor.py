@@ -28,8 +28,11 @@ def _meta_of(sample, height: int, width: int) -> dict:
     if sample is not None:
         return sample.metainfo
     shape = (height, width)
-    return dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
-                padding_size=[0, 0, 0, 0])
+    return dict(
+        ori_shape=shape,
+        img_shape=shape,
+        pad_shape=shape,
+        padding_size=[0, 0, 0, 0])
 
 
 @MODELS.register_module()
@@ -93,11 +96,11 @@ class UnifiedParsingSegmentor(BaseSegmentor):
         for attr in ('tasks', 'part_groups', 'set_stage', 'trained_tasks',
                      'batch_tasks', 'labelled_tasks'):
             if not hasattr(self.decode_head, attr):
+                name = type(self.decode_head).__name__
                 raise TypeError(
                     'UnifiedParsingSegmentor: decode_head must be a '
-                    'UnifiedParsingHead, got '
-                    f'{type(self.decode_head).__name__}'
-                    f' (no attribute {attr!r})')
+                    f'UnifiedParsingHead, got {name} (no attribute '
+                    f'{attr!r})')
         self.align_corners = self.decode_head.align_corners
         self.num_classes = self.decode_head.num_classes
         self.out_channels = self.decode_head.out_channels
@@ -185,8 +188,8 @@ class UnifiedParsingSegmentor(BaseSegmentor):
             return {'decode.loss_unsupervised': zero.requires_grad_()}
         x = self.extract_feat(inputs)
         losses = {}
-        for key, value in head.loss(x, data_samples, self.train_cfg,
-                                    tasks=tasks).items():
+        for key, value in head.loss(
+                x, data_samples, self.train_cfg, tasks=tasks).items():
             losses[f'decode.{key}'] = value
         if self.with_auxiliary_head and 'object' in tasks:
             heads = self.auxiliary_head if isinstance(
@@ -213,13 +216,15 @@ class UnifiedParsingSegmentor(BaseSegmentor):
         flags = torch.tensor([[t in tasks, t in labelled] for t in names],
                              dtype=torch.int32)
         all_reduce(flags, op='max')
-        return (tuple(t for t, f in zip(names, flags[:, 0]) if f),
-                tuple(t for t, f in zip(names, flags[:, 1]) if f))
+        return (tuple(t for t, f in zip(names, flags[:, 0])
+                      if f), tuple(t for t, f in zip(names, flags[:, 1]) if f))
 
     # ----------------------------------------------------------- predict
-    def predict(self, inputs: Tensor,
-                data_samples: Optional[List[SegDataSample]] = None
-                ) -> List[SegDataSample]:
+    def predict(
+        self,
+        inputs: Tensor,
+        data_samples: Optional[List[SegDataSample]] = None
+    ) -> List[SegDataSample]:
         if data_samples is not None:
             batch_img_metas = [s.metainfo for s in data_samples]
         else:
@@ -249,7 +254,8 @@ class UnifiedParsingSegmentor(BaseSegmentor):
             warning=False)
         return out[0]
 
-    def postprocess_result(self, logits: Dict[str, Tensor],
+    def postprocess_result(self,
+                           logits: Dict[str, Tensor],
                            data_samples=None) -> List[SegDataSample]:
         """Per-image predictions of every task, see the class docstring."""
         num = next(iter(logits.values())).shape[0]
@@ -263,25 +269,28 @@ class UnifiedParsingSegmentor(BaseSegmentor):
         for i, (sample, meta) in enumerate(zip(data_samples, metas)):
             objects = self._to_original(logits['object'], i, meta)
             object_pred = objects.argmax(dim=0, keepdim=True)
-            sample.set_data(dict(
-                seg_logits=PixelData(data=objects),
-                pred_sem_seg=PixelData(data=object_pred)))
+            sample.set_data(
+                dict(
+                    seg_logits=PixelData(data=objects),
+                    pred_sem_seg=PixelData(data=object_pred)))
             if 'part' in logits:
                 parts = self._to_original(logits['part'], i, meta)
                 part_pred = groups.predict(parts[None], object_pred)
                 sample.set_data(dict(pred_part_seg=PixelData(data=part_pred)))
             if 'material' in logits:
                 material = self._to_original(logits['material'], i, meta)
-                sample.set_data(dict(pred_material_seg=PixelData(
-                    data=material.argmax(dim=0, keepdim=True))))
+                sample.set_data(
+                    dict(
+                        pred_material_seg=PixelData(
+                            data=material.argmax(dim=0, keepdim=True))))
             if 'scene' in logits:
-                sample.set_data(dict(
-                    pred_scene=self._label_data(logits['scene'][i])))
+                sample.set_data(
+                    dict(pred_scene=self._label_data(logits['scene'][i])))
             if 'texture' in logits:
                 texture = self._to_original(logits['texture'], i, meta)
                 score = texture.softmax(dim=0).flatten(1).mean(dim=1)
-                sample.set_data(dict(
-                    pred_texture=self._label_data(score, is_score=True)))
+                sample.set_data(
+                    dict(pred_texture=self._label_data(score, is_score=True)))
         return data_samples
 
     @staticmethod
