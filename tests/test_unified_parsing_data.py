@@ -21,6 +21,7 @@ from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.runner import Runner
 
 from helpers import ROOT, load_tool
+from helpers.broden import write_broden_like
 from helpers.unified_parsing_data import (TINY_CFG, FakeSampler,
                                           FakeSourceDataset, cell_triple,
                                           geometry_maps, sampler_rank_worker,
@@ -29,13 +30,18 @@ from upernet_mm.datasets import (PackUnifiedParsingInputs, SourceBatchSampler,
                                  UnifiedParsingDataError,
                                  UnifiedParsingDataset,
                                  UnifiedParsingFolderError,
-                                 ensure_unified_parsing,
-                                 write_unified_parsing)
+                                 ensure_unified_parsing, write_unified_parsing)
+from upernet_mm.datasets.checks import DataCheckError
 from upernet_mm.datasets.synthetic_scenes_generator import (
     SCENE_LAYOUTS, render_layered_scene, render_scene)
-from upernet_mm.datasets.unified_parsing_classes import (
-    MATERIAL_CLASSES, NUM_PARTS_OF_OBJECT, OBJECT_CLASSES, PART_CLASSES,
-    SCENE_CLASSES, TEXTURE_CLASSES)
+from upernet_mm.datasets.unified_parsing_check import \
+    check_unified_parsing_samples
+from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
+                                                         NUM_PARTS_OF_OBJECT,
+                                                         OBJECT_CLASSES,
+                                                         PART_CLASSES,
+                                                         SCENE_CLASSES,
+                                                         TEXTURE_CLASSES)
 from upernet_mm.datasets.unified_parsing_textures import render_texture
 from upernet_mm.engine.data_startup_check import check_data
 from upernet_mm.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
@@ -50,8 +56,8 @@ def _digests(root):
         for name in files:
             path = osp.join(folder, name)
             with open(path, 'rb') as f:
-                out[osp.relpath(path, root)] = hashlib.sha256(
-                    f.read()).hexdigest()
+                out[osp.relpath(path,
+                                root)] = hashlib.sha256(f.read()).hexdigest()
     return out
 
 
@@ -89,15 +95,15 @@ def _dataset(root, **kwargs):
 
 def test_class_lists_match_generator():
     assert OBJECT_CLASSES[0] == 'sky' and len(OBJECT_CLASSES) == 13
-    assert list(PART_CLASSES) == [c for c in OBJECT_CLASSES
-                                  if c in PART_CLASSES]
+    assert list(PART_CLASSES) == [
+        c for c in OBJECT_CLASSES if c in PART_CLASSES
+    ]
     assert all(parts[0] == 'other' for parts in PART_CLASSES.values())
     assert tuple(SCENE_LAYOUTS) == SCENE_CLASSES
     assert len(set(MATERIAL_CLASSES)) == len(MATERIAL_CLASSES)
 
 
-def test_same_seed_same_bytes_and_different_seed_differs(tiny_root,
-                                                         tmp_path):
+def test_same_seed_same_bytes_and_different_seed_differs(tiny_root, tmp_path):
     again = str(tmp_path / 'again')
     write_unified_parsing(again, TINY_CFG)
     assert _digests(again) == _digests(tiny_root)
@@ -111,23 +117,27 @@ def test_same_seed_same_bytes_and_different_seed_differs(tiny_root,
 def test_layout_of_generated_data(tiny_root):
     manifest = json.load(open(osp.join(tiny_root, 'unified_parsing.json')))
     assert set(manifest['sources']) == {'scenes', 'materials', 'textures'}
-    tasks = {name: json.load(open(osp.join(tiny_root, name,
-                                           'source.json')))['tasks']
-             for name in manifest['sources']}
-    assert tasks == dict(scenes=['object', 'part', 'scene'],
-                         materials=['material'], textures=['texture'])
-    for name, task in (('scenes', 'object'), ('scenes', 'part'),
-                       ('materials', 'material')):
+    tasks = {
+        name: json.load(open(osp.join(tiny_root, name,
+                                      'source.json')))['tasks']
+        for name in manifest['sources']
+    }
+    assert tasks == dict(
+        scenes=['object', 'part', 'scene'],
+        materials=['material'],
+        textures=['texture'])
+    for name, task in (('scenes', 'object'), ('scenes', 'part'), ('materials',
+                                                                  'material')):
         assert len(os.listdir(osp.join(tiny_root, name, task,
                                        'training'))) == \
             TINY_CFG['num_train'][name]
     assert not osp.exists(osp.join(tiny_root, 'materials', 'object'))
-    labels = json.load(open(osp.join(tiny_root, 'scenes', 'labels',
-                                     'training.json')))
+    labels = json.load(
+        open(osp.join(tiny_root, 'scenes', 'labels', 'training.json')))
     assert [labels[f'{i:05d}']['scene'] for i in range(6)] == \
         list(SCENE_CLASSES)
-    textures = json.load(open(osp.join(tiny_root, 'textures', 'labels',
-                                       'validation.json')))
+    textures = json.load(
+        open(osp.join(tiny_root, 'textures', 'labels', 'validation.json')))
     assert textures == {'00000': {'texture': TEXTURE_CLASSES[0]}}
 
 
@@ -188,10 +198,12 @@ def test_dataset_lists_every_source_and_its_labels(tiny_root):
     dataset = _dataset(tiny_root)
     assert len(dataset) == sum(TINY_CFG['num_train'].values())
     assert dataset.source_indices() == dict(
-        materials=list(range(0, 4)), scenes=list(range(4, 10)),
+        materials=list(range(0, 4)),
+        scenes=list(range(4, 10)),
         textures=list(range(10, 13)))
     assert dataset.source_tasks() == dict(
-        materials=('material', ), scenes=('object', 'part', 'scene'),
+        materials=('material', ),
+        scenes=('object', 'part', 'scene'),
         textures=('texture', ))
     info = dataset.get_data_info(4)
     assert info['tasks'] == ('object', 'part', 'scene')
@@ -218,8 +230,10 @@ def test_packed_sample_of_each_source(tiny_root):
         sample = out['data_samples']
         assert out['inputs'].shape == (3, 64, 64)
         assert sample.source == source
-        fields = dict(object='gt_sem_seg', part='gt_part_seg',
-                      material='gt_material_seg')
+        fields = dict(
+            object='gt_sem_seg',
+            part='gt_part_seg',
+            material='gt_material_seg')
         for task, field in fields.items():
             data = getattr(sample, field).data
             assert data.shape == (1, 64, 64) and data.dtype == torch.int64
@@ -232,11 +246,14 @@ def test_packed_sample_of_each_source(tiny_root):
 def test_object_level_readable_by_single_task_pipeline(tiny_root):
     """The scenes source trains a plain mmseg model on the same images and
     the same object labels."""
-    single = _dataset(tiny_root, sources=['scenes'], pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
-        dict(type='PackSegInputs')
-    ])
+    single = _dataset(
+        tiny_root,
+        sources=['scenes'],
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
     multi = _dataset(tiny_root, sources=['scenes'])
     for index in range(len(single)):
         a, b = single[index], multi[index]
@@ -264,14 +281,18 @@ def test_user_data_without_manifest_is_read(tmp_path):
 def _geometry_results(tmp_path, height=64, width=96):
     img, maps = geometry_maps(height, width)
     root = str(tmp_path / 'geo')
-    write_source(root, 'geo', ['object', 'part', 'material', 'scene'],
-                 {'g': dict(img=img, **maps)},
-                 labels={'g': {'scene': 'park'}})
+    write_source(
+        root,
+        'geo', ['object', 'part', 'material', 'scene'],
+        {'g': dict(img=img, **maps)},
+        labels={'g': {
+            'scene': 'park'
+        }})
     dataset = _dataset(root, pipeline=[])
     results = dataset[0]
     results = TRANSFORMS.build(dict(type='LoadImageFromFile'))(results)
-    return TRANSFORMS.build(
-        dict(type='LoadUnifiedParsingAnnotations'))(results)
+    return TRANSFORMS.build(dict(type='LoadUnifiedParsingAnnotations'))(
+        results)
 
 
 def _check_aligned(results):
@@ -302,8 +323,11 @@ def test_labels_stay_aligned_through_mmseg_transforms(tmp_path, seed):
     np.random.seed(seed)
     random.seed(seed)
     pipeline = [
-        dict(type='RandomResize', scale=(96, 64), ratio_range=(0.8, 1.6),
-             keep_ratio=True),
+        dict(
+            type='RandomResize',
+            scale=(96, 64),
+            ratio_range=(0.8, 1.6),
+            keep_ratio=True),
         dict(type='RandomCrop', crop_size=(40, 56)),
         dict(type='RandomFlip', prob=0.5),
         dict(type='Pad', size=(64, 64), pad_val=dict(img=0, seg=255)),
@@ -314,8 +338,8 @@ def test_labels_stay_aligned_through_mmseg_transforms(tmp_path, seed):
     packed = PackUnifiedParsingInputs()(results)
     sample = packed['data_samples']
     gt = results['gt_seg_map']
-    for channel, field in enumerate(('gt_sem_seg', 'gt_part_seg',
-                                     'gt_material_seg')):
+    fields = ('gt_sem_seg', 'gt_part_seg', 'gt_material_seg')
+    for channel, field in enumerate(fields):
         np.testing.assert_array_equal(
             getattr(sample, field).data[0].numpy(), gt[..., channel])
     assert sample.scene_label == SCENE_CLASSES.index('park')
@@ -325,24 +349,26 @@ def test_flip_and_resize_move_labels_with_the_image(tmp_path):
     results = _geometry_results(tmp_path)
     before = results['gt_seg_map'].copy()
     flipped = TRANSFORMS.build(dict(type='RandomFlip', prob=1.0))(
-        dict(results, gt_seg_map=before.copy(),
-             seg_fields=['gt_seg_map']))
+        dict(results, gt_seg_map=before.copy(), seg_fields=['gt_seg_map']))
     np.testing.assert_array_equal(flipped['gt_seg_map'], before[:, ::-1])
     _check_aligned(flipped)
-    resized = TRANSFORMS.build(dict(type='Resize', scale=(48, 32),
-                                    keep_ratio=False))(dict(results))
+    resized = TRANSFORMS.build(
+        dict(type='Resize', scale=(48, 32), keep_ratio=False))(
+            dict(results))
     assert resized['gt_seg_map'].shape == (32, 48, 3)
     _check_aligned(resized)
 
 
 def test_crop_keeps_image_level_labels(tiny_root):
-    dataset = _dataset(tiny_root, pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadUnifiedParsingAnnotations'),
-        dict(type='RandomCrop', crop_size=(8, 8), cat_max_ratio=0.75),
-        dict(type='PhotoMetricDistortion'),
-        dict(type='PackUnifiedParsingInputs')
-    ])
+    dataset = _dataset(
+        tiny_root,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadUnifiedParsingAnnotations'),
+            dict(type='RandomCrop', crop_size=(8, 8), cat_max_ratio=0.75),
+            dict(type='PhotoMetricDistortion'),
+            dict(type='PackUnifiedParsingInputs')
+        ])
     for index in (4, 10):  # a scene and a texture
         sample = dataset[index]['data_samples']
         info = dataset.get_data_info(index)
@@ -374,8 +400,8 @@ def test_sampler_one_source_per_batch_in_proportion():
 
 def test_sampler_weights():
     dataset = FakeSourceDataset(dict(a=600, b=300, c=100))
-    sampler = SourceBatchSampler(FakeSampler(dataset), batch_size=2,
-                                 source_weights=dict(a=1, b=0, c=3))
+    sampler = SourceBatchSampler(
+        FakeSampler(dataset), batch_size=2, source_weights=dict(a=1, b=0, c=3))
     counts = collections.Counter(dataset.sources[b[0]]
                                  for b in _batches(sampler, 2000))
     assert counts['b'] == 0
@@ -384,9 +410,11 @@ def test_sampler_weights():
 
 def test_sampler_ranks_share_sources_not_samples():
     dataset = FakeSourceDataset(dict(a=50, b=30, c=20))
-    ranks = [SourceBatchSampler(FakeSampler(dataset, rank=r, world_size=2,
-                                            seed=7), batch_size=5)
-             for r in range(2)]
+    ranks = [
+        SourceBatchSampler(
+            FakeSampler(dataset, rank=r, world_size=2, seed=7), batch_size=5)
+        for r in range(2)
+    ]
     runs = [_batches(s, 200) for s in ranks]
     for b0, b1 in zip(*runs):
         assert dataset.sources[b0[0]] == dataset.sources[b1[0]]
@@ -394,29 +422,36 @@ def test_sampler_ranks_share_sources_not_samples():
     for name, size in dict(a=50, b=30, c=20).items():
         firsts = []
         for run in runs:
-            taken = [i for batch in run for i in batch
-                     if dataset.sources[i] == name]
+            taken = [
+                i for batch in run for i in batch if dataset.sources[i] == name
+            ]
             firsts.append(taken[:size // 2])
         assert not set(firsts[0]) & set(firsts[1])
         assert len(set(firsts[0]) | set(firsts[1])) == size
     # the same seed gives the same sequence; another seed another one
-    again = _batches(SourceBatchSampler(
-        FakeSampler(dataset, rank=0, world_size=2, seed=7), batch_size=5),
+    again = _batches(
+        SourceBatchSampler(
+            FakeSampler(dataset, rank=0, world_size=2, seed=7), batch_size=5),
         200)
     assert again == runs[0]
-    other = _batches(SourceBatchSampler(
-        FakeSampler(dataset, rank=0, world_size=2, seed=8), batch_size=5),
+    other = _batches(
+        SourceBatchSampler(
+            FakeSampler(dataset, rank=0, world_size=2, seed=8), batch_size=5),
         200)
     assert other != runs[0]
 
 
 def test_sampler_stages_switch_sources_by_batch_index():
     dataset = FakeSourceDataset(dict(a=30, b=20, t=10))
-    stages = [dict(begin=50, source_weights=dict(a=0, b=0, t=1)),
-              dict(begin=80, source_weights=None)]
+    stages = [
+        dict(begin=50, source_weights=dict(a=0, b=0, t=1)),
+        dict(begin=80, source_weights=None)
+    ]
     staged = SourceBatchSampler(
-        FakeSampler(dataset, seed=3), batch_size=2,
-        source_weights=dict(a=1, b=1, t=0), stages=stages)
+        FakeSampler(dataset, seed=3),
+        batch_size=2,
+        source_weights=dict(a=1, b=1, t=0),
+        stages=stages)
     batches = _batches(staged, 300)
     sources = [dataset.sources[b[0]] for b in batches]
     assert 't' not in sources[:50] and {'a', 'b'} <= set(sources[:50])
@@ -429,14 +464,21 @@ def test_sampler_stages_switch_sources_by_batch_index():
     assert sources[:80] != plain_sources[:80]
     assert sources[80:] != [] and all(
         (s == p) for s, p in zip(sources[80:], plain_sources[80:]))
-    with pytest.raises(ValueError, match=r'stages\[1\]\.begin must be an '
-                       'integer greater than 50'):
-        SourceBatchSampler(FakeSampler(dataset), 2, stages=[
-            dict(begin=50), dict(begin=50)])
-    with pytest.raises(ValueError, match=r"stages\[0\]\.source_weights "
-                       r"must name exactly .* missing \['t'\]"):
-        SourceBatchSampler(FakeSampler(dataset), 2, stages=[
-            dict(begin=5, source_weights=dict(a=1, b=1))])
+    with pytest.raises(
+            ValueError,
+            match=r'stages\[1\]\.begin must be an '
+            'integer greater than 50'):
+        SourceBatchSampler(
+            FakeSampler(dataset), 2, stages=[dict(begin=50),
+                                             dict(begin=50)])
+    with pytest.raises(
+            ValueError,
+            match=r"stages\[0\]\.source_weights "
+            r"must name exactly .* missing \['t'\]"):
+        SourceBatchSampler(
+            FakeSampler(dataset),
+            2,
+            stages=[dict(begin=5, source_weights=dict(a=1, b=1))])
 
 
 def test_sampler_finite_epoch_takes_every_source_once():
@@ -458,20 +500,19 @@ def test_sampler_finite_epoch_takes_every_source_once():
 def test_sampler_errors():
     dataset = FakeSourceDataset(dict(a=5, b=5))
     with pytest.raises(ValueError, match=r"missing \['b'\]"):
-        SourceBatchSampler(FakeSampler(dataset), 2,
-                           source_weights=dict(a=1))
+        SourceBatchSampler(FakeSampler(dataset), 2, source_weights=dict(a=1))
     with pytest.raises(ValueError, match=r"unknown \['z'\]"):
-        SourceBatchSampler(FakeSampler(dataset), 2,
-                           source_weights=dict(a=1, b=1, z=1))
+        SourceBatchSampler(
+            FakeSampler(dataset), 2, source_weights=dict(a=1, b=1, z=1))
     with pytest.raises(ValueError, match='all 0'):
-        SourceBatchSampler(FakeSampler(dataset), 2,
-                           source_weights=dict(a=0, b=0))
+        SourceBatchSampler(
+            FakeSampler(dataset), 2, source_weights=dict(a=0, b=0))
     with pytest.raises(ValueError, match="weight of source 'a'"):
-        SourceBatchSampler(FakeSampler(dataset), 2,
-                           source_weights=dict(a=-1, b=1))
+        SourceBatchSampler(
+            FakeSampler(dataset), 2, source_weights=dict(a=-1, b=1))
     with pytest.raises(ValueError, match='need an infinite sampler'):
-        SourceBatchSampler(FakeSampler(dataset, epoch=0), 2,
-                           source_weights=dict(a=1, b=1))
+        SourceBatchSampler(
+            FakeSampler(dataset, epoch=0), 2, source_weights=dict(a=1, b=1))
 
 
 def test_base_config_dataloaders(tiny_root):
@@ -488,10 +529,11 @@ def test_base_config_dataloaders(tiny_root):
         assert len(sources) == 1
         assert all(t.shape == (3, 96, 96) for t in batch['inputs'])
     val = Runner.build_dataloader(cfg.val_dataloader, seed=0)
-    assert {s.source for b in val for s in b['data_samples']} == {
-        'scenes', 'materials', 'textures'}
-    assert isinstance(DATASETS.build(
-        dict(cfg.val_dataloader.dataset, lazy_init=True)),
+    assert {s.source
+            for b in val
+            for s in b['data_samples']} == {'scenes', 'materials', 'textures'}
+    assert isinstance(
+        DATASETS.build(dict(cfg.val_dataloader.dataset, lazy_init=True)),
         UnifiedParsingDataset)
 
 
@@ -515,9 +557,10 @@ def test_error_part_label_on_object_without_parts(tmp_path):
     maps['part'][:8, :8] = 2
     root = str(tmp_path / 'd')
     write_source(root, 's', ['object', 'part'], {'x': dict(img=img, **maps)})
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"part/training/x\.png has part 2 on pixels of "
-                       r"object 'sky' \(id 0\), which has no parts"):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"part/training/x\.png has part 2 on pixels of "
+            r"object 'sky' \(id 0\), which has no parts"):
         _load(_dataset(root), 0)
 
 
@@ -527,9 +570,10 @@ def test_error_part_index_beyond_object_parts(tmp_path):
     maps['part'][:8, :8] = 7
     root = str(tmp_path / 'd')
     write_source(root, 's', ['object', 'part'], {'x': dict(img=img, **maps)})
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"x\.png has part 7 on pixels of object 'tree' "
-                       r'\(id 3\), which has only 3 parts'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"x\.png has part 7 on pixels of object 'tree' "
+            r'\(id 3\), which has only 3 parts'):
         _load(_dataset(root), 0)
 
 
@@ -538,9 +582,10 @@ def test_error_material_id_out_of_range(tmp_path):
     maps['material'][5, 5] = 40
     root = str(tmp_path / 'd')
     write_source(root, 'm', ['material'], {'x': dict(img=img, **maps)})
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'material/training/x\.png holds the material id '
-                       r'40, out of range: there are 18 material classes'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'material/training/x\.png holds the material id '
+            r'40, out of range: there are 18 material classes'):
         _load(_dataset(root), 0)
 
 
@@ -549,28 +594,31 @@ def test_error_object_id_out_of_range(tmp_path):
     maps['object'][5, 5] = 13
     root = str(tmp_path / 'd')
     write_source(root, 'o', ['object'], {'x': dict(img=img, **maps)})
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'object/training/x\.png holds the object id 13'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'object/training/x\.png holds the object id 13'):
         _load(_dataset(root), 0)
 
 
 def test_error_source_missing_claimed_task_folder(tiny_copy):
     shutil.rmtree(osp.join(tiny_copy, 'scenes', 'part'))
     os.remove(osp.join(tiny_copy, 'unified_parsing.json'))  # a user's data
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"scenes claims the task 'part' in its "
-                       r'source\.json but has no folder .*part/training'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"scenes claims the task 'part' in its "
+            r'source\.json but has no folder .*part/training'):
         _dataset(tiny_copy)
 
 
 def test_error_source_missing_claimed_label_files(tiny_copy):
     os.remove(osp.join(tiny_copy, 'unified_parsing.json'))
-    os.remove(osp.join(tiny_copy, 'materials', 'material', 'training',
-                       '00002.png'))
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"materials claims the task 'material' but "
-                       r'.*material/training lacks the label maps of 1 of 4 '
-                       r'images \(00002\.png\)'):
+    os.remove(
+        osp.join(tiny_copy, 'materials', 'material', 'training', '00002.png'))
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"materials claims the task 'material' but "
+            r'.*material/training lacks the label maps of 1 of 4 '
+            r'images \(00002\.png\)'):
         _dataset(tiny_copy)
 
 
@@ -580,14 +628,16 @@ def test_error_source_missing_image_labels(tiny_copy):
     labels = json.load(open(path))
     del labels['00001']
     json.dump(labels, open(path, 'w'))
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'training\.json lacks the texture label of 1 '
-                       r'of 3 images \(00001\)'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'training\.json lacks the texture label of 1 '
+            r'of 3 images \(00001\)'):
         _dataset(tiny_copy)
     os.remove(path)
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"training\.json does not exist, but the source "
-                       r"claims the image-level task\(s\) \['texture'\]"):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"training\.json does not exist, but the source "
+            r"claims the image-level task\(s\) \['texture'\]"):
         _dataset(tiny_copy)
 
 
@@ -596,19 +646,21 @@ def test_error_scene_name_not_in_class_list(tiny_copy):
     labels = json.load(open(path))
     labels['00003']['scene'] = 'beach'
     json.dump(labels, open(path, 'w'))
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"scenes/labels/training\.json: image 00003 has "
-                       r"scene 'beach', which is not in the scene class "
-                       r"list \['street'"):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"scenes/labels/training\.json: image 00003 has "
+            r"scene 'beach', which is not in the scene class "
+            r"list \(6 classes: street, park"):
         _dataset(tiny_copy)
 
 
 def test_error_generated_folder_incomplete(tiny_copy):
-    os.remove(osp.join(tiny_copy, 'scenes', 'images', 'validation',
-                       '00001.jpg'))
-    with pytest.raises(UnifiedParsingFolderError,
-                       match=r'scenes/images/validation lacks 1 of 2 files '
-                       r'\(00001\.jpg\)'):
+    os.remove(
+        osp.join(tiny_copy, 'scenes', 'images', 'validation', '00001.jpg'))
+    with pytest.raises(
+            UnifiedParsingFolderError,
+            match=r'scenes/images/validation lacks 1 of 2 files '
+            r'\(00001\.jpg\)'):
         _dataset(tiny_copy)
 
 
@@ -634,14 +686,16 @@ def test_error_label_maps_of_different_sizes(tmp_path):
     root = str(tmp_path / 'd')
     write_source(root, 's', ['object', 'material'],
                  {'x': dict(img=img, **maps)})
-    with pytest.raises(UnifiedParsingDataError,
-                       match='label maps of one image differ in size'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match='label maps of one image differ in size'):
         _load(_dataset(root), 0)
 
 
 def test_unknown_source_named(tiny_root):
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"sources \['ade'\] are not source folders"):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"sources \['ade'\] are not source folders"):
         _dataset(tiny_root, sources=['ade'])
 
 
@@ -658,8 +712,10 @@ def _check_cfg(root):
 
 def test_data_check_decodes_every_task(tiny_copy):
     sizes = check_data(_check_cfg(tiny_copy), check_files=True)
-    assert sizes == {'train_dataloader.dataset': 13,
-                     'val_dataloader.dataset': 5}
+    assert sizes == {
+        'train_dataloader.dataset': 13,
+        'val_dataloader.dataset': 5
+    }
     path = osp.join(tiny_copy, 'materials', 'material', 'validation',
                     '00001.png')
     label = cv2.imread(path, cv2.IMREAD_UNCHANGED)
@@ -667,29 +723,32 @@ def test_data_check_decodes_every_task(tiny_copy):
     cv2.imwrite(path, label)
     # cheap start-up check: files exist, values not decoded
     check_data(_check_cfg(tiny_copy), check_files=False)
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'\[materials\] material label file .*'
-                       r'validation/00001\.png holds the material id 18'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'\[materials\] material label file .*'
+            r'validation/00001\.png holds the material id 18'):
         check_data(_check_cfg(tiny_copy), check_files=True)
 
 
 def test_data_check_part_map_of_other_size(tiny_copy):
     path = osp.join(tiny_copy, 'scenes', 'part', 'training', '00002.png')
     cv2.imwrite(path, np.full((32, 64), 255, np.uint8))
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'\[scenes\] part label file .*00002\.png is '
-                       r'32x64 \(h x w\) but its image .*00002\.jpg is '
-                       r'64x64'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'\[scenes\] part label file .*00002\.png is '
+            r'32x64 \(h x w\) but its image .*00002\.jpg is '
+            r'64x64'):
         check_data(_check_cfg(tiny_copy), check_files=True)
 
 
 def test_start_up_check_finds_missing_label_files(tiny_copy):
     os.remove(osp.join(tiny_copy, 'unified_parsing.json'))
-    os.remove(osp.join(tiny_copy, 'scenes', 'object', 'validation',
-                       '00000.png'))
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r"scenes claims the task 'object' but .*"
-                       r'object/validation lacks the label maps of 1 of 2'):
+    os.remove(
+        osp.join(tiny_copy, 'scenes', 'object', 'validation', '00000.png'))
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r"scenes claims the task 'object' but .*"
+            r'object/validation lacks the label maps of 1 of 2'):
         check_data(_check_cfg(tiny_copy), check_files=False)
 
 
@@ -703,9 +762,10 @@ def _tool(*parts):
 def test_make_unified_parsing_tool(tmp_path, capsys):
     tool = _tool('dataset_converters', 'make_unified_parsing.py')
     out = str(tmp_path / 'up')
-    args = ['--out', out, '--size', '64', '--num-train', 'scenes=2',
-            'materials=1', 'textures=1', '--num-val', 'scenes=1',
-            'materials=1', 'textures=1']
+    args = [
+        '--out', out, '--size', '64', '--num-train', 'scenes=2', 'materials=1',
+        'textures=1', '--num-val', 'scenes=1', 'materials=1', 'textures=1'
+    ]
     assert tool.main(args) == 0
     assert 'wrote unified parsing data' in capsys.readouterr().out
     assert len(os.listdir(osp.join(out, 'scenes', 'images', 'training'))) \
@@ -732,14 +792,15 @@ def test_check_unified_parsing_tool(tiny_copy, capsys):
     part[obj == OBJECT_CLASSES.index('road')] = 1
     cv2.imwrite(path, part)
     assert tool.main([tiny_copy, '--quick']) == 0
-    with pytest.raises(SystemExit,
-                       match=r"00000\.png has part 1 on pixels of object "
-                       r"'road'"):
+    with pytest.raises(
+            SystemExit,
+            match=r"00000\.png has part 1 on pixels of object "
+            r"'road'"):
         tool.main([tiny_copy])
 
 
-def test_docs_dtd_example_writes_a_source_the_checker_accepts(tmp_path,
-                                                               capsys):
+def test_docs_dtd_example_writes_a_source_the_checker_accepts(
+        tmp_path, capsys):
     """The DTD conversion example of docs/unified_parsing.md, run on a
     small fake DTD, then checked with the class lists given as JSON."""
     with open(osp.join(ROOT, 'docs', 'unified_parsing.md')) as f:
@@ -756,8 +817,9 @@ def test_docs_dtd_example_writes_a_source_the_checker_accepts(tmp_path,
         for category in categories:
             (dtd / 'images' / category).mkdir(parents=True, exist_ok=True)
             name = f'{category}_{split}.jpg'
-            cv2.imwrite(str(dtd / 'images' / category / name),
-                        np.full((20, 30, 3), 99, np.uint8))
+            cv2.imwrite(
+                str(dtd / 'images' / category / name),
+                np.full((20, 30, 3), 99, np.uint8))
             lines.append(f'{category}/{name}\n')
         (dtd / 'labels' / f'{split}.txt').write_text(''.join(lines))
     root = tmp_path / 'data'
@@ -770,14 +832,17 @@ def test_docs_dtd_example_writes_a_source_the_checker_accepts(tmp_path,
         capsys.readouterr().out
     dataset = _dataset(str(root), metainfo=dict(texture_classes=categories))
     assert dataset[1]['data_samples'].texture_label == 1
-    with pytest.raises(SystemExit, match="texture 'banded', which is not in "
-                       'the texture class list'):
+    with pytest.raises(
+            SystemExit,
+            match="texture 'banded', which is not in "
+            'the texture class list'):
         tool.main([str(root)])
 
 
 def test_single_task_base_config_reads_the_scenes_objects(tiny_root):
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
-                                   'unified_parsing_objects.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'datasets',
+                 'unified_parsing_objects.py'))
     assert cfg.train_dataloader.batch_sampler is None
     assert cfg.val_evaluator.type == 'IoUMetric'
     multi = _dataset(tiny_root, split='validation')
@@ -824,6 +889,7 @@ def test_batches_of_every_source_train_the_multi_task_model(tiny_root):
     with finite losses for exactly the tasks of the batch's source, and the
     validation batches give predictions for every task."""
     from mmengine.optim import OptimWrapper
+
     from helpers.unified_parsing_model import build_model, tiny_upp_model
     cfg = Config.fromfile(BASE_CFG)
     for loader in (cfg.train_dataloader, cfg.val_dataloader):
@@ -841,8 +907,10 @@ def test_batches_of_every_source_train_the_multi_task_model(tiny_root):
         seen.add(source)
         losses = model.train_step(batch, optim)
         assert all(torch.isfinite(v).all() for v in losses.values())
-        trained = {key.split('_', 1)[1] for key in losses
-                   if key.startswith('decode.loss_')}
+        trained = {
+            key.split('_', 1)[1]
+            for key in losses if key.startswith('decode.loss_')
+        }
         assert trained == set(batch['data_samples'][0].tasks), source
     assert seen == {'scenes', 'materials', 'textures'}
     model.eval()
@@ -860,9 +928,12 @@ def test_batches_of_every_source_train_the_multi_task_model(tiny_root):
 def test_browse_dataset_draws_every_level(tiny_root, tmp_path, capsys):
     tool = _tool('analysis_tools', 'browse_dataset.py')
     out = tmp_path / 'browse'
-    tool.main([BASE_CFG, '--out-dir', str(out), '-n', '3', '--cfg-options',
-               f'train_dataloader.dataset.data_root={tiny_root}',
-               'train_dataloader.dataset.indices=[0,4,10]'])
+    tool.main([
+        BASE_CFG, '--out-dir',
+        str(out), '-n', '3', '--cfg-options',
+        f'train_dataloader.dataset.data_root={tiny_root}',
+        'train_dataloader.dataset.indices=[0,4,10]'
+    ])
     printed = capsys.readouterr().out
     assert '0000_materials_00000: no image-level label' in printed
     assert '0001_scenes_00000: scene street' in printed
@@ -912,14 +983,16 @@ def test_error_part_map_without_object_map(tmp_path):
     path = str(tmp_path / 'p.png')
     cv2.imwrite(path, maps['part'])
     load = TRANSFORMS.build(dict(type='LoadUnifiedParsingAnnotations'))
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'p\.png comes without an object label map'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'p\.png comes without an object label map'):
         load(dict(part_map_path=path, img=img))
 
 
 def test_missing_root_without_generation_is_an_error(tmp_path):
-    with pytest.raises(UnifiedParsingDataError,
-                       match=r'data root .*nowhere is not a folder'):
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'data root .*nowhere is not a folder'):
         _dataset(str(tmp_path / 'nowhere'), generate_if_missing=False)
     assert not osp.exists(tmp_path / 'nowhere')
 
@@ -932,8 +1005,9 @@ def test_sampler_in_a_two_rank_gloo_group(tmp_path):
     queue = ctx.Queue()
     sizes = dict(a=60, b=30, c=12)
     procs = [
-        ctx.Process(target=sampler_rank_worker,
-                    args=(rank, 2, str(tmp_path / 'store'), sizes, queue))
+        ctx.Process(
+            target=sampler_rank_worker,
+            args=(rank, 2, str(tmp_path / 'store'), sizes, queue))
         for rank in range(2)
     ]
     for p in procs:
@@ -950,3 +1024,243 @@ def test_sampler_in_a_two_rank_gloo_group(tmp_path):
     # two passes, so the two ranks' batches are always disjoint
     for b0, b1 in zip(batches0, batches1):
         assert not set(b0) & set(b1), (b0, b1)
+
+
+# -------------------------------------------------- 16-bit maps, real data
+
+
+def _many_classes_meta(num_objects):
+    """Class lists with ``num_objects`` objects, the last one with parts."""
+    classes = tuple(f'o{i}' for i in range(num_objects))
+    return dict(classes=classes, part_classes={classes[-1]: ('other', 'p')})
+
+
+def _write_16bit_source(root, num_objects):
+    img, _ = geometry_maps(16, 24)
+    obj = np.full((16, 24), 65535, np.uint16)
+    obj[:8] = num_objects - 1  # an id beyond 8 bits
+    obj[8:, :8] = 3
+    part = np.full((16, 24), 255, np.uint8)  # 8-bit parts beside it
+    part[:4] = 1
+    part[4:8] = 0
+    write_source(root, 'big', ['object', 'part'],
+                 {'x': dict(img=img, object=obj, part=part)})
+
+
+@pytest.mark.parametrize('ignore_index', [65535, 300])
+def test_16_bit_label_maps(tmp_path, ignore_index):
+    root = str(tmp_path / 'd')
+    _write_16bit_source(root, 299)
+    dataset = _dataset(
+        root,
+        generate_if_missing=False,
+        metainfo=_many_classes_meta(299),
+        ignore_index=ignore_index)
+    gt = dataset[0]['data_samples']
+    obj = gt.gt_sem_seg.data[0]
+    assert (obj[:8] == 298).all() and (obj[8:, :8] == 3).all()
+    # 65535 in the 16-bit file, 255 in the 8-bit one: "not labelled"
+    assert (obj[8:, 8:] == ignore_index).all()
+    part = gt.gt_part_seg.data[0]
+    assert (part[:4] == 1).all() and (part[4:8] == 0).all()
+    assert (part[8:] == ignore_index).all()
+    assert (gt.gt_material_seg.data == ignore_index).all()
+    assert check_unified_parsing_samples(dataset) == {'big': 1}
+
+
+def test_16_bit_maps_with_255_ignore_index_and_few_classes(tmp_path):
+    root = str(tmp_path / 'd')
+    _write_16bit_source(root, 200)
+    dataset = _dataset(
+        root, generate_if_missing=False, metainfo=_many_classes_meta(200))
+    load = dataset.pipeline.transforms[1]
+    gt = load(dict(dataset.get_data_info(0)))['gt_seg_map']
+    assert gt.dtype == np.uint16
+    assert (gt[8:, 8:, 0] == 255).all() and (gt[:8, :, 0] == 199).all()
+
+
+def test_8_bit_maps_stay_8_bit(tiny_root):
+    dataset = _dataset(tiny_root)
+    results = dataset.pipeline.transforms[1](dict(dataset.get_data_info(0)))
+    assert results['gt_seg_map'].dtype == np.uint8
+
+
+def test_many_classes_need_a_larger_ignore_index(tmp_path):
+    root = str(tmp_path / 'd')
+    _write_16bit_source(root, 299)
+    with pytest.raises(
+            ValueError,
+            match=r'metainfo classes has 299 classes, so the id '
+            r'255 is a class.*set ignore_index=65535'):
+        _dataset(
+            root, generate_if_missing=False, metainfo=_many_classes_meta(299))
+
+
+def test_16_bit_id_out_of_range_named(tmp_path):
+    root = str(tmp_path / 'd')
+    _write_16bit_source(root, 299)
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'object/training/x\.png holds the object id '
+            r'298, out of range: there are 280 object classes'):
+        _dataset(
+            root,
+            generate_if_missing=False,
+            ignore_index=65535,
+            metainfo=_many_classes_meta(280))[0]
+
+
+def test_parts_not_annotated_are_ignored_not_other(tmp_path):
+    """An object whose parts are not annotated in an image carries "not
+    labelled" part pixels: accepted, and packed as ignore_index."""
+    img, maps = geometry_maps(32, 48)
+    tree = OBJECT_CLASSES.index('tree')
+    maps['object'][:] = tree
+    maps['part'][:] = 255
+    maps['part'][:8] = 1
+    maps['part'][8:16] = 0
+    root = str(tmp_path / 'd')
+    write_source(root, 's', ['object', 'part'], {'x': dict(img=img, **maps)})
+    part = _dataset(
+        root, generate_if_missing=False)[0]['data_samples'].gt_part_seg.data[0]
+    assert (part[16:] == 255).all() and (part[:8] == 1).all()
+
+
+def test_scene_label_null_is_not_labelled(tmp_path):
+    img, maps = geometry_maps(16, 16)
+    root = str(tmp_path / 'd')
+    write_source(
+        root,
+        's', ['object', 'scene'], {
+            'x': dict(img=img, object=maps['object']),
+            'y': dict(img=img, object=maps['object'])
+        },
+        labels=dict(x=dict(scene=None), y=dict(scene='park')))
+    dataset = _dataset(root, generate_if_missing=False)
+    assert [
+        dataset[i]['data_samples'].metainfo['scene_label'] for i in range(2)
+    ] == [-1, SCENE_CLASSES.index('park')]
+
+
+def test_source_metainfo_must_match_and_can_be_read(tmp_path):
+    root = str(tmp_path / 'd')
+    _write_16bit_source(root, 299)
+    meta = _many_classes_meta(299)
+    with open(osp.join(root, 'big', 'metainfo.json'), 'w') as f:
+        json.dump(
+            dict(
+                classes=list(meta['classes']),
+                part_classes={'o298': ['other', 'p']}), f)
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'big/metainfo\.json gives other classes than '
+            r'the dataset'):
+        _dataset(root, generate_if_missing=False, ignore_index=65535)
+    dataset = _dataset(
+        root,
+        generate_if_missing=False,
+        ignore_index=65535,
+        metainfo_from_sources=True)
+    assert len(dataset.metainfo['classes']) == 299
+    assert dataset.metainfo['part_classes'] == {'o298': ('other', 'p')}
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'metainfo\.json gives other classes than '
+            'metainfo'):
+        _dataset(
+            root,
+            generate_if_missing=False,
+            ignore_index=65535,
+            metainfo_from_sources=True,
+            metainfo=_many_classes_meta(298))
+
+
+def test_task_branch_crops_textures_only(tiny_root):
+    branch = TRANSFORMS.build(
+        dict(
+            type='TaskBranch',
+            branches=dict(
+                texture=[dict(type='RandomCrop', crop_size=(16, 16))]),
+            default=[dict(type='Resize', scale=(32, 32))]))
+    dataset = _dataset(tiny_root)
+    by_source = {
+        dataset.get_data_info(i)['source']: i
+        for i in range(len(dataset))
+    }
+    shapes = {}
+    for source, index in by_source.items():
+        results = dataset.pipeline.transforms[1](
+            dataset.pipeline.transforms[0](dict(dataset.get_data_info(index))))
+        shapes[source] = branch(results)['img'].shape[:2]
+    assert shapes == dict(
+        scenes=(32, 32), materials=(32, 32), textures=(16, 16))
+    with pytest.raises(ValueError, match=r"tasks \['textures'\]"):
+        TRANSFORMS.build(dict(type='TaskBranch', branches=dict(textures=[])))
+
+
+def test_sampler_source_weights_by_size():
+    dataset = FakeSourceDataset(dict(a=30, b=10, c=5))
+    sampler = SourceBatchSampler(
+        FakeSampler(dataset),
+        batch_size=1,
+        source_weights=dict(a='size', b='size', c=0))
+    np.testing.assert_allclose(sampler.probs, [0.75, 0.25, 0.0])
+    with pytest.raises(ValueError, match='or "size"'):
+        SourceBatchSampler(
+            FakeSampler(dataset),
+            batch_size=1,
+            source_weights=dict(a='big', b=1, c=0))
+
+
+BRODEN_RECIPE = osp.join(ROOT, 'configs', 'unified_parsing',
+                         'upernet-upp_r50_8xb2-100k_broden-plus.py')
+
+
+def test_real_data_configs_never_generate():
+    """Every config whose unified parsing data is not the embedded data
+    turns generation off, so that a wrong data_root is an error."""
+    checked = 0
+    for folder, _, files in os.walk(osp.join(ROOT, 'configs')):
+        for name in files:
+            if not name.endswith('.py') or '_base_' in folder:
+                continue
+            cfg = Config.fromfile(osp.join(folder, name))
+            for key in ('train_dataloader', 'val_dataloader'):
+                dataset = cfg.get(key, {}).get('dataset', {})
+                if dataset.get('type') != 'UnifiedParsingDataset' or \
+                        dataset.get('data_root') == 'data/unified_parsing':
+                    continue
+                assert dataset.get('generate_if_missing') is False, name
+                checked += 1
+    assert checked >= 2
+
+
+def test_broden_recipe_wrong_data_root_is_an_error(tmp_path):
+    cfg = Config.fromfile(BRODEN_RECIPE)
+    dataset = dict(cfg.train_dataloader.dataset)
+    dataset['data_root'] = str(tmp_path / 'no_such_folder')
+    with pytest.raises(
+            UnifiedParsingDataError,
+            match=r'unified parsing data root .*no_such_folder is '
+            'not a folder'):
+        DATASETS.build(dataset)
+    assert not osp.exists(tmp_path / 'no_such_folder')
+
+
+def test_broden_recipe_start_up_check_of_ignore_index(tmp_path):
+    root = write_broden_like(tmp_path / 'broden', TINY_CFG)
+    cfg = Config.fromfile(BRODEN_RECIPE)
+    cfg.default_scope = 'upernet_mm'
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.data_root = root
+    assert check_data(
+        cfg, check_files=True) == {
+            'train_dataloader.dataset': 13 + 6,
+            'val_dataloader.dataset': 5 + 2
+        }
+    cfg.model.decode_head.ignore_index = 255
+    with pytest.raises(
+            DataCheckError,
+            match=r'model\.decode_head\.ignore_index=255 but '
+            r'train_dataloader\.dataset .* has ignore_index=65535'):
+        check_data(cfg, check_files=False)

@@ -7,21 +7,25 @@ Prints, per split, each source's tasks and number of images; exits with an
 error naming the file and the value at fault. Class lists are those of
 upernet_mm/datasets/unified_parsing_classes.py, or those of a JSON file given
 with --metainfo (keys classes, part_classes, material_classes,
-scene_classes, texture_classes; missing keys keep ours).
+scene_classes, texture_classes; missing keys keep ours), such as the
+metainfo.json that the dataset converters write. Label maps may be 8-bit or
+16-bit PNGs; --ignore-index 65535 for data with more than 255 classes of a
+level.
 
 Example:
     python tools/analysis_tools/check_unified_parsing.py data/unified_parsing
     python tools/analysis_tools/check_unified_parsing.py data/my_broden --quick
 """
 import argparse
-import json
 import sys
 
 from upernet_mm.datasets.unified_parsing import UnifiedParsingDataset
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
-from upernet_mm.datasets.unified_parsing_folder import (
-    SPLITS, UnifiedParsingDataError, UnifiedParsingFolderError)
+from upernet_mm.datasets.unified_parsing_embedded import \
+    UnifiedParsingFolderError
+from upernet_mm.datasets.unified_parsing_layout import (
+    SPLITS, UnifiedParsingDataError, read_metainfo_file)
 
 
 def parse_args(argv=None):
@@ -37,6 +41,12 @@ def parse_args(argv=None):
         help='JSON file with the class lists of your data (as the '
         "dataset's metainfo)")
     parser.add_argument(
+        '--ignore-index',
+        type=int,
+        default=255,
+        help='the dataset\'s ignore_index (default: %(default)s; 65535 for '
+        'more than 255 classes of a level)')
+    parser.add_argument(
         '--quick',
         action='store_true',
         help='only check that the files exist and the image-level labels '
@@ -49,13 +59,9 @@ def main(argv=None):
     metainfo = None
     if args.metainfo:
         try:
-            with open(args.metainfo, encoding='utf-8') as f:
-                metainfo = json.load(f)
-        except (OSError, ValueError) as e:
-            raise SystemExit(f'error: --metainfo {args.metainfo}: {e}')
-        if not isinstance(metainfo, dict):
-            raise SystemExit(f'error: --metainfo {args.metainfo} must hold '
-                             'an object of class lists')
+            metainfo = read_metainfo_file(args.metainfo)
+        except UnifiedParsingDataError as e:
+            raise SystemExit(f'error: --metainfo: {e}')
     found = False
     for split in args.splits:
         try:
@@ -64,6 +70,7 @@ def main(argv=None):
                 split=split,
                 generate_if_missing=False,
                 metainfo=metainfo,
+                ignore_index=args.ignore_index,
                 serialize_data=False)
         except UnifiedParsingDataError as e:
             if 'has images in' in str(e):  # the split does not exist
@@ -74,8 +81,10 @@ def main(argv=None):
             raise SystemExit(f'error: {e}')
         found = True
         tasks = dataset.source_tasks()
-        sizes = {name: len(idx)
-                 for name, idx in dataset.source_indices().items()}
+        sizes = {
+            name: len(idx)
+            for name, idx in dataset.source_indices().items()
+        }
         if not args.quick:
             try:
                 check_unified_parsing_samples(dataset)

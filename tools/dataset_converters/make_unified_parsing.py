@@ -19,7 +19,7 @@ import time
 
 from upernet_mm.cli_args import add_generation_args, tool_parser
 from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
-from upernet_mm.datasets.unified_parsing_folder import (
+from upernet_mm.datasets.unified_parsing_embedded import (
     EMBEDDED_SOURCES, MANIFEST, UnifiedParsingFolderError,
     check_generated_folder, check_generator_cfg, write_unified_parsing)
 
@@ -64,11 +64,15 @@ def main(argv=None):
     start = time.perf_counter()
     try:
         cfg = check_generator_cfg(
-            dict(seed=args.seed, size=args.size,
-                 num_train=dict(args.num_train), num_val=dict(args.num_val)))
-        written = write_or_reuse(
-            args.out, cfg, lambda root: write_unified_parsing(root, cfg),
-            check_generated_folder, MANIFEST, 'unified parsing data')
+            dict(
+                seed=args.seed,
+                size=args.size,
+                num_train=dict(args.num_train),
+                num_val=dict(args.num_val)))
+        written = write_or_reuse(args.out, cfg,
+                                 lambda root: write_unified_parsing(root, cfg),
+                                 check_generated_folder, MANIFEST,
+                                 'unified parsing data')
     except (ValueError, OSError, UnifiedParsingFolderError) as e:
         sys.exit(f'error: {e}')
     if not written:

@@ -7,12 +7,12 @@ from .synthetic_scenes_folder import (SyntheticScenesFolderError,
                                       ensure_synthetic_scenes,
                                       write_synthetic_scenes)
 from .unified_parsing import UnifiedParsingDataset
-from .unified_parsing_folder import (UnifiedParsingDataError,
-                                     UnifiedParsingFolderError,
-                                     ensure_unified_parsing,
-                                     write_unified_parsing)
+from .unified_parsing_embedded import (UnifiedParsingFolderError,
+                                       ensure_unified_parsing,
+                                       write_unified_parsing)
+from .unified_parsing_layout import UnifiedParsingDataError
 from .unified_parsing_transforms import (LoadUnifiedParsingAnnotations,
-                                         PackUnifiedParsingInputs)
+                                         PackUnifiedParsingInputs, TaskBranch)
 
 __all__ = [
     'CamVidDataset', 'SyntheticScenesDataset', 'SyntheticScenesFolderError',
@@ -20,5 +20,5 @@ __all__ = [
     'write_synthetic_scenes', 'SourceBatchSampler', 'UnifiedParsingDataset',
     'UnifiedParsingDataError', 'UnifiedParsingFolderError',
     'ensure_unified_parsing', 'write_unified_parsing',
-    'LoadUnifiedParsingAnnotations', 'PackUnifiedParsingInputs'
+    'LoadUnifiedParsingAnnotations', 'PackUnifiedParsingInputs', 'TaskBranch'
 ]

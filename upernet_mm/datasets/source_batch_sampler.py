@@ -68,8 +68,10 @@ class SourceBatchSampler(BatchSampler):
             ``DefaultSampler`` built for the dataset.
         batch_size (int): Samples per batch.
         source_weights (dict, optional): Source name -> non-negative
-            weight of drawing it in an iteration (infinite mode only); every
-            source of the dataset must be given, 0 leaves a source out.
+            weight of drawing it in an iteration (infinite mode only), or
+            ``'size'`` for its number of samples (read from the data);
+            every source of the dataset must be given, 0 leaves a source
+            out.
             Default: None (proportional to the sources' sizes).
         stages (list[dict], optional): ``dict(begin=ITER,
             source_weights=dict(...))``, ``begin`` increasing and > 0: from
@@ -118,8 +120,9 @@ class SourceBatchSampler(BatchSampler):
         self.stages = [(0, _cumulative(self.probs))]
         for i, stage in enumerate(stages or []):
             where = f'stages[{i}]'
-            if not isinstance(stage, dict) or set(stage) - {
-                    'begin', 'source_weights'} or 'begin' not in stage:
+            if not isinstance(
+                    stage, dict) or set(stage) - {'begin', 'source_weights'
+                                                  } or 'begin' not in stage:
                 raise ValueError(
                     f'SourceBatchSampler {where} must be dict(begin=ITER, '
                     f'source_weights=dict(...)), got {stage!r}')
@@ -130,8 +133,8 @@ class SourceBatchSampler(BatchSampler):
                     f'SourceBatchSampler {where}.begin must be an integer '
                     f'greater than {self.stages[-1][0]} (stages in order), '
                     f'got {begin!r}')
-            probs = self._probs(stage.get('source_weights'),
-                                f'{where}.source_weights')
+            probs = self._probs(
+                stage.get('source_weights'), f'{where}.source_weights')
             self.stages.append((begin, _cumulative(probs)))
 
     def _probs(self, weights, where):
@@ -154,17 +157,19 @@ class SourceBatchSampler(BatchSampler):
         probs = []
         for name in self.sources:
             value = weights[name]
+            if value == 'size':
+                value = len(self.source_indices[name])
             if isinstance(value, bool) or not isinstance(
                     value, (int, float)) or not value >= 0 or \
                     not math.isfinite(value):
                 raise ValueError(
                     f'SourceBatchSampler {where}: the weight of source '
-                    f'{name!r} must be a finite number >= 0, got {value!r}')
+                    f'{name!r} must be a finite number >= 0 or "size", '
+                    f'got {value!r}')
             probs.append(float(value))
         probs = np.array(probs)
         if probs.sum() <= 0:
-            raise ValueError(
-                f'SourceBatchSampler {where} {weights} are all 0')
+            raise ValueError(f'SourceBatchSampler {where} {weights} are all 0')
         return probs / probs.sum()
 
     def source_of_batch(self, uniform, index):
@@ -218,8 +223,8 @@ class SourceBatchSampler(BatchSampler):
             indices = self.source_indices[name]
             num = len(indices)
             if self.shuffle:
-                order = np.random.default_rng(
-                    [self.seed, 2, source_id, epoch]).permutation(num)
+                order = np.random.default_rng([self.seed, 2, source_id,
+                                               epoch]).permutation(num)
             else:
                 order = np.arange(num)
             per_rank = math.ceil(num / self.world_size)

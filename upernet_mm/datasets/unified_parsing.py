@@ -1,19 +1,36 @@
 """UnifiedParsingDataset: several data sources, each labelling some of the
 tasks of Unified Perceptual Parsing (objects, parts, scene, materials,
-texture), read from the layout of ``unified_parsing_folder``; the embedded
+texture), read from the layout of ``unified_parsing_layout``; the embedded
 data is generated on first use, so training needs no download."""
 import copy
+import json
 import logging
+import os.path as osp
 
 from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.registry import DATASETS
 from .unified_parsing_classes import METAINFO
-from .unified_parsing_folder import (SPLITS, UnifiedParsingDataError,
-                                     check_generator_cfg,
-                                     ensure_unified_parsing, find_sources,
-                                     list_source_split)
+from .unified_parsing_embedded import (check_generator_cfg,
+                                       ensure_unified_parsing)
+from .unified_parsing_layout import (METAINFO_FILE, SPLITS,
+                                     UnifiedParsingDataError, find_sources,
+                                     list_source_split, read_metainfo_file,
+                                     read_source_json)
+
+# task -> the metainfo key of its class list
+TASK_CLASS_KEYS = dict(
+    object='classes',
+    part='part_classes',
+    material='material_classes',
+    scene='scene_classes',
+    texture='texture_classes')
+
+
+def _same(a, b):
+    """Whether two class lists (tuples or lists, dicts of them) agree."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
 @DATASETS.register_module()
@@ -36,7 +53,14 @@ class UnifiedParsingDataset(BaseSegDataset):
     ``metainfo`` gives others (``classes``, ``part_classes``,
     ``material_classes``, ``scene_classes``, ``texture_classes``), for data
     of your own written in the same layout; label files hold indices into
-    these lists, there is no remapping.
+    these lists, there is no remapping. A source folder that holds a
+    ``metainfo.json`` (converters write one) must agree with these lists
+    for the tasks it labels, or loading fails naming the list.
+
+    Label maps may be 8-bit or 16-bit PNGs (see ``unified_parsing_layout``):
+    with more than 255 classes of a level, set ``ignore_index=65535`` here
+    and in the model (decode head ``ignore_index``, data preprocessor
+    ``seg_pad_val``), so that "not labelled" is no class id.
 
     Args:
         data_root (str): The folder holding one sub-folder per source.
@@ -48,13 +72,19 @@ class UnifiedParsingDataset(BaseSegDataset):
         generate_if_missing (bool): Generate the embedded data when
             ``data_root`` is missing or empty (both splits) and check
             generated data against its manifest. Default: True.
+        metainfo_from_sources (bool): Take the class lists from the
+            ``metainfo.json`` of the chosen sources (those the dataset
+            converters write), each for the tasks its source labels;
+            sources that give the same list must agree, and ``metainfo``
+            keys given as well must equal them. Default: False.
         generator_cfg (dict, optional): ``seed``, ``size``, ``num_train``,
-            ``num_val``; see ``unified_parsing_folder.check_generator_cfg``.
+            ``num_val``; see ``unified_parsing_embedded.check_generator_cfg``.
             Only used to generate. Default: None.
         **kwargs: Arguments of :class:`mmseg.datasets.BaseSegDataset`
             (``pipeline``, ``metainfo``, ``test_mode``, ``lazy_init`` ...);
             ``data_prefix``, ``ann_file``, suffixes and
-            ``reduce_zero_label`` are not used.
+            ``reduce_zero_label`` are not used; ``ignore_index`` (default
+            255, at most 65535) is the in-memory value of "not labelled".
     """
     METAINFO = METAINFO
 
@@ -63,13 +93,14 @@ class UnifiedParsingDataset(BaseSegDataset):
                  split='training',
                  sources=None,
                  generate_if_missing=True,
+                 metainfo_from_sources=False,
                  generator_cfg=None,
                  **kwargs) -> None:
         if not isinstance(split, str) or not split or '/' in split:
             raise ValueError(f'split must be a folder name such as '
                              f'{SPLITS}, got {split!r}')
-        if sources is not None and (isinstance(sources, str) or not all(
-                isinstance(s, str) for s in sources)):
+        if sources is not None and (isinstance(
+                sources, str) or not all(isinstance(s, str) for s in sources)):
             raise ValueError(f'sources must be a list of source folder '
                              f'names or None, got {sources!r}')
         self.split = split
@@ -78,8 +109,61 @@ class UnifiedParsingDataset(BaseSegDataset):
         self.generator_cfg = check_generator_cfg(generator_cfg)
         self._source_indices = {}
         self._source_tasks = {}
-        super().__init__(data_root=data_root, reduce_zero_label=False,
-                         **kwargs)
+        if metainfo_from_sources:
+            kwargs['metainfo'] = self._sources_metainfo(
+                data_root, kwargs.get('metainfo'))
+        super().__init__(
+            data_root=data_root, reduce_zero_label=False, **kwargs)
+        self._check_ignore_index()
+
+    def _sources_metainfo(self, data_root, given):
+        """The class lists of the chosen sources' ``metainfo.json``."""
+        found = find_sources(data_root)
+        merged, origin = dict(given or {}), {
+            k: 'metainfo'
+            for k in (given or {})
+        }
+        for name in self.sources or found:
+            path = osp.join(data_root, name, METAINFO_FILE)
+            if not osp.isfile(path):
+                continue
+            theirs = read_metainfo_file(path)
+            tasks = read_source_json(osp.join(data_root, name))['tasks']
+            keys = [TASK_CLASS_KEYS[t] for t in tasks]
+            if 'classes' in keys and 'palette' in theirs:
+                keys.append('palette')
+            for key in keys:
+                if key not in theirs:
+                    continue
+                if key in merged and not _same(merged[key], theirs[key]):
+                    raise UnifiedParsingDataError(
+                        f'{path} gives other {key} than {origin[key]}; the '
+                        'sources of one dataset must index the same class '
+                        'lists (convert them with the same lists)')
+                merged[key], origin[key] = theirs[key], path
+        return merged
+
+    def _check_ignore_index(self):
+        meta = self._metainfo
+        ignore = self.ignore_index
+        if not isinstance(ignore, int) or isinstance(ignore, bool) or \
+                not 0 <= ignore <= 65535:
+            raise ValueError(f'ignore_index must be an integer in 0-65535 '
+                             f'(the "not labelled" value), got {ignore!r}')
+        counts = dict(
+            classes=len(meta['classes']),
+            material_classes=len(meta['material_classes']),
+            part_classes=max([len(p)
+                              for p in meta['part_classes'].values()] + [0]))
+        for key, count in counts.items():
+            if count > ignore:
+                raise ValueError(
+                    f'metainfo {key} has {count} classes, so the id '
+                    f'{ignore} is a class, but ignore_index={ignore} means '
+                    '"not labelled": set ignore_index=65535 in the dataset '
+                    'and the model (decode head ignore_index, data '
+                    'preprocessor seg_pad_val) and store the maps as 16-bit '
+                    'PNGs')
 
     @classmethod
     def get_label_map(cls, new_classes=None):
@@ -92,8 +176,9 @@ class UnifiedParsingDataset(BaseSegDataset):
         # them against METAINFO's and make a label map)
         meta = copy.deepcopy(self.METAINFO)
         if metainfo is not None:
-            unknown = set(metainfo) - set(meta) - {'label_map',
-                                                    'reduce_zero_label'}
+            unknown = set(metainfo) - set(meta) - {
+                'label_map', 'reduce_zero_label'
+            }
             if unknown:
                 raise ValueError(f'unknown metainfo keys {sorted(unknown)}; '
                                  f'known: {sorted(meta)}')
@@ -174,8 +259,10 @@ class UnifiedParsingDataset(BaseSegDataset):
             texture=self._metainfo['texture_classes'])
         data_list = []
         for name in names:
-            _, samples = list_source_split(self.data_root, name, self.split,
-                                           class_lists)
+            info, samples = list_source_split(self.data_root, name, self.split,
+                                              class_lists)
+            if samples:
+                self._check_source_metainfo(name, info['tasks'])
             if not samples and self.sources is not None:
                 raise UnifiedParsingDataError(
                     f'source {name} of {self.data_root} has no images in '
@@ -191,6 +278,25 @@ class UnifiedParsingDataset(BaseSegDataset):
                 f'no source of {self.data_root} ({names}) has images in '
                 f'images/{self.split}')
         return data_list
+
+    def _check_source_metainfo(self, name, tasks):
+        """A source's ``metainfo.json`` (if any) must hold the class lists
+        of the dataset for the tasks the source labels."""
+        path = osp.join(self.data_root, name, METAINFO_FILE)
+        if not osp.isfile(path):
+            return
+        theirs = read_metainfo_file(path)
+        for task in tasks:
+            key = TASK_CLASS_KEYS[task]
+            if key not in theirs:
+                continue
+            if not _same(theirs[key], self._metainfo[key]):
+                raise UnifiedParsingDataError(
+                    f'{path} gives other {key} than the dataset: the label '
+                    f'files of source {name} index its lists; give the '
+                    f'dataset these class lists (metainfo, e.g. '
+                    f'--metainfo {path} for '
+                    'tools/analysis_tools/check_unified_parsing.py)')
 
     def source_indices(self):
         """dict: Source name -> indices of its samples (in order)."""
@@ -214,11 +320,13 @@ class UnifiedParsingDataset(BaseSegDataset):
     def label_spec(self):
         """dict: Number of object and material classes, and the number of
         parts (with 'other') of each object class, 0 for objects without
-        parts, with the class names for error messages."""
+        parts, with the class names for error messages, and the
+        ``ignore_index`` that "not labelled" becomes."""
         meta = self._metainfo
         parts = meta['part_classes']
         return dict(
             classes=meta['classes'],
             num_parts=tuple(
                 len(parts.get(name, ())) for name in meta['classes']),
-            material_classes=meta['material_classes'])
+            material_classes=meta['material_classes'],
+            ignore_index=self.ignore_index)

@@ -6,7 +6,8 @@ per file, nothing decoded): every source's ``source.json``, that the label
 folders and files of every task a source claims exist, and the image-level
 labels (every image has them, every name is in its class list). This module
 adds, for ``tools/train.py --check-data``, what needs the pixels: per task,
-that the label values are class ids (or 255), that part labels sit on
+that the label maps are single-channel 8- or 16-bit PNGs holding class ids
+(or their "not labelled" value, 255 or 65535), that part labels sit on
 objects that have parts and are within their object's parts, and that an
 image and its label maps have one size.
 """
@@ -16,8 +17,12 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from .unified_parsing_classes import PIXEL_TASKS
-from .unified_parsing_folder import UnifiedParsingDataError
+from .unified_parsing_layout import UnifiedParsingDataError, label_map_to_ids
 from .unified_parsing_transforms import check_label_maps
+
+# Pillow's modes of single-channel 8-bit and 16-bit PNGs (older Pillow
+# versions open 16-bit ones in mode I)
+LABEL_MODES = ('L', 'P', 'I;16', 'I;16B', 'I;16L', 'I')
 
 
 def _decode(path, kind):
@@ -51,16 +56,18 @@ def check_unified_parsing_sample(info, spec):
         if path is None:
             continue
         label = _decode(path, f'{task} label file')
-        if label.mode not in ('L', 'P'):
+        if label.mode not in LABEL_MODES:
             raise UnifiedParsingDataError(
                 f'{task} label file {path} has mode {label.mode}; a label '
-                'map must be a single-channel 8-bit (L or P mode) PNG')
+                'map must be a single-channel 8-bit (L or P mode) or 16-bit '
+                '(I;16 mode) PNG')
         if label.size != image.size:
             raise UnifiedParsingDataError(
                 f'{task} label file {path} is {label.size[1]}x'
                 f'{label.size[0]} (h x w) but its image {info["img_path"]} '
                 f'is {image.size[1]}x{image.size[0]}')
-        maps[task] = np.asarray(label)
+        maps[task] = label_map_to_ids(
+            np.asarray(label), path, spec.get('ignore_index', 255))
         paths[task] = path
     check_label_maps(maps, paths, spec)
 
