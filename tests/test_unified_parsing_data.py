@@ -36,15 +36,13 @@ from upernet_mm.datasets.synthetic_scenes_generator import (
     SCENE_LAYOUTS, render_layered_scene, render_scene)
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
-from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
-                                                         NUM_PARTS_OF_OBJECT,
-                                                         OBJECT_CLASSES,
-                                                         PART_CLASSES,
-                                                         SCENE_CLASSES,
-                                                         TEXTURE_CLASSES)
 from upernet_mm.datasets.unified_parsing_textures import render_texture
 from upernet_mm.engine.data_startup_check import check_data
 from upernet_mm.registry import DATA_SAMPLERS, DATASETS, TRANSFORMS
+
+from upernet_mm.datasets.unified_parsing_classes import (  # isort: skip
+    MATERIAL_CLASSES, NUM_PARTS_OF_OBJECT, OBJECT_CLASSES, PART_CLASSES,
+    SCENE_CLASSES, TEXTURE_CLASSES)
 
 BASE_CFG = osp.join(ROOT, 'configs', '_base_', 'datasets',
                     'unified_parsing.py')
