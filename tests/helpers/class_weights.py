@@ -37,19 +37,19 @@ def label_folder_config(root, ignore_index=255, **dataset):
     fields."""
     return dict(
         default_scope='upernet_mm',
-        model=dict(decode_head=dict(num_classes=4,
-                                    ignore_index=ignore_index)),
-        train_dataloader=dict(dataset=dict(
-            type='BaseSegDataset',
-            data_root=str(root),
-            data_prefix=dict(img_path='img', seg_map_path='ann'),
-            img_suffix='.png',
-            seg_map_suffix='.png',
-            metainfo=dict(classes=('a', 'b', 'c', 'd')),
-            pipeline=[
-                dict(type='LoadImageFromFile'),
-                dict(type='LoadAnnotations'),
-                dict(type='RandomCrop', crop_size=(1, 1)),
-                dict(type='PackSegInputs')
-            ],
-            **dataset)))
+        model=dict(decode_head=dict(num_classes=4, ignore_index=ignore_index)),
+        train_dataloader=dict(
+            dataset=dict(
+                type='BaseSegDataset',
+                data_root=str(root),
+                data_prefix=dict(img_path='img', seg_map_path='ann'),
+                img_suffix='.png',
+                seg_map_suffix='.png',
+                metainfo=dict(classes=('a', 'b', 'c', 'd')),
+                pipeline=[
+                    dict(type='LoadImageFromFile'),
+                    dict(type='LoadAnnotations'),
+                    dict(type='RandomCrop', crop_size=(1, 1)),
+                    dict(type='PackSegInputs')
+                ],
+                **dataset)))

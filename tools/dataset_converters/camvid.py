@@ -43,9 +43,12 @@ def main(argv=None):
     try:
         frames = check_release(args.src, partial=args.partial)
         bar = ProgressBar(2 * sum(len(v) for v in frames.values()))
-        summary = convert_camvid(args.src, args.out, partial=args.partial,
-                                 unknown_as_void=args.unknown_as_void,
-                                 progress=bar.update)
+        summary = convert_camvid(
+            args.src,
+            args.out,
+            partial=args.partial,
+            unknown_as_void=args.unknown_as_void,
+            progress=bar.update)
     except (CamVidConversionError, FileExistsError) as error:
         sys.exit(f'error: {error}')
     print()

@@ -37,4 +37,3 @@ def config_ignore_index(cfg: Config) -> int:
                           for path, (_, ignore) in heads.items())
         raise ValueError(f'the heads have different ignore indices: {shown}')
     return values.pop() if values else 255
-

@@ -72,8 +72,8 @@ def read_label_colours(path: str) -> Dict[tuple, str]:
             if not fields:
                 continue
             where = f'{path} line {number} ({line.strip()[:60]!r})'
-            if len(fields) != 4 or not all(
-                    v.isdigit() and int(v) < 256 for v in fields[:3]):
+            if len(fields) != 4 or not all(v.isdigit() and int(v) < 256
+                                           for v in fields[:3]):
                 raise CamVidConversionError(
                     f'{where}: expected "R G B name" with R, G, B in '
                     '0..255')
@@ -112,7 +112,8 @@ def _image_size(path: str, what: str) -> tuple:
             f'{what} {path} cannot be read as an image: {error}') from error
 
 
-def check_release(src: str, split: Optional[Dict[str, List[str]]] = None,
+def check_release(src: str,
+                  split: Optional[Dict[str, List[str]]] = None,
                   partial: bool = False) -> Dict[str, List[str]]:
     """Check the release's folders and that every frame of the split has an
     image and a label of 960x720 (file headers only, nothing decoded).
@@ -145,14 +146,20 @@ def check_release(src: str, split: Optional[Dict[str, List[str]]] = None,
     image_dir, label_dir = (osp.join(src, IMAGE_FOLDER),
                             osp.join(src, LABEL_FOLDER))
     images = {n[:-4] for n in os.listdir(image_dir) if n.endswith('.png')}
-    labels = {n[:-len(LABEL_SUFFIX)] for n in os.listdir(label_dir)
-              if n.endswith(LABEL_SUFFIX)}
-    problems = [f'image {osp.join(image_dir, f + ".png")} has no label '
-                f'{osp.join(label_dir, f + LABEL_SUFFIX)}'
-                for f in sorted(images - labels)]
-    problems += [f'label {osp.join(label_dir, f + LABEL_SUFFIX)} has no '
-                 f'image {osp.join(image_dir, f + ".png")}'
-                 for f in sorted(labels - images)]
+    labels = {
+        n[:-len(LABEL_SUFFIX)]
+        for n in os.listdir(label_dir) if n.endswith(LABEL_SUFFIX)
+    }
+    problems = [
+        f'image {osp.join(image_dir, f + ".png")} has no label '
+        f'{osp.join(label_dir, f + LABEL_SUFFIX)}'
+        for f in sorted(images - labels)
+    ]
+    problems += [
+        f'label {osp.join(label_dir, f + LABEL_SUFFIX)} has no '
+        f'image {osp.join(image_dir, f + ".png")}'
+        for f in sorted(labels - images)
+    ]
     frames = {}
     for name, wanted in split.items():
         missing = [f for f in wanted if f not in images or f not in labels]
@@ -177,9 +184,9 @@ def check_release(src: str, split: Optional[Dict[str, List[str]]] = None,
         raise CamVidConversionError(f'{src}: no frame of the split found')
     for name, wanted in frames.items():
         for frame in wanted:
-            for path, what in (
-                    (osp.join(image_dir, frame + '.png'), 'image'),
-                    (osp.join(label_dir, frame + LABEL_SUFFIX), 'label')):
+            for path, what in ((osp.join(image_dir, frame + '.png'), 'image'),
+                               (osp.join(label_dir,
+                                         frame + LABEL_SUFFIX), 'label')):
                 size = _image_size(path, what)
                 if size != ORIGINAL_SIZE:
                     raise CamVidConversionError(
@@ -198,7 +205,8 @@ def _rgb(path: str) -> np.ndarray:
         return np.asarray(image.convert('RGB'))
 
 
-def label_to_segnet(path: str, table: np.ndarray,
+def label_to_segnet(path: str,
+                    table: np.ndarray,
                     unknown_as_void: bool = False) -> tuple:
     """Read a colour label of the release and return its SegNet label
     indices at 480x360 (nearest neighbour on the indices) and the unknown
@@ -217,8 +225,10 @@ def label_to_segnet(path: str, table: np.ndarray,
     if bad.any():
         values, counts = np.unique(codes[bad], return_counts=True)
         order = np.argsort(-counts)
-        unknown = {((int(v) >> 16) & 255, (int(v) >> 8) & 255, int(v) & 255):
-                   int(c) for v, c in zip(values[order], counts[order])}
+        unknown = {
+            ((int(v) >> 16) & 255, (int(v) >> 8) & 255, int(v) & 255): int(c)
+            for v, c in zip(values[order], counts[order])
+        }
         if not unknown_as_void:
             shown = ', '.join(f'{rgb} ({n} pixels)'
                               for rgb, n in list(unknown.items())[:8])
@@ -239,7 +249,9 @@ def _write_png(path: str, array: np.ndarray) -> None:
         raise OSError(f'could not write {path}')
 
 
-def convert_camvid(src: str, out: str, partial: bool = False,
+def convert_camvid(src: str,
+                   out: str,
+                   partial: bool = False,
                    unknown_as_void: bool = False,
                    progress: Optional[Callable[[], None]] = None) -> dict:
     """Convert the original CamVid release in ``src`` into the SegNet layout
@@ -272,8 +284,9 @@ def convert_camvid(src: str, out: str, partial: bool = False,
     table = colour_lookup(read_label_colours(osp.join(src, COLOURS_FILE)))
     parent = osp.dirname(osp.abspath(out))
     os.makedirs(parent, exist_ok=True)
-    tmp = osp.join(parent, f'.{osp.basename(osp.abspath(out))}.'
-                   f'{uuid.uuid4().hex[:8]}.partial')
+    tmp = osp.join(
+        parent, f'.{osp.basename(osp.abspath(out))}.'
+        f'{uuid.uuid4().hex[:8]}.partial')
     os.makedirs(tmp)
     unknown = {}
     try:
@@ -284,8 +297,8 @@ def convert_camvid(src: str, out: str, partial: bool = False,
                 label, found = label_to_segnet(path, table, unknown_as_void)
                 if found:
                     unknown[path] = found
-                _write_png(osp.join(tmp, name + 'annot', frame + '.png'),
-                           label)
+                _write_png(
+                    osp.join(tmp, name + 'annot', frame + '.png'), label)
                 if progress is not None:
                     progress()
         for name, wanted in frames.items():
@@ -296,9 +309,10 @@ def convert_camvid(src: str, out: str, partial: bool = False,
                 if image is None:
                     raise CamVidConversionError(
                         f'image {path} cannot be decoded')
-                _write_png(osp.join(tmp, name, frame + '.png'),
-                           cv2.resize(image, SEGNET_SIZE,
-                                      interpolation=cv2.INTER_AREA))
+                _write_png(
+                    osp.join(tmp, name, frame + '.png'),
+                    cv2.resize(
+                        image, SEGNET_SIZE, interpolation=cv2.INTER_AREA))
                 if progress is not None:
                     progress()
             with open(osp.join(tmp, name + '.txt'), 'w') as f:
@@ -310,5 +324,4 @@ def convert_camvid(src: str, out: str, partial: bool = False,
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return dict(frames={k: len(v) for k, v in frames.items()},
-                unknown=unknown)
+    return dict(frames={k: len(v) for k, v in frames.items()}, unknown=unknown)

@@ -83,8 +83,9 @@ def _segnet_split():
     # 0016E5's training frames are every 30th from 390 to 2400 with frame
     # 901 in place of 900, then 4350-7920 and 8190-8640; its validation
     # frames are every 2nd from 7959 to 8159 (the 15 fps part).
-    e5_start = [n.replace('_00900', '_00901')
-                for n in _frames('0016E5_', 5, 390, 2400)]
+    e5_start = [
+        n.replace('_00900', '_00901') for n in _frames('0016E5_', 5, 390, 2400)
+    ]
     return dict(
         train=(_frames('0001TP_', 6, 6690, 8520) +
                _frames('0006R0_f', 5, 930, 3930) + e5_start +

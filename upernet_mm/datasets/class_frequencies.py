@@ -87,16 +87,15 @@ def leaf_datasets(dataset) -> Iterator:
 def annotation_loader(dataset) -> Callable[[dict], dict]:
     """The ``LoadAnnotations`` transform of the dataset's pipeline, or
     mmseg's with default settings if the pipeline has none."""
-    transforms = getattr(getattr(dataset, 'pipeline', None), 'transforms',
-                         None) or []
+    transforms = getattr(
+        getattr(dataset, 'pipeline', None), 'transforms', None) or []
     for transform in transforms:
         if isinstance(transform, BaseLoadAnnotations):
             return transform
     return LoadAnnotations()
 
 
-def load_label_map(sample: dict, loader: Callable[[dict], dict]
-                   ) -> np.ndarray:
+def load_label_map(sample: dict, loader: Callable[[dict], dict]) -> np.ndarray:
     """The label map of a data-list sample as ``loader`` loads it.
 
     Raises:
@@ -123,9 +122,10 @@ def load_label_map(sample: dict, loader: Callable[[dict], dict]
     return label
 
 
-def count_classes(dataset, ignore_index: int = 255,
-                  progress: Optional[Callable[[], None]] = None
-                  ) -> ClassCounts:
+def count_classes(
+        dataset,
+        ignore_index: int = 255,
+        progress: Optional[Callable[[], None]] = None) -> ClassCounts:
     """Count the pixels of each class in the labels of ``dataset`` (a fully
     initialised mmseg dataset, or a wrapper of such datasets).
 
@@ -154,8 +154,9 @@ def count_classes(dataset, ignore_index: int = 255,
         for index in range(len(leaf)):
             sample = leaf.get_data_info(index)
             label = load_label_map(sample, loader)
-            counts = np.bincount(label.ravel().astype(np.int64),
-                                 minlength=max(n, ignore_index + 1))
+            counts = np.bincount(
+                label.ravel().astype(np.int64),
+                minlength=max(n, ignore_index + 1))
             stray = np.flatnonzero(counts)
             stray = stray[(stray >= n) & (stray != ignore_index)]
             if stray.size:
@@ -207,8 +208,8 @@ def enet_weights(counts: ClassCounts, c: float = ENET_C) -> np.ndarray:
 
 def class_weight_line(weights: Sequence[float], decimals: int = 4) -> str:
     """The config line ``class_weight=[...]`` for ``weights``."""
-    return 'class_weight=[' + ', '.join(
-        f'{w:.{decimals}f}' for w in weights) + ']'
+    return 'class_weight=[' + ', '.join(f'{w:.{decimals}f}'
+                                        for w in weights) + ']'
 
 
 def weights_table(counts: ClassCounts, columns: dict) -> List[List[str]]:
@@ -221,7 +222,8 @@ def weights_table(counts: ClassCounts, columns: dict) -> List[List[str]]:
     rows = [header]
     for i, name in enumerate(counts.classes):
         rows.append([
-            str(i), str(name), f'{100 * counts.proportions()[i]:.3f}',
+            str(i),
+            str(name), f'{100 * counts.proportions()[i]:.3f}',
             str(int(counts.images[i])),
             '-' if math.isnan(freq[i]) else f'{freq[i]:.4f}'
         ] + [f'{w[i]:.4f}' for w in columns.values()])
