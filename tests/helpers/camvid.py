@@ -65,14 +65,38 @@ LABEL_COLORS_TXT = """\
 #: (sky 0, building 1, pole 2, road 3, pavement 4, tree 5, sign_symbol 6,
 #: fence 7, car 8, pedestrian 9, bicyclist 10, void 11).
 EXPECTED_INDEX = {
-    'Sky': 0, 'Building': 1, 'Wall': 1, 'Bridge': 1, 'Tunnel': 1,
-    'Archway': 1, 'Column_Pole': 2, 'TrafficCone': 2, 'Road': 3,
-    'LaneMkgsDriv': 3, 'LaneMkgsNonDriv': 3, 'Sidewalk': 4,
-    'ParkingBlock': 4, 'RoadShoulder': 4, 'Tree': 5, 'VegetationMisc': 5,
-    'SignSymbol': 6, 'Misc_Text': 6, 'TrafficLight': 6, 'Fence': 7,
-    'Car': 8, 'SUVPickupTruck': 8, 'Truck_Bus': 8, 'Train': 8,
-    'OtherMoving': 8, 'Pedestrian': 9, 'Child': 9, 'CartLuggagePram': 9,
-    'Animal': 9, 'Bicyclist': 10, 'MotorcycleScooter': 10, 'Void': 11
+    'Sky': 0,
+    'Building': 1,
+    'Wall': 1,
+    'Bridge': 1,
+    'Tunnel': 1,
+    'Archway': 1,
+    'Column_Pole': 2,
+    'TrafficCone': 2,
+    'Road': 3,
+    'LaneMkgsDriv': 3,
+    'LaneMkgsNonDriv': 3,
+    'Sidewalk': 4,
+    'ParkingBlock': 4,
+    'RoadShoulder': 4,
+    'Tree': 5,
+    'VegetationMisc': 5,
+    'SignSymbol': 6,
+    'Misc_Text': 6,
+    'TrafficLight': 6,
+    'Fence': 7,
+    'Car': 8,
+    'SUVPickupTruck': 8,
+    'Truck_Bus': 8,
+    'Train': 8,
+    'OtherMoving': 8,
+    'Pedestrian': 9,
+    'Child': 9,
+    'CartLuggagePram': 9,
+    'Animal': 9,
+    'Bicyclist': 10,
+    'MotorcycleScooter': 10,
+    'Void': 11
 }
 
 
@@ -114,17 +138,34 @@ def write_release(root, frames, seed=0, size=(960, 720), extra_colour=None):
         # class names on the half-size grid, then doubled
         small = np.arange(h // 2 * (w // 2)) % len(names)
         small = rng.permutation(small).reshape(h // 2, w // 2)
-        small[: h // 4] = rng.integers(len(names))  # a big uniform area
+        small[:h // 4] = rng.integers(len(names))  # a big uniform area
         rgb = np.asarray([colours[n] for n in names], np.uint8)[small]
         big = rgb.repeat(2, axis=0).repeat(2, axis=1)
         if extra_colour is not None and k == 0:
             big[10:13, 20:25] = extra_colour
         Image.fromarray(big).save(osp.join(labels, frame + '_L.png'))
-        expected[frame] = np.asarray(
-            [EXPECTED_INDEX[n] for n in names], np.uint8)[small]
+        expected[frame] = np.asarray([EXPECTED_INDEX[n] for n in names],
+                                     np.uint8)[small]
         yy, xx = np.mgrid[0:h, 0:w]
         image = np.stack([(xx * 255 // w), (yy * 255 // h),
                           np.full_like(xx, 40 * k % 256)], -1)
         Image.fromarray(image.astype(np.uint8)).save(
             osp.join(images, frame + '.png'))
     return expected
+
+
+def write_segnet_layout(root, labels, split='train'):
+    """Write a small SegNet-layout split under ``root``: for each label map
+    of ``labels`` (uint8 arrays, 0..10, void 11) a random RGB image
+    ``<split>/000N.png`` and the map ``<split>annot/000N.png``."""
+    rng = np.random.default_rng(0)
+    for folder in (split, split + 'annot'):
+        os.makedirs(osp.join(str(root), folder), exist_ok=True)
+    for i, label in enumerate(labels):
+        name = f'{i:04d}.png'
+        Image.fromarray(np.asarray(label, np.uint8)).save(
+            osp.join(str(root), split + 'annot', name))
+        Image.fromarray(
+            rng.integers(0, 255, label.shape + (3, ), dtype=np.uint8)).save(
+                osp.join(str(root), split, name))
+    return root
