@@ -86,8 +86,7 @@ def main(argv=None):
           f'{counts.labelled} labelled pixels, {counts.ignored} with the '
           f'ignore index {ignore_index}')
     print(table.get_string())
-    absent = [name for name, n in zip(counts.classes, counts.images)
-              if n == 0]
+    absent = [name for name, n in zip(counts.classes, counts.images) if n == 0]
     if absent:
         print(f'warning: no pixel of {", ".join(map(str, absent))}; their '
               'median-frequency weight is 0')
