@@ -63,7 +63,11 @@ if __name__ == '__main__':
         keywords='semantic segmentation, UPerNet, OpenMMLab',
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
-        package_data={'upernet_mm': ['.mim/configs/**/*', '.mim/tools/**/*']},
+        package_data={
+            'upernet_mm': [
+                '.mim/configs/**/*', '.mim/tools/**/*', 'demo/static/*'
+            ]
+        },
         python_requires='>=3.9',
         license='Apache License 2.0',
         install_requires=parse_requirements('runtime'),

@@ -20,6 +20,7 @@ from PIL import Image
 
 from helpers import ROOT
 from helpers.tiny_checkpoint import write_tiny_checkpoint
+import upernet_mm.demo
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES
 
 
@@ -156,6 +157,16 @@ def test_http_page_api_and_headers(server):
     assert resp.status == 200 and png.startswith(b'\x89PNG')
     assert request(server, 'GET', '/examples/2.png')[0].status == 404
     assert request(server, 'GET', '/etc/passwd')[0].status == 404
+    # the page's files are the package's static/ files, served by a fixed
+    # list of paths: nothing else of the package is reachable
+    static = osp.join(osp.dirname(upernet_mm.demo.__file__), 'static')
+    for path, name in (('/', 'index.html'), ('/app.js', 'app.js'),
+                       ('/style.css', 'style.css')):
+        with open(osp.join(static, name), 'rb') as f:
+            assert request(server, 'GET', path)[1] == f.read(), path
+    for path in ('/static/app.js', '/server.py', '/../server.py',
+                 '/%2e%2e/server.py', '/app.js/', '/APP.JS'):
+        assert request(server, 'GET', path)[0].status == 404, path
 
     resp, body = request(server, 'POST', '/api/segment?name=1.png', png)
     assert resp.status == 200

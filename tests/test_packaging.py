@@ -1,5 +1,6 @@
 """configs/ and tools/ reach users through the package, as openmim expects."""
 import glob
+import os
 import os.path as osp
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ import pytest
 from helpers import ROOT
 import upernet_mm
 
+# what upernet_mm.demo.server serves
+DEMO_PAGE_FILES = ('index.html', 'style.css', 'app.js')
 
 
 def _expected_files():
@@ -28,6 +31,11 @@ def _expected_files():
     return configs + tools
 
 
+def test_installed_package_has_the_demo_page():
+    static = osp.join(osp.dirname(upernet_mm.__file__), 'demo', 'static')
+    assert sorted(os.listdir(static)) == sorted(DEMO_PAGE_FILES)
+
+
 def test_installed_package_has_mim_configs_and_tools():
     mim = osp.join(osp.dirname(upernet_mm.__file__), '.mim')
     for rel in _expected_files():
@@ -35,7 +43,7 @@ def test_installed_package_has_mim_configs_and_tools():
 
 
 @pytest.mark.slow
-def test_wheel_ships_configs_and_tools(tmp_path):
+def test_wheel_ships_configs_tools_and_the_demo_page(tmp_path):
     src = tmp_path / 'src'
     shutil.copytree(
         ROOT, src,
@@ -51,3 +59,5 @@ def test_wheel_ships_configs_and_tools(tmp_path):
     for rel in _expected_files():
         assert f'upernet_mm/.mim/{rel}' in names, rel
     assert 'upernet_mm/models/decode_heads/uper_head.py' in names
+    for name in DEMO_PAGE_FILES:
+        assert f'upernet_mm/demo/static/{name}' in names, name

@@ -1,6 +1,7 @@
 """The demo's HTTP server: Python's ``http.server`` serving one plain page
-(HTML, CSS and JavaScript from :mod:`upernet_mm.demo.page`, nothing from
-another origin) and a small JSON API over :class:`~.app.DemoApp`.
+(the package files ``upernet_mm/demo/static/index.html``, ``style.css`` and
+``app.js``, nothing from another origin) and a small JSON API over
+:class:`~.app.DemoApp`.
 
 Routes: ``GET /`` the page, ``GET /app.js``, ``GET /style.css``,
 ``GET /api/info``, ``GET /examples/N.png``, ``POST /api/segment?name=FILE``
@@ -13,12 +14,27 @@ import sys
 import traceback
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.resources import files
 from urllib.parse import parse_qs, urlsplit
 
 from .app import MAX_UPLOAD_BYTES, DemoApp, DemoInputError
-from .page import APP_JS, INDEX_HTML, STYLE_CSS
 
 LOCAL_NAMES = ('localhost', '127.0.0.1', '::1')
+
+# the page's files: a fixed list of URL paths, each one file of the
+# package's static/ folder (no path from a request reaches the file system)
+STATIC_FILES = {
+    '/': ('index.html', 'text/html; charset=utf-8'),
+    '/index.html': ('index.html', 'text/html; charset=utf-8'),
+    '/app.js': ('app.js', 'text/javascript; charset=utf-8'),
+    '/style.css': ('style.css', 'text/css; charset=utf-8'),
+}
+
+
+def static_file(name: str) -> bytes:
+    """The bytes of the page's file ``name`` (in ``upernet_mm/demo/static``,
+    shipped with the package)."""
+    return (files(__package__) / 'static' / name).read_bytes()
 
 # the page loads nothing from anywhere else, and nothing may frame it
 SECURITY_HEADERS = {
@@ -81,15 +97,9 @@ class DemoHandler(BaseHTTPRequestHandler):
             return self._json(HTTPStatus.FORBIDDEN,
                               dict(error='unexpected Host header'))
         path = urlsplit(self.path).path
-        static = {
-            '/': (INDEX_HTML, 'text/html; charset=utf-8'),
-            '/index.html': (INDEX_HTML, 'text/html; charset=utf-8'),
-            '/app.js': (APP_JS, 'text/javascript; charset=utf-8'),
-            '/style.css': (STYLE_CSS, 'text/css; charset=utf-8'),
-        }
-        if path in static:
-            text, content_type = static[path]
-            return self._send(HTTPStatus.OK, text.encode(), content_type)
+        if path in STATIC_FILES:
+            name, content_type = STATIC_FILES[path]
+            return self._send(HTTPStatus.OK, static_file(name), content_type)
         if path == '/api/info':
             return self._json(HTTPStatus.OK, self.app.info())
         if path.startswith('/examples/') and path.endswith('.png'):
