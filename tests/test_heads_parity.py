@@ -4,7 +4,7 @@ import torch
 from mmseg.models.decode_heads import FCNHead as MMSegFCNHead
 from mmseg.models.decode_heads import UPerHead as MMSegUPerHead
 
-from helpers import randomize_module as _randomize
+from upernet_mm.benchmark.candidates import randomize
 from upernet_mm.models import FCNHead, UPerHead
 
 TOL = 1e-5
@@ -72,7 +72,7 @@ def test_uper_head_matches_mmseg(channels, strides, size, pool_scales,
         align_corners=align_corners)
     torch.manual_seed(0)
     ours, theirs = UPerHead(**cfg), MMSegUPerHead(**cfg)
-    _randomize(ours)
+    randomize(ours)
     inputs = _features(channels, size, strides)
     _assert_pair_equal(ours, theirs, inputs, train)
     assert ours(inputs).shape[2:] == inputs[0].shape[2:]
@@ -88,7 +88,7 @@ def test_uper_head_selects_levels_by_in_index():
         dropout_ratio=0.0,
         norm_cfg=dict(type='BN'))
     ours, theirs = UPerHead(**cfg), MMSegUPerHead(**cfg)
-    _randomize(ours)
+    randomize(ours)
     inputs = _features(channels, (65, 33), strides)
     _assert_pair_equal(ours, theirs, inputs, train=False)
     assert ours(inputs).shape[2:] == inputs[1].shape[2:]
@@ -109,7 +109,7 @@ def test_uper_head_norm_and_act_variants(norm_cfg, act_cfg):
         norm_cfg=norm_cfg,
         act_cfg=act_cfg)
     ours, theirs = UPerHead(**cfg), MMSegUPerHead(**cfg)
-    _randomize(ours)
+    randomize(ours)
     _assert_pair_equal(ours, theirs, _features([8, 16], (31, 29), [4, 8]),
                        train=True)
 
@@ -149,7 +149,7 @@ def test_fcn_head_matches_mmseg(fcn_cfg, train):
         norm_cfg=dict(type='BN'),
         **fcn_cfg)
     ours, theirs = FCNHead(**cfg), MMSegFCNHead(**cfg)
-    _randomize(ours)
+    randomize(ours)
     inputs = _features([4, 8, 16, 32], (33, 47), [4, 8, 16, 32])
     _assert_pair_equal(ours, theirs, inputs, train)
 
@@ -164,7 +164,7 @@ def test_fcn_head_resize_concat_matches_mmseg():
         dropout_ratio=0.0,
         norm_cfg=dict(type='BN'))
     ours, theirs = FCNHead(**cfg), MMSegFCNHead(**cfg)
-    _randomize(ours)
+    randomize(ours)
     _assert_pair_equal(ours, theirs, _features([4, 8], (33, 47), [4, 8]),
                        train=True)
 

@@ -14,10 +14,11 @@ transformers = pytest.importorskip(
     'the transformers models')
 
 from helpers.hf import (CLASSES, ROOT, STAGES,  # noqa: E402
-                           convert_hf_main, randomize, save_hf_upernet,
-                           tiny_convnext, tiny_swin)
+                           convert_hf_main, save_hf_upernet, tiny_convnext,
+                           tiny_swin)
 
 from upernet_mm.apis import build_segmentor, to_mm  # noqa: E402
+from upernet_mm.benchmark.candidates import randomize  # noqa: E402
 
 TOL = 1e-4
 

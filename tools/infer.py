@@ -87,20 +87,6 @@ def parse_args(argv=None):
     return args
 
 
-def summarize(mask, classes):
-    """Classes present in a mask with their pixel fractions, largest
-    first."""
-    import numpy as np
-    ids, counts = np.unique(mask, return_counts=True)
-    order = np.argsort(-counts, kind='stable')
-    return [
-        dict(
-            index=int(ids[i]),
-            name=classes[ids[i]] if ids[i] < len(classes) else str(ids[i]),
-            fraction=round(float(counts[i]) / mask.size, 6)) for i in order
-    ]
-
-
 class Progress:
     """A progress bar with images/s (or frames/s) on stderr (rich, from
     mmengine's dependencies)."""
@@ -149,9 +135,9 @@ def main(argv=None):
     import mmcv
     import torch
 
-    from upernet_mm.apis import (build_test_pipeline, inference_model,
-                                 is_unified_parsing, show_result,
-                                 write_levels)
+    from upernet_mm.apis import (build_test_pipeline, class_fractions,
+                                 inference_model, is_unified_parsing,
+                                 show_result, write_levels)
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     model = load_model(args, device, deploy=args.deploy)
     pipeline = build_test_pipeline(model.cfg)
@@ -194,7 +180,7 @@ def main(argv=None):
                 os.makedirs(osp.dirname(entry['overlay']), exist_ok=True)
                 show_result(model, img, result, args.opacity,
                             args.with_labels, entry['overlay'])
-            entry['classes'] = summarize(mask, classes)
+            entry['classes'] = class_fractions(mask, classes)
             if multi_task:  # parts, materials, scene and texture top-5
                 entry.update(write_levels(
                     model, img, result, args.out_dir, stem, args.opacity,

@@ -93,20 +93,6 @@ def tiny_uper_model(num_classes,
     return model
 
 
-def randomize_module(module, seed=1):
-    """Give every parameter and BN buffer non-trivial values."""
-    import torch
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen) * 0.2)
-        for name, b in module.named_buffers():
-            if name.endswith('running_var'):
-                b.copy_(torch.rand(b.shape, generator=gen) + 0.5)
-            elif name.endswith('running_mean'):
-                b.copy_(torch.randn(b.shape, generator=gen) * 0.1)
-
-
 def seg_dataset(data_root, split='training', pipeline=None):
     """A ``BaseSegDataset`` config of a :func:`make_seg_folder` split."""
     return dict(

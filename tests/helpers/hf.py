@@ -3,31 +3,7 @@ conversions for the interop tests."""
 import torch
 
 from helpers import load_tool
-
-
-def randomize(model, seed=0):
-    """Give every weight and buffer non-trivial values, so that a mapping
-    error shows in the outputs (transformers initialises layer scales to
-    1e-6, relative position tables to 0 and BN statistics to 0/1, which
-    would hide swapped keys)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, t in model.state_dict(keep_vars=True).items():
-            if not t.is_floating_point():
-                if name.endswith('num_batches_tracked'):
-                    t.fill_(int(torch.randint(1, 1000, (1, ), generator=gen)))
-                continue
-            if name.endswith('running_var'):
-                value = torch.rand(t.shape, generator=gen) + 0.5
-            elif t.dim() >= 2 and 'relative_position' not in name \
-                    and 'position_embeddings' not in name:
-                fan_in = t[0].numel()
-                value = torch.randn(t.shape, generator=gen) / fan_in**0.5
-            elif name.endswith('weight') or 'layer_scale' in name:
-                value = 1 + 0.2 * torch.randn(t.shape, generator=gen)
-            else:
-                value = 0.3 * torch.randn(t.shape, generator=gen)
-            t.copy_(value)
+from upernet_mm.benchmark.candidates import randomize
 
 
 def hf_upernet(backbone_config, seed=0, **head):

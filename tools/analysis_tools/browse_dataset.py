@@ -56,15 +56,15 @@ def overlay(image, labels, colours, opacity):
     255 (``colours``: (N, 3) uint8, ``labels``: (H, W) int)."""
     import cv2
     import numpy as np
+
+    from upernet_mm.apis import blend_colours
     if labels.shape != image.shape[:2]:  # e.g. val: labels at input size
         labels = cv2.resize(labels.astype(np.float32),
                             (image.shape[1], image.shape[0]),
                             interpolation=cv2.INTER_NEAREST).astype(np.int64)
-    out = image.astype(np.float32)
     known = (labels != 255) & (labels < len(colours))
-    out[known] = (1 - opacity) * out[known] + \
-        opacity * colours[labels[known]]
-    return out.astype(np.uint8)
+    return blend_colours(image, colours[np.where(known, labels, 0)], opacity,
+                         known)
 
 
 def level_panels(image, sample, meta, opacity):

@@ -18,6 +18,8 @@ import cv2
 import mmcv
 import numpy as np
 
+from .label_maps import blend_colours, class_fractions
+
 ImageType = Union[str, Path, np.ndarray]
 LEVEL_KEYS = ('part_classes', 'part_palette', 'material_classes',
               'material_palette', 'scene_classes', 'texture_classes')
@@ -130,13 +132,6 @@ def _to_numpy(data) -> np.ndarray:
     return data.detach().cpu().numpy()
 
 
-def _blend(image: np.ndarray, colours: np.ndarray, mask: np.ndarray,
-           opacity: float) -> np.ndarray:
-    out = image.astype(np.float32).copy()
-    out[mask] = (1 - opacity) * out[mask] + opacity * colours[mask]
-    return out.round().clip(0, 255).astype(np.uint8)
-
-
 def draw_levels(model, image_rgb: np.ndarray, result,
                 opacity: float = 0.5) -> Dict[str, np.ndarray]:
     """Colour overlays (RGB) of every pixel level of one prediction.
@@ -159,9 +154,7 @@ def draw_levels(model, image_rgb: np.ndarray, result,
         raise ValueError(f'the prediction is {objects.shape} but the image '
                          f'is {image_rgb.shape[:2]}')
     palette = np.asarray(meta['palette'], np.uint8)
-    everywhere = np.ones(objects.shape, bool)
-    drawn['object'] = _blend(image_rgb, palette[objects], everywhere,
-                             opacity)
+    drawn['object'] = blend_colours(image_rgb, palette[objects], opacity)
     if 'pred_part_seg' in result:
         parts = _to_numpy(result.pred_part_seg.data[0])
         colours = np.zeros(image_rgb.shape, np.uint8)
@@ -173,23 +166,14 @@ def draw_levels(model, image_rgb: np.ndarray, result,
             if where.any():
                 colours[where] = np.asarray(part_palette,
                                             np.uint8)[parts[where]]
-        drawn['part'] = _blend(image_rgb, colours, parts != NO_PART, opacity)
+        drawn['part'] = blend_colours(image_rgb, colours, opacity,
+                                      parts != NO_PART)
     if 'pred_material_seg' in result:
         materials = _to_numpy(result.pred_material_seg.data[0])
         material_palette = np.asarray(meta['material_palette'], np.uint8)
-        drawn['material'] = _blend(image_rgb, material_palette[materials],
-                                   everywhere, opacity)
+        drawn['material'] = blend_colours(
+            image_rgb, material_palette[materials], opacity)
     return drawn
-
-
-def _fractions(mask: np.ndarray, names) -> List[dict]:
-    ids, counts = np.unique(mask, return_counts=True)
-    order = np.argsort(-counts, kind='stable')
-    return [
-        dict(index=int(ids[i]),
-             name=names[ids[i]] if ids[i] < len(names) else str(ids[i]),
-             fraction=round(float(counts[i]) / mask.size, 6)) for i in order
-    ]
 
 
 def _top(score, names, k: int) -> List[dict]:
@@ -223,7 +207,7 @@ def summarize_levels(model, result, topk: int = 5) -> dict:
             for i in order
         ]
     if 'pred_material_seg' in result:
-        out['materials'] = _fractions(
+        out['materials'] = class_fractions(
             _to_numpy(result.pred_material_seg.data[0]),
             meta['material_classes'])
     for task in ('scene', 'texture'):

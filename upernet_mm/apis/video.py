@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from .inference import build_test_pipeline, inference_model
+from .label_maps import blend_colours
 
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg',
                     '.mpeg', '.wmv')
@@ -76,15 +77,6 @@ class VideoSource:
         self.cap.release()
 
 
-def overlay(frame: np.ndarray, mask: np.ndarray, palette_bgr: np.ndarray,
-            opacity: float) -> np.ndarray:
-    """``frame * (1 - opacity) + colour * opacity`` per pixel (the blend of
-    mmseg's ``SegLocalVisualizer``), uint8 BGR."""
-    colours = palette_bgr[np.clip(mask, 0, len(palette_bgr) - 1)]
-    out = frame.astype(np.float32) * (1 - opacity) + colours * opacity
-    return out.round().astype(np.uint8)
-
-
 def segment_video(model,
                   spec: Union[str, int],
                   out_file: str,
@@ -144,7 +136,8 @@ def segment_video(model,
                                          source.fps, size)
                 if not writer.isOpened():
                     raise OSError(f'cannot write the video {out_file}')
-            writer.write(overlay(frame, mask, palette_bgr, opacity))
+            colours = palette_bgr[np.clip(mask, 0, len(palette_bgr) - 1)]
+            writer.write(blend_colours(frame, colours, opacity))
             binc = np.bincount(mask.ravel().astype(np.int64))
             if len(binc) > len(counts):
                 counts = np.pad(counts, (0, len(binc) - len(counts)))

@@ -28,19 +28,38 @@ REPO_CONFIGS = osp.join(
 
 
 def randomize(module: nn.Module, seed: int = 0) -> nn.Module:
-    """Seeded weights of roughly unit-variance activations: conv and linear
-    weights ``N(0, 1/fan_in)``, norm weights near 1, biases and BN means
-    small, BN variances in [0.5, 1.5]."""
+    """Seeded non-default values for every weight and buffer, of roughly
+    unit-variance activations, in place: conv and linear weights
+    ``N(0, 1/fan_in)``, norm weights and layer scales near 1, biases, BN
+    means and position tables small, BN variances in [0.5, 1.5], BN batch
+    counts in [1, 1000).
+
+    Used for the benchmark's models and by the tests, so that a key mapped
+    to the wrong place (or BatchNorm folded wrongly) shows in the outputs:
+    initial values (layer scales of 1e-6, zero position tables, BN
+    statistics 0 and 1) would hide it.
+
+    Returns:
+        nn.Module: ``module``.
+    """
     gen = torch.Generator().manual_seed(seed)
+    # the batch counts from their own generator: the float values stay
+    # those of the same seed with or without BatchNorm
+    count_gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, t in module.state_dict(keep_vars=True).items():
             if not t.is_floating_point():
+                if name.endswith('num_batches_tracked'):
+                    t.fill_(int(torch.randint(1, 1000, (1, ),
+                                              generator=count_gen)))
                 continue
             if name.endswith('running_var'):
                 value = torch.rand(t.shape, generator=gen) + 0.5
-            elif t.dim() >= 2:
+            elif t.dim() >= 2 and 'relative_position' not in name \
+                    and 'position_embeddings' not in name:
                 value = torch.randn(t.shape, generator=gen) / t[0].numel()**.5
-            elif name.endswith('weight') or 'gamma' in name:
+            elif name.endswith('weight') or 'gamma' in name \
+                    or 'layer_scale' in name:
                 value = 1 + 0.1 * torch.randn(t.shape, generator=gen)
             else:
                 value = 0.1 * torch.randn(t.shape, generator=gen)
