@@ -210,6 +210,6 @@ def test_defaults_match_installed_transformers(name):
     theirs = _field_defaults(getattr(transformers, name))
     for key, value in ours.items():
         if key in ('out_features', 'out_indices'):
-            continue  # BackboneConfigMixin's, read by hf_out_stages
+            continue  # BackboneConfigMixin's, read by hf_out_indices
         assert key in theirs, f'{name} has no field {key}'
         assert theirs[key] == value, f'{name}.{key}'

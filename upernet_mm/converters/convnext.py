@@ -4,8 +4,8 @@ from typing import List
 from mmpretrain.models.backbones.convnext import ConvNeXt
 
 from .rules import (BackboneMapping, Rule, UnsupportedOptionError, expect,
-                   hf_out_stages, mm_out_indices, rename_params,
-                   signature_defaults)
+                   expect_exact_gelu, hf_out_indices, rename_params,
+                   signature_defaults, square_patch_size)
 
 # the named architectures of mmpretrain's ConvNeXt: name -> (depths,
 # channels)
@@ -45,6 +45,7 @@ class ConvNextMapping(BackboneMapping):
         out_indices=None)
     hf_trunk_prefix = ''
     hf_base_prefix = 'convnext.'
+    mm_defaults = MM_DEFAULTS
 
     @staticmethod
     def _arch(mm_cfg, field='backbone'):
@@ -67,13 +68,9 @@ class ConvNextMapping(BackboneMapping):
             raise UnsupportedOptionError(
                 f'{field}: num_stages={hf_cfg["num_stages"]}, depths={depths} '
                 f'and hidden_sizes={sizes} must agree in length')
-        patch = hf_cfg['patch_size']
-        if isinstance(patch, (list, tuple)):
-            if len(set(patch)) != 1:
-                raise UnsupportedOptionError(
-                    f'{field}.patch_size={patch!r}: mmpretrain ConvNeXt '
-                    'only has square stem patches (stem_patch_size)')
-            patch = patch[0]
+        patch = square_patch_size(
+            hf_cfg, field, 'mmpretrain ConvNeXt only has square stem '
+            'patches (stem_patch_size)')
         arch = next((name for name, (d, c) in MM_ARCHS.items()
                      if d == depths and c == sizes),
                     dict(depths=depths, channels=sizes))
@@ -83,7 +80,7 @@ class ConvNextMapping(BackboneMapping):
             arch=arch,
             in_channels=hf_cfg['num_channels'],
             stem_patch_size=patch,
-            out_indices=[s - 1 for s in hf_out_stages(hf_cfg, field)],
+            out_indices=hf_out_indices(hf_cfg, field),
             drop_path_rate=hf_cfg['drop_path_rate'],
             layer_scale_init_value=scale if scale > 0 else 0.,
             gap_before_final_norm=False)
@@ -96,12 +93,7 @@ class ConvNextMapping(BackboneMapping):
                'transformers ConvNext uses LayerNorm')
         expect(norm.get('eps', 1e-5), [1e-6], f'{field}.norm_cfg.eps',
                'transformers ConvNext fixes the LayerNorm eps to 1e-6')
-        act = dict(cfg['act_cfg'])
-        expect(act.get('type'), ['GELU'], f'{field}.act_cfg.type',
-               'transformers ConvNext is configured with GELU here')
-        expect(act.get('approximate', 'none'), ['none'],
-               f'{field}.act_cfg.approximate',
-               'transformers "gelu" is the exact GELU')
+        expect_exact_gelu(dict(cfg['act_cfg']), field, 'ConvNext')
         expect(cfg['linear_pw_conv'], [True], f'{field}.linear_pw_conv',
                'transformers ConvNext uses linear point-wise layers')
         expect(cfg['use_grn'], [False], f'{field}.use_grn',
@@ -121,14 +113,10 @@ class ConvNextMapping(BackboneMapping):
             hidden_act='gelu',
             layer_scale_init_value=scale if scale > 0 else 0.0,
             drop_path_rate=cfg['drop_path_rate'],
-            out_features=[
-                f'stage{i + 1}' for i in self.out_indices(cfg, field)
-            ])
+            out_features=self.hf_out_features(cfg, field))
 
-    def out_indices(self, mm_cfg, field):
-        depths, _ = self._arch(mm_cfg, field)
-        return mm_out_indices(mm_cfg, len(depths), field,
-                              MM_DEFAULTS['out_indices'])
+    def num_stages(self, mm_cfg, field):
+        return len(self._arch(mm_cfg, field)[0])
 
     def out_channels(self, mm_cfg) -> List[int]:
         _, channels = self._arch(mm_cfg)

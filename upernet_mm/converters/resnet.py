@@ -13,7 +13,7 @@ from mmseg.models.backbones import ResNet
 from mmseg.models.backbones.resnet import BasicBlock
 
 from .rules import (BN_NAMES, BackboneMapping, Rule, UnsupportedOptionError,
-                   expect, hf_out_stages, mm_out_indices, rename_params,
+                   expect, hf_out_indices, rename_params,
                    signature_defaults)
 
 # mmseg ResNet.arch_settings: depth -> (block, blocks per stage)
@@ -23,6 +23,14 @@ MM_ARCHS = {
     for depth, (block, stages) in ResNet.arch_settings.items()
 }
 _EXPANSION = {'basic': 1, 'bottleneck': 4}
+
+
+def _conv_bn_rules(mm_conv: str, mm_bn: str, hf_layer: str) -> List[Rule]:
+    """A bias-free convolution and its BatchNorm: two modules in mmseg, one
+    ``ResNetConvLayer`` (``convolution``, ``normalization``) in
+    transformers."""
+    return (rename_params(mm_conv, f'{hf_layer}.convolution', ('weight', ))
+            + rename_params(mm_bn, f'{hf_layer}.normalization', BN_NAMES))
 
 # mmseg ResNet defaults of the fields that matter here
 MM_DEFAULTS = signature_defaults(ResNet, [
@@ -73,6 +81,7 @@ class ResNetMapping(BackboneMapping):
         out_indices=None)
     hf_trunk_prefix = ''
     hf_base_prefix = 'resnet.'
+    mm_defaults = MM_DEFAULTS
     has_out_norms = False
 
     def to_mm_config(self, hf_cfg, field):
@@ -119,7 +128,7 @@ class ResNetMapping(BackboneMapping):
             num_stages=num_stages,
             strides=[first_stride] + [2] * (num_stages - 1),
             dilations=[1] * num_stages,
-            out_indices=[s - 1 for s in hf_out_stages(hf_cfg, field)],
+            out_indices=hf_out_indices(hf_cfg, field),
             style='caffe' if caffe else 'pytorch',
             deep_stem=False,
             avg_down=False,
@@ -176,14 +185,10 @@ class ResNetMapping(BackboneMapping):
             downsample_in_first_stage=strides[0] == 2,
             downsample_in_bottleneck=block == 'bottleneck'
             and style == 'caffe',
-            out_features=[
-                f'stage{i + 1}' for i in self.out_indices(cfg, field)
-            ])
+            out_features=self.hf_out_features(cfg, field))
 
-    def out_indices(self, mm_cfg, field):
-        _, blocks = self._arch(mm_cfg, field)
-        return mm_out_indices(mm_cfg, len(blocks), field,
-                              MM_DEFAULTS['out_indices'])
+    def num_stages(self, mm_cfg, field):
+        return len(self._arch(mm_cfg, field)[1])
 
     def out_channels(self, mm_cfg) -> List[int]:
         block, _ = self._arch(mm_cfg)
@@ -198,11 +203,8 @@ class ResNetMapping(BackboneMapping):
         block, blocks = self._arch(cfg)
         expansion = _EXPANSION[block]
         mm, hf = mm_prefix, hf_prefix
-        rules = rename_params(f'{mm}conv1', f'{hf}embedder.embedder.'
-                              'convolution', ('weight', ))
-        rules += rename_params(f'{mm}bn1',
-                               f'{hf}embedder.embedder.normalization',
-                               BN_NAMES)
+        rules = _conv_bn_rules(f'{mm}conv1', f'{mm}bn1',
+                               f'{hf}embedder.embedder')
         in_channels = cfg['stem_channels']
         num_convs = 2 if block == 'basic' else 3
         for i, num_blocks in enumerate(blocks):
@@ -212,18 +214,12 @@ class ResNetMapping(BackboneMapping):
                 a = f'{mm}layer{i + 1}.{j}'
                 b = f'{hf}encoder.stages.{i}.layers.{j}'
                 for k in range(num_convs):
-                    rules += rename_params(f'{a}.conv{k + 1}',
-                                           f'{b}.layer.{k}.convolution',
-                                           ('weight', ))
-                    rules += rename_params(f'{a}.bn{k + 1}',
-                                           f'{b}.layer.{k}.normalization',
-                                           BN_NAMES)
+                    rules += _conv_bn_rules(f'{a}.conv{k + 1}',
+                                            f'{a}.bn{k + 1}',
+                                            f'{b}.layer.{k}')
                 if j == 0 and (stride != 1 or in_channels != out_channels):
-                    rules += rename_params(f'{a}.downsample.0',
-                                           f'{b}.shortcut.convolution',
-                                           ('weight', ))
-                    rules += rename_params(f'{a}.downsample.1',
-                                           f'{b}.shortcut.normalization',
-                                           BN_NAMES)
+                    rules += _conv_bn_rules(f'{a}.downsample.0',
+                                            f'{a}.downsample.1',
+                                            f'{b}.shortcut')
                 in_channels = out_channels
         return rules

@@ -100,8 +100,33 @@ def expect(value: Any, allowed: Sequence[Any], field: str,
             f'{allowed_text})')
 
 
-def hf_out_stages(cfg: Dict[str, Any], field: str) -> List[int]:
-    """Stage numbers (1-based, as in ``stage1``) an HF backbone outputs.
+def expect_exact_gelu(act_cfg: Dict[str, Any], field: str,
+                      model: str) -> None:
+    """Raise unless an mm ``act_cfg`` is the exact GELU, which transformers
+    ``model`` is configured with (``hidden_act='gelu'``)."""
+    expect(act_cfg.get('type'), ['GELU'], f'{field}.act_cfg.type',
+           f'transformers {model} is configured with GELU here')
+    expect(act_cfg.get('approximate', 'none'), ['none'],
+           f'{field}.act_cfg.approximate',
+           'transformers "gelu" is the exact GELU')
+
+
+def square_patch_size(hf_cfg: Dict[str, Any], field: str,
+                      reason: str) -> int:
+    """The ``patch_size`` of an HF backbone config as one int (HF allows a
+    pair); ``reason`` says why a non-square one does not map."""
+    patch = hf_cfg['patch_size']
+    if isinstance(patch, (list, tuple)):
+        if len(set(patch)) != 1:
+            raise UnsupportedOptionError(
+                f'{field}.patch_size={patch!r}: {reason}')
+        patch = patch[0]
+    return patch
+
+
+def hf_out_indices(cfg: Dict[str, Any], field: str) -> List[int]:
+    """The stages an HF backbone outputs, as the ``out_indices`` of the mm
+    backbone (0-based: ``stage1`` is 0).
 
     Args:
         cfg (dict): The backbone config (``out_features``/``out_indices``
@@ -109,7 +134,7 @@ def hf_out_stages(cfg: Dict[str, Any], field: str) -> List[int]:
         field (str): Dotted name of the backbone config, for errors.
 
     Returns:
-        list[int]: Increasing stage numbers; 0 would be the stem.
+        list[int]: Increasing stage indices.
     """
     num_stages = len(cfg['depths'])
     names = ['stem'] + [f'stage{i}' for i in range(1, num_stages + 1)]
@@ -132,7 +157,7 @@ def hf_out_stages(cfg: Dict[str, Any], field: str) -> List[int]:
         raise UnsupportedOptionError(
             f'{field}.out_features must list stages in increasing order '
             f'without repeats, got {[names[s] for s in stages]}')
-    return stages
+    return [s - 1 for s in stages]
 
 
 def mm_out_indices(cfg: Dict[str, Any], num_stages: int, field: str,
@@ -326,6 +351,8 @@ class BackboneMapping:
             map; other variants of the family are refused with a reason.
         hf_defaults (dict): Defaults of the transformers config fields in
             the supported transformers version.
+        mm_defaults (dict): Defaults of the mm backbone's arguments that
+            the mapping reads (``out_indices`` among them).
         hf_trunk_prefix (str): Where the trunk sits inside the transformers
             ``*Backbone`` module (``'swin.'`` for Swin).
         hf_base_prefix (str): Where the trunk sits in the standalone
@@ -336,6 +363,7 @@ class BackboneMapping:
     hf_model_type = ''
     mm_types: tuple = ()
     hf_defaults: Dict[str, Any] = {}
+    mm_defaults: Dict[str, Any] = {}
     hf_trunk_prefix = ''
     hf_base_prefix = ''
     has_out_norms = True
@@ -357,13 +385,24 @@ class BackboneMapping:
         backbone config; ``field`` names it in errors."""
         raise NotImplementedError
 
+    def num_stages(self, mm_cfg: Dict[str, Any], field: str) -> int:
+        """Number of stages of the mm backbone."""
+        raise NotImplementedError
+
     def out_indices(self, mm_cfg: Dict[str, Any], field: str) -> List[int]:
         """Increasing stage indices the mm backbone outputs."""
-        raise NotImplementedError
+        return mm_out_indices(mm_cfg, self.num_stages(mm_cfg, field), field,
+                              self.mm_defaults['out_indices'])
 
     def out_channels(self, mm_cfg: Dict[str, Any]) -> List[int]:
         """Channels of each output of the mm backbone."""
         raise NotImplementedError
+
+    def hf_out_features(self, mm_cfg: Dict[str, Any],
+                        field: str) -> List[str]:
+        """The transformers ``out_features`` of the mm backbone's
+        outputs."""
+        return [f'stage{i + 1}' for i in self.out_indices(mm_cfg, field)]
 
     def trunk_rules(self, mm_cfg: Dict[str, Any], mm_prefix: str,
                     hf_prefix: str) -> List[Rule]:

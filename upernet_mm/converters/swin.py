@@ -18,8 +18,9 @@ import torch
 from mmseg.models.backbones import SwinTransformer
 
 from .rules import (BackboneMapping, CheckpointMismatchError, Rule,
-                   UnsupportedOptionError, expect, hf_out_stages,
-                   mm_out_indices, rename_params, signature_defaults)
+                   UnsupportedOptionError, expect, expect_exact_gelu,
+                   hf_out_indices, rename_params, signature_defaults,
+                   square_patch_size)
 
 # mmseg SwinTransformer defaults of the fields that matter here
 MM_DEFAULTS = signature_defaults(SwinTransformer, [
@@ -131,6 +132,7 @@ class SwinMapping(BackboneMapping):
         out_indices=None)
     hf_trunk_prefix = 'swin.'
     hf_base_prefix = 'swin.'
+    mm_defaults = MM_DEFAULTS
 
     def to_mm_config(self, hf_cfg, field):
         expect(hf_cfg['hidden_act'], ['gelu'], f'{field}.hidden_act',
@@ -144,13 +146,8 @@ class SwinMapping(BackboneMapping):
             raise UnsupportedOptionError(
                 f'{field}: depths={depths} and num_heads={heads} differ in '
                 'length')
-        patch = hf_cfg['patch_size']
-        if isinstance(patch, (list, tuple)):
-            if len(set(patch)) != 1:
-                raise UnsupportedOptionError(
-                    f'{field}.patch_size={patch!r}: only square patches '
-                    'map to mmseg SwinTransformer')
-            patch = patch[0]
+        patch = square_patch_size(
+            hf_cfg, field, 'only square patches map to mmseg SwinTransformer')
         image_size = hf_cfg['image_size']
         if isinstance(image_size, (list, tuple)):
             image_size = tuple(image_size)
@@ -165,7 +162,7 @@ class SwinMapping(BackboneMapping):
             depths=depths,
             num_heads=heads,
             strides=[patch] + [2] * (len(depths) - 1),
-            out_indices=[s - 1 for s in hf_out_stages(hf_cfg, field)],
+            out_indices=hf_out_indices(hf_cfg, field),
             qkv_bias=hf_cfg['qkv_bias'],
             qk_scale=None,
             patch_norm=True,
@@ -189,12 +186,7 @@ class SwinMapping(BackboneMapping):
                'merged patches')
         expect(cfg['qk_scale'], [None], f'{field}.qk_scale',
                'transformers Swin scales attention by head_dim ** -0.5')
-        act = dict(cfg['act_cfg'])
-        expect(act.get('type'), ['GELU'], f'{field}.act_cfg.type',
-               'transformers Swin is configured with GELU here')
-        expect(act.get('approximate', 'none'), ['none'],
-               f'{field}.act_cfg.approximate',
-               'transformers "gelu" is the exact GELU')
+        expect_exact_gelu(dict(cfg['act_cfg']), field, 'Swin')
         norm = dict(cfg['norm_cfg'])
         expect(norm.get('type'), ['LN'], f'{field}.norm_cfg.type',
                'transformers Swin uses LayerNorm')
@@ -222,14 +214,10 @@ class SwinMapping(BackboneMapping):
             hidden_act='gelu',
             use_absolute_embeddings=cfg['use_abs_pos_embed'],
             layer_norm_eps=1e-5,
-            out_features=[
-                f'stage{i + 1}' for i in self.out_indices(cfg, field)
-            ])
+            out_features=self.hf_out_features(cfg, field))
 
-    def out_indices(self, mm_cfg, field):
-        depths = mm_cfg.get('depths', MM_DEFAULTS['depths'])
-        return mm_out_indices(mm_cfg, len(depths), field,
-                              MM_DEFAULTS['out_indices'])
+    def num_stages(self, mm_cfg, field):
+        return len(mm_cfg.get('depths', MM_DEFAULTS['depths']))
 
     def out_channels(self, mm_cfg) -> List[int]:
         dims = mm_cfg.get('embed_dims', MM_DEFAULTS['embed_dims'])

@@ -50,6 +50,18 @@ def _loss(weight: float) -> Dict[str, Any]:
         type='CrossEntropyLoss', use_sigmoid=False, loss_weight=weight)
 
 
+def _shared_head_fields(hf_cfg: Dict[str, Any],
+                        num_classes: int) -> Dict[str, Any]:
+    """The fields the decode head and the auxiliary head of a converted
+    UperNet share (a new dict, and a new ``norm_cfg``, per call)."""
+    return dict(
+        dropout_ratio=0.1,
+        num_classes=num_classes,
+        norm_cfg=dict(NORM_CFG),
+        align_corners=False,
+        ignore_index=hf_cfg['loss_ignore_index'])
+
+
 def heads_to_mm(hf_cfg: Dict[str, Any], in_channels: List[int],
                 num_classes: int,
                 field: str) -> Tuple[Dict, Optional[Dict]]:
@@ -72,11 +84,7 @@ def heads_to_mm(hf_cfg: Dict[str, Any], in_channels: List[int],
         in_index=list(range(len(in_channels))),
         pool_scales=pool_scales,
         channels=hf_cfg['hidden_size'],
-        dropout_ratio=0.1,
-        num_classes=num_classes,
-        norm_cfg=dict(NORM_CFG),
-        align_corners=False,
-        ignore_index=hf_cfg['loss_ignore_index'],
+        **_shared_head_fields(hf_cfg, num_classes),
         loss_decode=_loss(1.0))
     if not hf_cfg['use_auxiliary_head']:
         return decode, None
@@ -105,11 +113,7 @@ def heads_to_mm(hf_cfg: Dict[str, Any], in_channels: List[int],
         channels=channels,
         num_convs=num_convs,
         concat_input=hf_cfg['auxiliary_concat_input'],
-        dropout_ratio=0.1,
-        num_classes=num_classes,
-        norm_cfg=dict(NORM_CFG),
-        align_corners=False,
-        ignore_index=hf_cfg['loss_ignore_index'],
+        **_shared_head_fields(hf_cfg, num_classes),
         loss_decode=_loss(hf_cfg['auxiliary_loss_weight']))
     return decode, aux
 

@@ -188,9 +188,7 @@ def fuse_conv_modules(module: nn.Module) -> List[str]:
                 FusedConvAct.from_conv_module(child)
         except ValueError:
             continue
-        parent_name, _, attr = name.rpartition('.')
-        parent = module.get_submodule(parent_name) if parent_name else module
-        setattr(parent, attr, new)
+        module.set_submodule(name, new)
         replaced.append(name)
     return replaced
 

@@ -142,13 +142,10 @@ def deploy_segmentor(model: nn.Module,
         # BaseDecodeHead.predict calls self.forward directly, not __call__
         model.decode_head.forward = torch.compile(model.decode_head.forward,
                                                   **kwargs)
+    # the options in effect (winograd and fuse resolved), which also marks
+    # the model as deployed
     model._upernet_mm_deployed = dict(
-        precision=precision,
-        fold_bn=fold_bn,
-        channels_last=channels_last,
-        split_concat=split_concat,
-        winograd=winograd,
-        fuse=fuse,
-        fp32_classifier=fp32_classifier,
-        compile=compile)
+        precision=precision, fold_bn=fold_bn, channels_last=channels_last,
+        split_concat=split_concat, winograd=winograd, fuse=fuse,
+        fp32_classifier=fp32_classifier, compile=compile)
     return model

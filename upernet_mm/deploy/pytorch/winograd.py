@@ -328,8 +328,6 @@ def winograd_head(head: nn.Module,
             new = WinogradConv2d(module, min_size)
         except ValueError:
             continue
-        parent_name, _, child = name.rpartition('.')
-        parent = head.get_submodule(parent_name) if parent_name else head
-        setattr(parent, child, new)
+        head.set_submodule(name, new)
         replaced.append(name)
     return replaced
