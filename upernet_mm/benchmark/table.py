@@ -1,20 +1,19 @@
-"""Plain-text tables of benchmark results."""
+"""Benchmark results as Markdown tables (prettytable, as mmseg's metrics
+print theirs), ready to paste into the docs."""
 from typing import List, Sequence
+
+from prettytable import PrettyTable, TableStyle
 
 
 def format_table(header: Sequence[str], rows: List[Sequence]) -> str:
-    """Columns padded to their widest cell; ``None`` cells print as '-'.
-    Floats are printed by the caller."""
-    cells = [[str(h) for h in header]]
-    cells += [['-' if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = []
-    for k, row in enumerate(cells):
-        lines.append('| ' + ' | '.join(
-            c.ljust(w) for c, w in zip(row, widths)) + ' |')
-        if k == 0:
-            lines.append('|' + '|'.join('-' * (w + 2) for w in widths) + '|')
-    return '\n'.join(lines)
+    """A Markdown table, columns padded to their widest cell; ``None`` cells
+    print as '-'. Floats are printed by the caller (:func:`fmt`)."""
+    table = PrettyTable([str(h) for h in header])
+    table.set_style(TableStyle.MARKDOWN)
+    table.align = 'l'
+    table.add_rows([['-' if c is None else str(c) for c in row]
+                    for row in rows])
+    return table.get_string()
 
 
 def fmt(value, spec: str):

@@ -7,6 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from mmengine.structures import BaseDataElement
+from prettytable import PrettyTable
 
 from upernet_mm.registry import METRICS
 
@@ -321,19 +322,10 @@ class UnifiedParsingMetric(BaseMetric):
 
 
 def format_table(rows) -> str:
-    """The metric table: task, metric, value (%), what was counted."""
-    header = ('task', 'metric', 'value (%)', 'counted')
-    cells = [header
-             ] + [(task, name, '-' if value is None else f'{value:.2f}', note)
-                  for task, name, value, note in rows]
-    widths = [max(len(str(row[i])) for row in cells) for i in range(4)]
-    line = '+' + '+'.join('-' * (w + 2) for w in widths) + '+'
-    out = [line]
-    for j, row in enumerate(cells):
-        out.append('| ' +
-                   ' | '.join(str(c).ljust(w)
-                              for c, w in zip(row, widths)) + ' |')
-        if j == 0:
-            out.append(line)
-    out.append(line)
-    return '\n'.join(out)
+    """The metric table: task, metric, value (%), what was counted
+    (prettytable, as mmseg's ``IoUMetric`` prints its table)."""
+    table = PrettyTable(['task', 'metric', 'value (%)', 'counted'])
+    table.align = 'l'
+    table.add_rows([(task, name, '-' if value is None else f'{value:.2f}',
+                     note) for task, name, value, note in rows])
+    return table.get_string()
