@@ -65,9 +65,9 @@ class CheckpointSource(NamedTuple):
             else self.path
 
 
-def checkpoint_source(checkpoint,
-                      deploy: Optional[str] = None
-                      ) -> Optional[CheckpointSource]:
+def checkpoint_source(
+        checkpoint,
+        deploy: Optional[str] = None) -> Optional[CheckpointSource]:
     """The kind of ``checkpoint`` (None for None).
 
     Args:

@@ -44,7 +44,8 @@ def class_fractions(mask: np.ndarray, names: Sequence[str]) -> List[dict]:
     ids, counts = np.unique(mask, return_counts=True)
     order = np.argsort(-counts, kind='stable')
     return [
-        dict(index=int(ids[i]),
-             name=names[ids[i]] if ids[i] < len(names) else str(ids[i]),
-             fraction=round(float(counts[i]) / mask.size, 6)) for i in order
+        dict(
+            index=int(ids[i]),
+            name=names[ids[i]] if ids[i] < len(names) else str(ids[i]),
+            fraction=round(float(counts[i]) / mask.size, 6)) for i in order
     ]

@@ -32,10 +32,10 @@ class SegmentorLogits(nn.Module):
         self.decode_head = segmentor.decode_head
         self.flip_channels = bool(getattr(pre, 'channel_conversion', False))
         normalize = bool(getattr(pre, '_enable_normalize', False))
-        self.register_buffer(
-            'mean', pre.mean.detach().clone() if normalize else None)
-        self.register_buffer(
-            'std', pre.std.detach().clone() if normalize else None)
+        self.register_buffer('mean',
+                             pre.mean.detach().clone() if normalize else None)
+        self.register_buffer('std',
+                             pre.std.detach().clone() if normalize else None)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         x = image

@@ -43,9 +43,9 @@ class ResumeStateMixin:
         hooks = list(runner.hooks)
         later = [
             type(h).__name__ for h in hooks[hooks.index(self) + 1:]
-            if not isinstance(h, ResumeStateMixin) and getattr(
-                type(h), 'before_save_checkpoint', None) is not
-            Hook.before_save_checkpoint
+            if not isinstance(h, ResumeStateMixin)
+            and getattr(type(h), 'before_save_checkpoint',
+                        None) is not Hook.before_save_checkpoint
         ]
         if later:
             raise RuntimeError(
@@ -56,7 +56,8 @@ class ResumeStateMixin:
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if not self._edits_checkpoints(runner):
             return
-        converted = checkpoint_for_save(checkpoint, type(self).__name__,
+        converted = checkpoint_for_save(checkpoint,
+                                        type(self).__name__,
                                         self._rng_states_to_save())
         checkpoint.clear()
         checkpoint.update(converted)
@@ -95,8 +96,8 @@ class ResumeStateMixin:
         if type(loop) is IterBasedTrainLoop and loop.iter > 0:
             # mmengine's loop now replays loop.iter batches, then fetches
             # the next one: restore after the replay
-            loop.dataloader_iterator = RngReplayGuard(
-                loop.dataloader_iterator, loop.iter, state)
+            loop.dataloader_iterator = RngReplayGuard(loop.dataloader_iterator,
+                                                      loop.iter, state)
         else:
             restore_rng_state(state)
 
