@@ -32,6 +32,7 @@ def _conv_bn_rules(mm_conv: str, mm_bn: str, hf_layer: str) -> List[Rule]:
     return (rename_params(mm_conv, f'{hf_layer}.convolution', ('weight', ))
             + rename_params(mm_bn, f'{hf_layer}.normalization', BN_NAMES))
 
+
 # mmseg ResNet defaults of the fields that matter here
 MM_DEFAULTS = signature_defaults(ResNet, [
     'in_channels',
