@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import upernet_mm.demo
 from helpers import ROOT
 from helpers.tiny_checkpoint import write_tiny_checkpoint
-import upernet_mm.demo
 from upernet_mm.datasets.synthetic_scenes_classes import CLASSES
 
 
@@ -252,13 +252,15 @@ def test_demo_tool_serves_until_stopped(tiny):
 
 
 def test_multi_task_model_has_a_view_per_level_and_top5_scores(tmp_path):
+    from helpers.tiny_checkpoint import write_tiny_upp_checkpoint
     from upernet_mm.apis import init_model
-    from upernet_mm.datasets.unified_parsing_classes import (
-        MATERIAL_CLASSES, OBJECT_CLASSES, PART_CLASSES, SCENE_CLASSES,
-        TEXTURE_CLASSES)
+    from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
+                                                             OBJECT_CLASSES,
+                                                             PART_CLASSES,
+                                                             SCENE_CLASSES,
+                                                             TEXTURE_CLASSES)
     from upernet_mm.demo import DemoApp, synthetic_scenes_examples
     from upernet_mm.demo.app import NO_PARTS
-    from helpers.tiny_checkpoint import write_tiny_upp_checkpoint
     model = init_model(*write_tiny_upp_checkpoint(tmp_path), device='cpu')
     app = DemoApp(model, 'tiny_upp.py', synthetic_scenes_examples(1, size=64))
     info = app.info()
@@ -305,6 +307,7 @@ def test_unified_parsing_quick_start_config_runs_in_the_demo():
     # loads annotations, which images from the page do not have)
     from upernet_mm.apis import init_model
     from upernet_mm.demo import DemoApp, synthetic_scenes_examples
+
     # the quick start, whatever its schedule in the name
     [config] = glob.glob(osp.join(
         ROOT, 'configs', 'unified_parsing',

@@ -13,10 +13,8 @@ transformers = pytest.importorskip(
     'transformers', reason='converting needs transformers to build and load '
     'the transformers models')
 
-from helpers.hf import (CLASSES, ROOT, STAGES,  # noqa: E402
-                           convert_hf_main, save_hf_upernet, tiny_convnext,
-                           tiny_swin)
-
+from helpers.hf import (CLASSES, ROOT, STAGES, convert_hf_main,  # noqa: E402
+                        save_hf_upernet, tiny_convnext, tiny_swin)
 from upernet_mm.apis import build_segmentor, to_mm  # noqa: E402
 from upernet_mm.benchmark.candidates import randomize  # noqa: E402
 

@@ -9,9 +9,8 @@ transformers = pytest.importorskip(
     'transformers', reason='the interop tests compare with transformers')
 
 from helpers.hf import convert, hf_upernet, logits_pair  # noqa: E402
-
-from upernet_mm.converters import mm_state_to_hf  # noqa: E402
 from upernet_mm.converters import hf_state_to_mm  # noqa: E402
+from upernet_mm.converters import mm_state_to_hf  # noqa: E402
 
 TOL = 1e-4
 STAGES = ['stage1', 'stage2', 'stage3', 'stage4']

@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from helpers import ROOT
 import upernet_mm
+from helpers import ROOT
 
 # what upernet_mm.demo.server serves
 DEMO_PAGE_FILES = ('index.html', 'style.css', 'app.js')

@@ -4,8 +4,8 @@ from typing import List
 from mmpretrain.models.backbones.convnext import ConvNeXt
 
 from .rules import (BackboneMapping, Rule, UnsupportedOptionError, expect,
-                   expect_exact_gelu, hf_out_indices, rename_params,
-                   signature_defaults, square_patch_size)
+                    expect_exact_gelu, hf_out_indices, rename_params,
+                    signature_defaults, square_patch_size)
 
 # the named architectures of mmpretrain's ConvNeXt: name -> (depths,
 # channels)

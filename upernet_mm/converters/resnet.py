@@ -13,8 +13,7 @@ from mmseg.models.backbones import ResNet
 from mmseg.models.backbones.resnet import BasicBlock
 
 from .rules import (BN_NAMES, BackboneMapping, Rule, UnsupportedOptionError,
-                   expect, hf_out_indices, rename_params,
-                   signature_defaults)
+                    expect, hf_out_indices, rename_params, signature_defaults)
 
 # mmseg ResNet.arch_settings: depth -> (block, blocks per stage)
 MM_ARCHS = {

@@ -18,9 +18,9 @@ import torch
 from mmseg.models.backbones import SwinTransformer
 
 from .rules import (BackboneMapping, CheckpointMismatchError, Rule,
-                   UnsupportedOptionError, expect, expect_exact_gelu,
-                   hf_out_indices, rename_params, signature_defaults,
-                   square_patch_size)
+                    UnsupportedOptionError, expect, expect_exact_gelu,
+                    hf_out_indices, rename_params, signature_defaults,
+                    square_patch_size)
 
 # mmseg SwinTransformer defaults of the fields that matter here
 MM_DEFAULTS = signature_defaults(SwinTransformer, [

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from upernet_mm.models.decode_heads import FCNHead, UPerHead
 from .rules import (BN_NAMES, Rule, UnsupportedOptionError, expect,
-                   rename_params, signature_defaults, strip_scope)
+                    rename_params, signature_defaults, strip_scope)
 
 # transformers 5 UperNetConfig defaults of the head fields
 HF_DEFAULTS = dict(

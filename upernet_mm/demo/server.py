@@ -36,6 +36,7 @@ def static_file(name: str) -> bytes:
     shipped with the package)."""
     return (files(__package__) / 'static' / name).read_bytes()
 
+
 # the page loads nothing from anywhere else, and nothing may frame it
 SECURITY_HEADERS = {
     'Content-Security-Policy':
