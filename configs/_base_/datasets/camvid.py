@@ -1,7 +1,9 @@
 # CamVid in the SegNet layout (11 classes, void = 11 mapped to the ignore
 # index 255 by CamVidDataset): data/camvid holds train/, trainannot/, val/,
 # valannot/ (and test/, testannot/). Link a copy there, e.g.
-#   ln -s ../shared/data/camvid data/camvid   (from the repository root)
+#   mkdir -p data && ln -s "$(realpath ../shared/data/camvid)" data/camvid
+# (from the repository root: a relative link target would be resolved from
+# data/)
 # or convert the original release with tools/dataset_converters/camvid.py.
 # Evaluation as the literature: whole 480x360 images, predictions at the
 # labels' full size, 11-class IoU with void ignored, global pixel accuracy.
