@@ -64,9 +64,8 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests')),
         include_package_data=True,
         package_data={
-            'upernet_mm': [
-                '.mim/configs/**/*', '.mim/tools/**/*', 'demo/static/*'
-            ]
+            'upernet_mm':
+            ['.mim/configs/**/*', '.mim/tools/**/*', 'demo/static/*']
         },
         python_requires='>=3.9',
         license='Apache License 2.0',

@@ -24,8 +24,7 @@ optim_wrapper = dict(
     type='AmpOptimWrapper',
     optimizer=dict(
         type='AdamW', lr=0.0001, betas=(0.9, 0.999), weight_decay=0.05),
-    paramwise_cfg=dict(
-        decay_rate=0.9, decay_type='stage_wise', num_layers=6),
+    paramwise_cfg=dict(decay_rate=0.9, decay_type='stage_wise', num_layers=6),
     constructor='LearningRateDecayOptimizerConstructor',
     loss_scale='dynamic')
 param_scheduler = [

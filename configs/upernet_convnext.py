@@ -46,15 +46,28 @@ optim_wrapper = dict(
     # machine without CUDA
     type='AmpOptimWrapper',
     # fused=True: one fused AdamW kernel for all parameters
-    optimizer=dict(type='AdamW', lr=2e-3, betas=(0.9, 0.999),
-                   weight_decay=0.05, fused=True),
+    optimizer=dict(
+        type='AdamW',
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        weight_decay=0.05,
+        fused=True),
     # no weight decay on norms and biases, as in the ConvNeXt recipes
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
-         begin=warmup_iters, end=max_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters),
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
@@ -65,7 +78,9 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='ResumableCheckpointHook', by_epoch=False, interval=max_iters // 2,
+        type='ResumableCheckpointHook',
+        by_epoch=False,
+        interval=max_iters // 2,
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # every 25th validation image (4 of 100) drawn with its prediction

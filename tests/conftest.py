@@ -25,8 +25,10 @@ def no_leaked_launcher_variables():
     after = {k: os.environ.get(k) for k in LAUNCHER_VARIABLES}
     # tools/train.py sets LOCAL_RANK=0 when it is missing, as mmseg's does:
     # harmless, restored without complaint
-    leaked = {k: v for k, v in after.items()
-              if v != before[k] and k != 'LOCAL_RANK'}
+    leaked = {
+        k: v
+        for k, v in after.items() if v != before[k] and k != 'LOCAL_RANK'
+    }
     for key, value in before.items():
         if value is None:
             os.environ.pop(key, None)

@@ -16,10 +16,10 @@ from upernet_mm.engine.amp import configure_amp
 from upernet_mm.engine.optim_wrappers import BF16AmpOptimWrapper
 
 
-
 def _cfg(**wrapper):
-    return Config(dict(optim_wrapper=dict(
-        optimizer=dict(type='SGD', lr=0.1), **wrapper)))
+    return Config(
+        dict(
+            optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1), **wrapper)))
 
 
 def test_amp_on_cpu_becomes_bf16_autocast():
@@ -55,9 +55,10 @@ def test_bf16_wrapper_autocasts_forward_and_keeps_fp32_weights():
     from upernet_mm.registry import OPTIM_WRAPPERS
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())
-    optim = OPTIM_WRAPPERS.build(ConfigDict(
-        type='upernet_mm.BF16AmpOptimWrapper',
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
+    optim = OPTIM_WRAPPERS.build(
+        ConfigDict(
+            type='upernet_mm.BF16AmpOptimWrapper',
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
     assert isinstance(optim, BF16AmpOptimWrapper)
     before = model[0].weight.detach().clone()
     with optim.optim_context(model):
@@ -81,51 +82,77 @@ def _write_data(root, split, n, seed):
         label[rng.integers(0, 16):, rng.integers(0, 20):] = 1
         label[:rng.integers(4, 16), :rng.integers(4, 20)] = 2
         img = (label[..., None] * 80 + rng.integers(0, 40, (32, 40, 3)))
-        mmcv.imwrite(img.astype(np.uint8),
-                     osp.join(root, 'images', split, f'{i}.png'))
+        mmcv.imwrite(
+            img.astype(np.uint8), osp.join(root, 'images', split, f'{i}.png'))
         mmcv.imwrite(label, osp.join(root, 'annotations', split, f'{i}.png'))
 
 
 def _tiny_config(root):
     bn = dict(type='BN', requires_grad=True)
     dataset = dict(
-        type='BaseSegDataset', data_root=str(root), img_suffix='.png',
-        seg_map_suffix='.png', metainfo=dict(classes=('a', 'b', 'c')),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations'), dict(type='PackSegInputs')])
-    loader = dict(batch_size=1, num_workers=0,
-                  sampler=dict(type='DefaultSampler', shuffle=False),
-                  dataset=dict(dataset, data_prefix=dict(
-                      img_path='images/val', seg_map_path='annotations/val')))
+        type='BaseSegDataset',
+        data_root=str(root),
+        img_suffix='.png',
+        seg_map_suffix='.png',
+        metainfo=dict(classes=('a', 'b', 'c')),
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs')
+        ])
+    loader = dict(
+        batch_size=1,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        dataset=dict(
+            dataset,
+            data_prefix=dict(
+                img_path='images/val', seg_map_path='annotations/val')))
     return dict(
         _base_=[osp.join(ROOT, 'configs', '_base_', 'default_runtime.py')],
         model=dict(
             type='UPerEncoderDecoder',
             data_preprocessor=dict(
-                type='SegDataPreProcessor', mean=[120.0] * 3,
-                std=[60.0] * 3, bgr_to_rgb=True, size=(32, 40),
+                type='SegDataPreProcessor',
+                mean=[120.0] * 3,
+                std=[60.0] * 3,
+                bgr_to_rgb=True,
+                size=(32, 40),
                 seg_pad_val=255),
-            backbone=dict(type='ResNetV1c', depth=18, stem_channels=8,
-                          base_channels=8, norm_cfg=bn),
-            decode_head=dict(type='UPerHead', in_channels=[8, 16, 32, 64],
-                             in_index=[0, 1, 2, 3], channels=16,
-                             dropout_ratio=0.0, num_classes=3,
-                             norm_cfg=bn),
+            backbone=dict(
+                type='ResNetV1c',
+                depth=18,
+                stem_channels=8,
+                base_channels=8,
+                norm_cfg=bn),
+            decode_head=dict(
+                type='UPerHead',
+                in_channels=[8, 16, 32, 64],
+                in_index=[0, 1, 2, 3],
+                channels=16,
+                dropout_ratio=0.0,
+                num_classes=3,
+                norm_cfg=bn),
             test_cfg=dict(mode='whole')),
         train_dataloader=dict(
-            batch_size=2, num_workers=0,
+            batch_size=2,
+            num_workers=0,
             sampler=dict(type='InfiniteSampler', shuffle=True),
-            dataset=dict(dataset, data_prefix=dict(
-                img_path='images/train',
-                seg_map_path='annotations/train'))),
-        val_dataloader=loader, test_dataloader=loader,
+            dataset=dict(
+                dataset,
+                data_prefix=dict(
+                    img_path='images/train',
+                    seg_map_path='annotations/train'))),
+        val_dataloader=loader,
+        test_dataloader=loader,
         val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
         test_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=2,
-                       val_interval=100),
-        val_cfg=dict(type='ValLoop'), test_cfg=dict(type='TestLoop'),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='SGD', lr=0.05)),
+        train_cfg=dict(
+            type='IterBasedTrainLoop', max_iters=2, val_interval=100),
+        val_cfg=dict(type='ValLoop'),
+        test_cfg=dict(type='TestLoop'),
+        optim_wrapper=dict(
+            type='OptimWrapper', optimizer=dict(type='SGD', lr=0.05)),
         default_hooks=dict(
             timer=dict(type='IterTimerHook'),
             logger=dict(type='LoggerHook', interval=1),
@@ -136,8 +163,12 @@ def _tiny_config(root):
 
 def _run(*args):
     env = dict(os.environ, CUDA_VISIBLE_DEVICES='')
-    out = subprocess.run([sys.executable, *args], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=600)
+    out = subprocess.run([sys.executable, *args],
+                         env=env,
+                         cwd=ROOT,
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
 
@@ -157,11 +188,12 @@ def test_train_amp_then_test_deploy_gives_the_same_masks(tmp_path):
     for name, extra in (('plain', []), ('deploy', ['--deploy'])):
         out_dir = tmp_path / name
         log = _run('tools/test.py', cfg, ckpt, '--work-dir',
-                   str(tmp_path / f'w_{name}'), '--out', str(out_dir),
-                   *extra)
+                   str(tmp_path / f'w_{name}'), '--out', str(out_dir), *extra)
         assert 'mIoU' in log
-        masks[name] = {f: mmcv.imread(str(out_dir / f), 'unchanged')
-                       for f in sorted(os.listdir(out_dir))}
+        masks[name] = {
+            f: mmcv.imread(str(out_dir / f), 'unchanged')
+            for f in sorted(os.listdir(out_dir))
+        }
     assert 'DeployHook: model in deploy form' in log
     assert len(masks['plain']) == 2
     for f, mask in masks['plain'].items():

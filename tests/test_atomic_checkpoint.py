@@ -12,7 +12,6 @@ from helpers import runner_kwargs
 from upernet_mm.engine.hooks import ResumableCheckpointHook
 from upernet_mm.safe_io import atomic as atomic_files
 
-
 _RUNS = itertools.count()
 
 
@@ -21,9 +20,12 @@ class _Crash(BaseException):
 
 
 def _kwargs(data, work, checkpoint_type='ResumableCheckpointHook', **extra):
-    kwargs = runner_kwargs(data, work, max_iters=6,
-                            experiment_name=f'exp_{next(_RUNS)}_{work.name}',
-                            **extra)
+    kwargs = runner_kwargs(
+        data,
+        work,
+        max_iters=6,
+        experiment_name=f'exp_{next(_RUNS)}_{work.name}',
+        **extra)
     kwargs['default_hooks']['checkpoint'] = dict(
         type=checkpoint_type, by_epoch=False, interval=2, max_keep_ckpts=1)
     return kwargs
@@ -78,8 +80,8 @@ def test_crash_mid_save_then_resume(seg_folder, tmp_path, monkeypatch,
     if kind == 'checkpoint':  # the new file never appeared
         assert 'iter_4.pth' not in names
     else:  # complete, but not yet named by last_checkpoint
-        assert torch.load(work / 'iter_4.pth',
-                          weights_only=True)['meta']['iter'] == 4
+        assert torch.load(
+            work / 'iter_4.pth', weights_only=True)['meta']['iter'] == 4
     assert not [n for n in names if n.endswith(atomic_files.TMP_SUFFIX)]
 
     # a SIGKILL would have left the temporary file; resume removes it
@@ -121,15 +123,15 @@ def test_plain_mmengine_hook_loses_the_run_in_the_same_crash(
         torch.load(work / 'iter_4.pth', weights_only=True)  # truncated
     assert (work / 'last_checkpoint').read_text() == str(work / 'iter_2.pth')
     with pytest.raises(FileNotFoundError):
-        Runner(**_kwargs(seg_folder, work, 'mmengine.CheckpointHook',
-                         resume=True)).train()
+        Runner(**_kwargs(
+            seg_folder, work, 'mmengine.CheckpointHook', resume=True)).train()
 
 
 def test_atomic_write_keeps_old_content_on_failure(tmp_path, monkeypatch):
     target = tmp_path / 'file.txt'
     atomic_files.atomic_write(str(target), 'old')
-    monkeypatch.setattr(atomic_files, '_write_synced', _crash_on(
-        'last_checkpoint', count=1))
+    monkeypatch.setattr(atomic_files, '_write_synced',
+                        _crash_on('last_checkpoint', count=1))
     with pytest.raises(_Crash):
         atomic_files.atomic_write(str(target), 'new')
     assert target.read_text() == 'old'

@@ -9,10 +9,9 @@ from mmseg.models.segmentors import EncoderDecoder as MMSegEncoderDecoder
 from mmseg.registry import MODELS as MMSEG_MODELS
 from mmseg.structures import SegDataSample
 
+from helpers import BN, tiny_uper_model
 from upernet_mm.models.segmentors import UPerEncoderDecoder, slide_windows
 from upernet_mm.registry import MODELS
-from helpers import BN, tiny_uper_model
-
 
 
 def segmentor_cfg(test_cfg, num_classes=5):
@@ -25,8 +24,8 @@ def _pair(scope, batch_size, crop=(32, 40), stride=(20, 24)):
     slide = dict(mode='slide', crop_size=crop, stride=stride)
     scope('upernet_mm')
     torch.manual_seed(0)
-    ours = MODELS.build(
-        segmentor_cfg(dict(slide, batch_size=batch_size))).eval()
+    ours = MODELS.build(segmentor_cfg(dict(slide,
+                                           batch_size=batch_size))).eval()
     # non-trivial BN statistics
     for m in ours.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -41,8 +40,11 @@ def _pair(scope, batch_size, crop=(32, 40), stride=(20, 24)):
 
 def _metas(n, h, w):
     return [
-        dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w),
-             padding_size=[0, 0, 0, 0]) for _ in range(n)
+        dict(
+            ori_shape=(h, w),
+            img_shape=(h, w),
+            pad_shape=(h, w),
+            padding_size=[0, 0, 0, 0]) for _ in range(n)
     ]
 
 
@@ -78,8 +80,9 @@ def test_batched_slide_equals_mmseg_slide(scope, batch_size, size):
         got = ours.slide_inference(x, _metas(2, h, w))
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
     crops = 2 * len(windows)
-    assert calls == [min(batch_size, crops - i)
-                     for i in range(0, crops, batch_size)]
+    assert calls == [
+        min(batch_size, crops - i) for i in range(0, crops, batch_size)
+    ]
     assert len(calls) == math.ceil(crops / batch_size)
 
 
@@ -90,8 +93,8 @@ def test_batched_slide_predict_end_to_end(scope):
     with torch.no_grad():
         a = ours.predict(x, [s.clone() for s in samples])[0]
         b = theirs.predict(x, [s.clone() for s in samples])[0]
-    torch.testing.assert_close(a.seg_logits.data, b.seg_logits.data,
-                               rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        a.seg_logits.data, b.seg_logits.data, rtol=1e-5, atol=1e-5)
     assert a.pred_sem_seg.shape == (100, 130)
 
 
@@ -102,27 +105,29 @@ def test_without_batch_size_runs_mmseg_code(scope):
     with torch.no_grad():
         x = torch.randn(1, 3, 40, 50)
         got = model.slide_inference(x, _metas(1, 40, 50))
-        expected = MMSegEncoderDecoder.slide_inference(
-            model, x, _metas(1, 40, 50))
+        expected = MMSegEncoderDecoder.slide_inference(model, x,
+                                                       _metas(1, 40, 50))
     torch.testing.assert_close(got, expected, rtol=0, atol=0)
     # batch_size set on the built model takes effect
     model.test_cfg.batch_size = 3
     with torch.no_grad():
         torch.testing.assert_close(
-            model.slide_inference(x, _metas(1, 40, 50)), expected,
-            rtol=1e-5, atol=1e-5)
+            model.slide_inference(x, _metas(1, 40, 50)),
+            expected,
+            rtol=1e-5,
+            atol=1e-5)
 
 
 @pytest.mark.parametrize('test_cfg, message', [
     (dict(mode='sliding'), 'test_cfg.mode must be'),
     (dict(mode='whole', batch_size=2), 'only applies to mode="slide"'),
     (dict(mode='slide', stride=(8, 8)), 'test_cfg.crop_size must be a pair'),
-    (dict(mode='slide', crop_size=(8, 8), stride=(0, 8)),
-     'test_cfg.stride must be a pair'),
-    (dict(mode='slide', crop_size=(8, 8), stride=(8, 8), batch_size=0),
-     'test_cfg.batch_size must be a positive int'),
-    (dict(mode='slide', crop_size=8, stride=(8, 8)),
-     'test_cfg.crop_size must be a pair'),
+    (dict(mode='slide', crop_size=(8, 8),
+          stride=(0, 8)), 'test_cfg.stride must be a pair'),
+    (dict(mode='slide', crop_size=(8, 8), stride=(8, 8),
+          batch_size=0), 'test_cfg.batch_size must be a positive int'),
+    (dict(mode='slide', crop_size=8,
+          stride=(8, 8)), 'test_cfg.crop_size must be a pair'),
 ])
 def test_bad_test_cfg_is_named(scope, test_cfg, message):
     scope('upernet_mm')

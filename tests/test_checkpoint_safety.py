@@ -45,8 +45,8 @@ def test_crafted_checkpoint_really_runs_code_when_unpickled(tmp_path):
 
 
 def test_crafted_checkpoint_refused_by_loaders(tmp_path, monkeypatch):
-    from upernet_mm.converters.hf_files import read_weights
     from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
+    from upernet_mm.converters.hf_files import read_weights
     install_checkpoint_loaders()
     marker = tmp_path / 'marker'
     evil = _crafted(tmp_path / 'evil.pth', marker)
@@ -63,15 +63,18 @@ def test_crafted_checkpoint_refused_by_loaders(tmp_path, monkeypatch):
     _crafted(cache / osp.basename(url), marker)
 
     loaders = {
-        'load_from_local': lambda: load_from_local(evil),
+        'load_from_local':
+        lambda: load_from_local(evil),
         # what load_from, resume and init_cfg=Pretrained go through
-        'mmengine CheckpointLoader': lambda: CheckpointLoader.load_checkpoint(
-            evil, map_location='cpu'),
-        'hf pytorch_model.bin': lambda: read_weights(str(hf_dir)),
-        'https://': lambda: CheckpointLoader.load_checkpoint(
+        'mmengine CheckpointLoader':
+        lambda: CheckpointLoader.load_checkpoint(evil, map_location='cpu'),
+        'hf pytorch_model.bin':
+        lambda: read_weights(str(hf_dir)),
+        'https://':
+        lambda: CheckpointLoader.load_checkpoint(
             'https://example.com/models/evil.pth'),
-        'open-mmlab://': lambda: CheckpointLoader.load_checkpoint(
-            'open-mmlab://resnet50_v1c'),
+        'open-mmlab://':
+        lambda: CheckpointLoader.load_checkpoint('open-mmlab://resnet50_v1c'),
     }
     for name, load in loaders.items():
         with pytest.raises(UnsafeCheckpointError) as info:
@@ -93,15 +96,21 @@ def test_crafted_checkpoint_refused_by_backbone_pretrained_init(tmp_path):
     from mmengine.runner.checkpoint import CheckpointLoader
 
     from upernet_mm.safe_io.checkpoint_loading import SAFE_SCHEMES
+
     # mmengine's own loaders until our scope is used
     CheckpointLoader.register_scheme('', mmengine_load_from_local, force=True)
     from upernet_mm.registry import MODELS
     init_default_scope('upernet_mm')
     marker = tmp_path / 'marker'
-    backbone = MODELS.build(dict(
-        type='ResNetV1c', depth=18, stem_channels=8, base_channels=8,
-        init_cfg=dict(type='Pretrained',
-                      checkpoint=_crafted(tmp_path / 'evil.pth', marker))))
+    backbone = MODELS.build(
+        dict(
+            type='ResNetV1c',
+            depth=18,
+            stem_channels=8,
+            base_channels=8,
+            init_cfg=dict(
+                type='Pretrained',
+                checkpoint=_crafted(tmp_path / 'evil.pth', marker))))
     assert CheckpointLoader._schemes[''] is SAFE_SCHEMES[0][1]
     with pytest.raises(UnsafeCheckpointError):
         backbone.init_weights()
@@ -116,10 +125,15 @@ def test_test_tool_refuses_crafted_checkpoint(tmp_path):
     cfg = _write_config(tmp_path, 'tiny.py', data_root=root)
     marker = tmp_path / 'marker'
     evil = _crafted(tmp_path / 'evil.pth', marker)
-    out = subprocess.run(
-        [sys.executable, osp.join(TOOLS, 'test.py'), cfg, evil,
-         '--work-dir', str(tmp_path / 'work')],
-        env=_env(), capture_output=True, text=True, timeout=300)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(TOOLS, 'test.py'), cfg, evil, '--work-dir',
+        str(tmp_path / 'work')
+    ],
+                         env=_env(),
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert out.returncode != 0
     assert f'Refusing to load checkpoint {evil}' in out.stderr
     assert not marker.exists()
@@ -128,8 +142,11 @@ def test_test_tool_refuses_crafted_checkpoint(tmp_path):
 def _torch_load_calls(path):
     """(line, function, call, weights_only value) of each load call."""
     tree = ast.parse(open(path).read(), path)
-    parents = {child: node for node in ast.walk(tree)
-               for child in ast.iter_child_nodes(node)}
+    parents = {
+        child: node
+        for node in ast.walk(tree)
+        for child in ast.iter_child_nodes(node)
+    }
     calls = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -148,9 +165,10 @@ def _torch_load_calls(path):
 
 def test_every_torch_load_is_weights_only():
     import glob
-    files = glob.glob(osp.join(ROOT, 'upernet_mm', '**', '*.py'),
-                      recursive=True) + glob.glob(
-        osp.join(TOOLS, '**', '*.py'), recursive=True)
+    files = glob.glob(
+        osp.join(ROOT, 'upernet_mm', '**', '*.py'),
+        recursive=True) + glob.glob(
+            osp.join(TOOLS, '**', '*.py'), recursive=True)
     # the only full unpickling: a file the user trusted explicitly
     allowed = {('checkpoint_loading.py', 'load_from_local', 'False')}
     files += glob.glob(osp.join(TOOLS, '*', '*.py'))

@@ -25,8 +25,11 @@ def _scenes_config(tmp_path, name, sleep=0.0, **kwargs):
     pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations'),
-        dict(type='RandomResize', scale=(128, 64), ratio_range=(0.75, 1.25),
-             keep_ratio=True),
+        dict(
+            type='RandomResize',
+            scale=(128, 64),
+            ratio_range=(0.75, 1.25),
+            keep_ratio=True),
         dict(type='RandomCrop', crop_size=(48, 48)),
         dict(type='RandomFlip', prob=0.5),
         dict(type='PhotoMetricDistortion'),
@@ -37,7 +40,9 @@ def _scenes_config(tmp_path, name, sleep=0.0, **kwargs):
         data_root=str(tmp_path / 'scenes'),
         generator_cfg=dict(seed=0, num_train=6, num_val=1, size=64))
     cfg['train_dataloader']['dataset'] = dict(
-        scenes, pipeline=pipeline, data_prefix=dict(
+        scenes,
+        pipeline=pipeline,
+        data_prefix=dict(
             img_path='images/training', seg_map_path='annotations/training'))
     cfg['model']['data_preprocessor']['size'] = (48, 48)
     cfg['model']['decode_head']['num_classes'] = 13
@@ -46,8 +51,13 @@ def _scenes_config(tmp_path, name, sleep=0.0, **kwargs):
         cfg.pop(key)
     cfg['train_cfg'] = dict(type='IterBasedTrainLoop', max_iters=MAX_ITERS)
     cfg['param_scheduler'] = [
-        dict(type='PolyLR', power=0.9, eta_min=1e-4, begin=0,
-             end=MAX_ITERS, by_epoch=False)
+        dict(
+            type='PolyLR',
+            power=0.9,
+            eta_min=1e-4,
+            begin=0,
+            end=MAX_ITERS,
+            by_epoch=False)
     ]
     cfg['default_hooks']['checkpoint']['interval'] = INTERVAL
     cfg['custom_hooks'] = [dict(type='CrashTestHook', sleep=sleep)]
@@ -57,10 +67,15 @@ def _scenes_config(tmp_path, name, sleep=0.0, **kwargs):
 
 
 def _train(cfg, work_dir, *args):
-    out = subprocess.run(
-        [sys.executable, osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
-         str(work_dir), *args],
-        env=tool_env(), capture_output=True, text=True, timeout=600)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
+        str(work_dir), *args
+    ],
+                         env=tool_env(),
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
 
@@ -83,10 +98,14 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     _train(fast, tmp_path / 'straight')
 
     work = tmp_path / 'killed'
-    proc = subprocess.Popen(
-        [sys.executable, osp.join(TOOLS, 'train.py'), slow, '--work-dir',
-         str(work)],
-        env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([
+        sys.executable,
+        osp.join(TOOLS, 'train.py'), slow, '--work-dir',
+        str(work)
+    ],
+                            env=tool_env(),
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     try:
         _wait_for(lambda: (work / 'last_checkpoint').exists(), proc, 300,
                   'first checkpoint')
@@ -109,8 +128,8 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path):
     assert got['meta']['iter'] == MAX_ITERS
     assert set(got['state_dict']) == set(ref['state_dict'])
     for key, value in ref['state_dict'].items():
-        torch.testing.assert_close(got['state_dict'][key], value, rtol=0,
-                                   atol=1e-6, msg=key)
+        torch.testing.assert_close(
+            got['state_dict'][key], value, rtol=0, atol=1e-6, msg=key)
     assert got['param_schedulers'] == ref['param_schedulers']
 
 
@@ -126,15 +145,21 @@ def _alive(pid):
 def test_dist_train_exits_when_a_rank_is_killed(tmp_path):
     cfg = _scenes_config(tmp_path, 'dist.py', sleep=0.3)
     work = tmp_path / 'dist'
-    proc = subprocess.Popen(
-        ['bash', osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
-         str(work), '--cfg-options', 'train_cfg.max_iters=1000'],
-        env=tool_env(PORT=str(free_port())), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen([
+        'bash',
+        osp.join(TOOLS, 'dist_train.sh'), cfg, '2', '--work-dir',
+        str(work), '--cfg-options', 'train_cfg.max_iters=1000'
+    ],
+                            env=tool_env(PORT=str(free_port())),
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT,
+                            text=True,
+                            start_new_session=True)
     pids = {}
     try:
-        _wait_for(lambda: all((work / f'rank{r}.pid').exists()
-                              for r in (0, 1)), proc, 300, 'both ranks')
+        _wait_for(
+            lambda: all((work / f'rank{r}.pid').exists() for r in (0, 1)),
+            proc, 300, 'both ranks')
         pids = {r: int((work / f'rank{r}.pid').read_text()) for r in (0, 1)}
         time.sleep(2)  # both ranks inside the training loop
         os.kill(pids[1], signal.SIGKILL)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from mmengine.config import Config
 
-from helpers import (ROOT, TOOLS, make_seg_folder, tiny_train_config,
-                     tool_env)
+from helpers import ROOT, TOOLS, make_seg_folder, tiny_train_config, tool_env
 from upernet_mm.datasets.checks import DataCheckError
 from upernet_mm.engine.data_startup_check import check_data
 
@@ -54,8 +53,10 @@ def test_good_data_passes(tmp_path, data):
     label[:2] = 255
     cv2.imwrite(_ann(data), label)
     sizes = check_data(_cfg(tmp_path, data), check_files=True)
-    assert sizes == {'train_dataloader.dataset': 4,
-                     'val_dataloader.dataset': 2}
+    assert sizes == {
+        'train_dataloader.dataset': 4,
+        'val_dataloader.dataset': 2
+    }
 
 
 def test_label_value_not_below_num_classes(tmp_path, data):
@@ -85,8 +86,9 @@ def test_truncated_png(tmp_path, data, which):
         content = f.read()
     with open(path, 'wb') as f:
         f.write(content[:len(content) // 2])
-    _raises(_cfg(tmp_path, data), f'{which} {path} cannot be decoded',
-            'corrupt or truncated')
+    _raises(
+        _cfg(tmp_path, data), f'{which} {path} cannot be decoded',
+        'corrupt or truncated')
 
 
 def test_truncated_jpeg_image(tmp_path, data):
@@ -120,8 +122,9 @@ def test_garbage_annotation_and_empty_image(tmp_path, data):
 def test_size_mismatch(tmp_path, data):
     label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED)
     cv2.imwrite(_ann(data), label[:30])
-    _raises(_cfg(tmp_path, data), f'image {_img(data)} is 32x40',
-            f'annotation {_ann(data)} is 30x40')
+    _raises(
+        _cfg(tmp_path, data), f'image {_img(data)} is 32x40',
+        f'annotation {_ann(data)} is 30x40')
 
 
 def test_rgb_annotation(tmp_path, data):
@@ -133,9 +136,11 @@ def test_rgb_annotation(tmp_path, data):
 def test_image_without_annotation(tmp_path, data):
     os.remove(_ann(data))
     # found without decoding, so always checked
-    _raises(_cfg(tmp_path, data), '1 image(s) without annotation',
-            f'image {_img(data)} has no annotation: {_ann(data)}',
-            check_files=False)
+    _raises(
+        _cfg(tmp_path, data),
+        '1 image(s) without annotation',
+        f'image {_img(data)} has no annotation: {_ann(data)}',
+        check_files=False)
 
 
 def test_empty_split_folder(tmp_path, data):
@@ -143,35 +148,50 @@ def test_empty_split_folder(tmp_path, data):
     for name in os.listdir(folder):
         os.remove(folder / name)
     # found without decoding, so always checked
-    _raises(_cfg(tmp_path, data), 'is empty', f'{folder} has no file ending '
-            "in '.png'", check_files=False)
+    _raises(
+        _cfg(tmp_path, data),
+        'is empty', f'{folder} has no file ending '
+        "in '.png'",
+        check_files=False)
 
 
 def test_wrong_suffix_lists_what_is_there(tmp_path, data):
     cfg = _cfg(tmp_path, data)
     cfg.train_dataloader.dataset.img_suffix = '.jpg'
-    _raises(cfg, "has no file ending in '.jpg'", 'holds 0000.png',
-            check_files=False)
+    _raises(
+        cfg,
+        "has no file ending in '.jpg'",
+        'holds 0000.png',
+        check_files=False)
 
 
 def test_wrong_data_root(tmp_path, data):
     wrong = str(tmp_path / 'dta')
-    _raises(_cfg(tmp_path, wrong), f"data_root '{wrong}' is not a folder",
-            f'its parent {tmp_path} holds', 'data', check_files=False)
+    _raises(
+        _cfg(tmp_path, wrong),
+        f"data_root '{wrong}' is not a folder",
+        f'its parent {tmp_path} holds',
+        'data',
+        check_files=False)
 
 
 def test_missing_split_folder(tmp_path, data):
     cfg = _cfg(tmp_path, data)
     cfg.val_dataloader.dataset.data_prefix.seg_map_path = 'annotations/val'
-    _raises(cfg, 'data_prefix.seg_map_path folder '
-            f'{data}/annotations/val does not exist', check_files=False)
+    _raises(
+        cfg, 'data_prefix.seg_map_path folder '
+        f'{data}/annotations/val does not exist',
+        check_files=False)
 
 
 def test_num_classes_disagrees_with_dataset(tmp_path, data):
-    _raises(_cfg(tmp_path, data, num_classes=150),
-            'model.decode_head.num_classes=150',
-            'train_dataloader.dataset (BaseSegDataset', 'has 4 classes',
-            '(bg, a, b, c)', check_files=False)
+    _raises(
+        _cfg(tmp_path, data, num_classes=150),
+        'model.decode_head.num_classes=150',
+        'train_dataloader.dataset (BaseSegDataset',
+        'has 4 classes',
+        '(bg, a, b, c)',
+        check_files=False)
 
 
 @pytest.mark.slow
@@ -181,10 +201,16 @@ def test_train_tool_check_data_fails_before_training(tmp_path, data):
     cv2.imwrite(_ann(data, 0), label)
     cfg = str(tmp_path / 'tiny.py')
     Config(tiny_train_config(data_root=data)).dump(cfg)
-    out = subprocess.run(
-        [sys.executable, osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
-         str(tmp_path / 'work'), '--check-data'],
-        env=tool_env(), capture_output=True, text=True, timeout=300, cwd=ROOT)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(TOOLS, 'train.py'), cfg, '--work-dir',
+        str(tmp_path / 'work'), '--check-data'
+    ],
+                         env=tool_env(),
+                         capture_output=True,
+                         text=True,
+                         timeout=300,
+                         cwd=ROOT)
     logs = out.stdout + out.stderr
     assert out.returncode != 0
     assert 'DataCheckError' in logs and _ann(data, 0) in logs
@@ -196,8 +222,9 @@ def test_16bit_annotation_values_above_255(tmp_path, data):
     label = cv2.imread(_ann(data), cv2.IMREAD_UNCHANGED).astype(np.uint16)
     label[0, 0] = 300  # LoadAnnotations would make it 44 silently
     cv2.imwrite(_ann(data), label)
-    _raises(_cfg(tmp_path, data), f'annotation {_ann(data)} holds values '
-            '[300] > 255')
+    _raises(
+        _cfg(tmp_path, data), f'annotation {_ann(data)} holds values '
+        '[300] > 255')
 
 
 def test_datasets_inside_wrappers_are_checked(tmp_path, data):
@@ -214,8 +241,8 @@ def test_datasets_inside_wrappers_are_checked(tmp_path, data):
 
 def test_other_dataset_types_are_skipped(tmp_path, data):
     cfg = _cfg(tmp_path, data)
-    cfg.val_dataloader.dataset = dict(type='mmengine.BaseDataset',
-                                      data_root='/nonexistent')
+    cfg.val_dataloader.dataset = dict(
+        type='mmengine.BaseDataset', data_root='/nonexistent')
     assert check_data(cfg) == {'train_dataloader.dataset': 4}
 
 
@@ -232,8 +259,9 @@ def test_exif_rotated_image_against_unrotated_annotation(tmp_path, data):
         if name == '0001.png':
             exif[0x0112] = 6
         img.save(folder / name.replace('.png', '.jpg'), exif=exif)
-    _raises(cfg, f"image {folder / '0001.jpg'} is 40x32 (h x w) after the "
-            'EXIF orientation that OpenCV applies', 'is 32x40')
+    _raises(
+        cfg, f"image {folder / '0001.jpg'} is 40x32 (h x w) after the "
+        'EXIF orientation that OpenCV applies', 'is 32x40')
 
 
 # Decoding as the pipeline does; negative labels, decompression bombs, every
@@ -241,8 +269,9 @@ def test_exif_rotated_image_against_unrotated_annotation(tmp_path, data):
 
 
 def _warnings_of(fn):
-    from mmengine.logging import MMLogger
     import logging
+
+    from mmengine.logging import MMLogger
     records = []
     handler = logging.Handler()
     handler.emit = records.append
@@ -256,16 +285,17 @@ def _warnings_of(fn):
                      if r.levelno == logging.WARNING)
 
 
-def test_image_pillow_reads_but_the_pipelines_opencv_does_not(tmp_path,
-                                                                data):
+def test_image_pillow_reads_but_the_pipelines_opencv_does_not(tmp_path, data):
     from PIL import Image
+
     # a TGA file under a .png name: Pillow decodes it (the old check passed
     # it), OpenCV, which LoadImageFromFile uses, does not
     Image.open(_img(data)).save(_img(data), format='TGA')
     assert cv2.imread(_img(data)) is None
-    _raises(_cfg(tmp_path, data), f'image {_img(data)} cannot be decoded',
-            "('cv2', the imdecode_backend of the pipeline's "
-            'LoadImageFromFile)')
+    _raises(
+        _cfg(tmp_path, data), f'image {_img(data)} cannot be decoded',
+        "('cv2', the imdecode_backend of the pipeline's "
+        'LoadImageFromFile)')
     # with imdecode_backend='pillow' in the pipeline it is fine
     cfg = _cfg(tmp_path, data)
     for loader in ('train_dataloader', 'val_dataloader'):
@@ -285,8 +315,8 @@ def test_negative_values_in_a_32bit_annotation(tmp_path, data):
             label = label.astype(np.int32)
             if (split, name) == ('training', '0001.png'):
                 label[0, :3] = -1
-            Image.fromarray(label, mode='I').save(
-                folder / name.replace('.png', '.tif'))
+            Image.fromarray(
+                label, mode='I').save(folder / name.replace('.png', '.tif'))
             os.remove(folder / name)
     bad = str(data / 'annotations' / 'training' / '0001.tif')
     _raises(cfg, f'annotation {bad} holds negative values [-1]',
@@ -294,11 +324,12 @@ def test_negative_values_in_a_32bit_annotation(tmp_path, data):
 
 
 def test_decompression_bomb_is_refused_before_decoding(tmp_path, data,
-                                                        monkeypatch):
+                                                       monkeypatch):
     from PIL import Image
     monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)  # 32x40 = 1280
-    _raises(_cfg(tmp_path, data), f'image {_img(data, 0)} is 32x40 (h x w)',
-            'decompression-bomb check')
+    _raises(
+        _cfg(tmp_path, data), f'image {_img(data, 0)} is 32x40 (h x w)',
+        'decompression-bomb check')
 
 
 def test_every_heads_ignore_index_is_checked(tmp_path, data):
@@ -306,11 +337,18 @@ def test_every_heads_ignore_index_is_checked(tmp_path, data):
     # not: found although the first head agrees
     cfg = _cfg(tmp_path, data)
     cfg.model.auxiliary_head = dict(
-        type='FCNHead', in_channels=32, in_index=2, channels=8,
-        num_convs=1, num_classes=4, ignore_index=3, norm_cfg=cfg.model.
-        decode_head.norm_cfg)
-    _raises(cfg, 'model.data_preprocessor.seg_pad_val=255 but '
-            'model.auxiliary_head.ignore_index=3', check_files=False)
+        type='FCNHead',
+        in_channels=32,
+        in_index=2,
+        channels=8,
+        num_convs=1,
+        num_classes=4,
+        ignore_index=3,
+        norm_cfg=cfg.model.decode_head.norm_cfg)
+    _raises(
+        cfg, 'model.data_preprocessor.seg_pad_val=255 but '
+        'model.auxiliary_head.ignore_index=3',
+        check_files=False)
     # label values against each head's num_classes and ignore index
     cfg.model.data_preprocessor.seg_pad_val = 3
     cfg.model.decode_head.ignore_index = 3
@@ -324,27 +362,38 @@ def test_every_heads_ignore_index_is_checked(tmp_path, data):
 def test_seg_pad_val_against_the_heads_ignore_index(tmp_path, data):
     cfg = _cfg(tmp_path, data)
     cfg.model.data_preprocessor.seg_pad_val = 0
-    _raises(cfg, 'model.data_preprocessor.seg_pad_val=0 but '
-            'model.decode_head.ignore_index=255', 'trained as class 0',
-            check_files=False)
+    _raises(
+        cfg, 'model.data_preprocessor.seg_pad_val=0 but '
+        'model.decode_head.ignore_index=255',
+        'trained as class 0',
+        check_files=False)
     cfg = _cfg(tmp_path, data)
     cfg.train_dataloader.dataset.pipeline.insert(
         2, dict(type='Pad', size=(64, 64), seg_pad_val=7))
-    _raises(cfg, 'train_dataloader.dataset.pipeline[2] (Pad).seg_pad_val=7',
-            'outside the classes', check_files=False)
+    _raises(
+        cfg,
+        'train_dataloader.dataset.pipeline[2] (Pad).seg_pad_val=7',
+        'outside the classes',
+        check_files=False)
 
 
 def test_folder_symlink_loop_and_undecodable_names(tmp_path, data):
     folder = data / 'images' / 'training'
     os.symlink(folder, folder / 'again')
-    _raises(_cfg(tmp_path, data), f'folder {folder / "again"} is a symlink',
-            'which contains it', check_files=False)
+    _raises(
+        _cfg(tmp_path, data),
+        f'folder {folder / "again"} is a symlink',
+        'which contains it',
+        check_files=False)
     os.remove(folder / 'again')
     raw = os.fsencode(str(folder)) + b'/\xff.png'
     with open(raw, 'wb') as f:
         f.write(b'x')
-    _raises(_cfg(tmp_path, data), 'not valid UTF-8', "\\udcff.png",
-            check_files=False)
+    _raises(
+        _cfg(tmp_path, data),
+        'not valid UTF-8',
+        "\\udcff.png",
+        check_files=False)
 
 
 def test_warnings_for_case_broken_links_and_annotations_without_image(
@@ -364,5 +413,7 @@ def test_warnings_for_case_broken_links_and_annotations_without_image(
     anns = data / 'annotations' / 'training'
     os.rename(anns / '0003.png', anns / '0003.PNG')
     os.remove(images / 'dangling.png')
-    _raises(_cfg(tmp_path, data), '0003.PNG exists: suffixes are '
-            'case-sensitive', check_files=False)
+    _raises(
+        _cfg(tmp_path, data), '0003.PNG exists: suffixes are '
+        'case-sensitive',
+        check_files=False)

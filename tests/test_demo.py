@@ -76,8 +76,9 @@ def test_segment_matches_the_api_and_the_legend_counts_pixels(app):
     out = app.segment(png_bytes(rgb), 'scene.png')
     assert (out['width'], out['height']) == (64, 64)
     assert out['image'].startswith('data:image/png;base64,')
-    shown = np.asarray(Image.open(io.BytesIO(base64.b64decode(
-        out['image'].split(',', 1)[1]))))
+    shown = np.asarray(
+        Image.open(
+            io.BytesIO(base64.b64decode(out['image'].split(',', 1)[1]))))
     np.testing.assert_array_equal(shown, rgb)
     [level] = out['levels']
     assert level['name'] == 'object' and out['scores'] == []
@@ -150,9 +151,8 @@ def test_http_page_api_and_headers(server):
                              body), path
     info = json.loads(request(server, 'GET', '/api/info')[1])
     assert info['levels'][0]['classes'] == list(CLASSES)
-    assert [e['url'] for e in info['examples']] == [
-        'examples/0.png', 'examples/1.png'
-    ]
+    assert [e['url']
+            for e in info['examples']] == ['examples/0.png', 'examples/1.png']
     resp, png = request(server, 'GET', '/examples/1.png')
     assert resp.status == 200 and png.startswith(b'\x89PNG')
     assert request(server, 'GET', '/examples/2.png')[0].status == 404
@@ -180,11 +180,15 @@ def test_http_refusals(server):
     error = json.loads(body)['error']
     assert 'notes.txt is not an image the demo can read' in error
     # a page of another site that resolves its own name to 127.0.0.1
-    resp, _ = request(server, 'GET', '/api/info',
-                      headers={'Host': 'attacker.example:80'})
+    resp, _ = request(
+        server, 'GET', '/api/info', headers={'Host': 'attacker.example:80'})
     assert resp.status == 403
-    resp, _ = request(server, 'POST', '/api/segment', b'x',
-                      headers={'Host': 'attacker.example'})
+    resp, _ = request(
+        server,
+        'POST',
+        '/api/segment',
+        b'x',
+        headers={'Host': 'attacker.example'})
     assert resp.status == 403
     from upernet_mm.demo.app import MAX_UPLOAD_BYTES
     host, port = server.server_address[:2]
@@ -224,13 +228,17 @@ def test_listens_on_localhost_by_default(app):
 @pytest.mark.slow
 def test_demo_tool_serves_until_stopped(tiny):
     env = dict(os.environ)
-    env['PYTHONPATH'] = osp.pathsep.join(
-        [ROOT, env.get('PYTHONPATH', '')])
+    env['PYTHONPATH'] = osp.pathsep.join([ROOT, env.get('PYTHONPATH', '')])
     env['CUDA_VISIBLE_DEVICES'] = ''
-    proc = subprocess.Popen(
-        [sys.executable, osp.join(ROOT, 'tools', 'demo.py'), *tiny,
-         '--port', '0', '--num-examples', '1'],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'demo.py'), *tiny, '--port', '0',
+        '--num-examples', '1'
+    ],
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            text=True,
+                            env=env)
     try:
         lines = []
         for line in proc.stdout:  # mmengine logs the checkpoint load first
@@ -238,8 +246,8 @@ def test_demo_tool_serves_until_stopped(tiny):
             if line.startswith('demo: serving'):
                 break
         assert 'demo: serving tiny.py at http://127.0.0.1:' in line, (
-            ''.join(lines) + (proc.stderr.read() if proc.poll() is not None
-                              else ''))
+            ''.join(lines) +
+            (proc.stderr.read() if proc.poll() is not None else ''))
         url = line.split(' at ')[1].split()[0]
         host, port = url[len('http://'):].rstrip('/').split(':')
         conn = http.client.HTTPConnection(host, int(port), timeout=60)
@@ -264,9 +272,8 @@ def test_multi_task_model_has_a_view_per_level_and_top5_scores(tmp_path):
     model = init_model(*write_tiny_upp_checkpoint(tmp_path), device='cpu')
     app = DemoApp(model, 'tiny_upp.py', synthetic_scenes_examples(1, size=64))
     info = app.info()
-    assert [lv['name'] for lv in info['levels']] == [
-        'object', 'part', 'material'
-    ]
+    assert [lv['name']
+            for lv in info['levels']] == ['object', 'part', 'material']
     assert [t['name'] for t in info['image_tasks']] == ['scene', 'texture']
     part_classes = info['levels'][1]['classes']
     assert part_classes[-1] == NO_PARTS
@@ -275,11 +282,10 @@ def test_multi_task_model_has_a_view_per_level_and_top5_scores(tmp_path):
     assert info['levels'][2]['classes'] == list(MATERIAL_CLASSES)
 
     out = app.segment(png_bytes(app.examples[0][1]), 'scene.png')
-    assert [lv['name'] for lv in out['levels']] == [
-        'object', 'part', 'material'
-    ]
-    objects, parts, materials = (decode_labels(lv, 64, 64)
-                                 for lv in out['levels'])
+    assert [lv['name']
+            for lv in out['levels']] == ['object', 'part', 'material']
+    objects, parts, materials = (
+        decode_labels(lv, 64, 64) for lv in out['levels'])
     # every part pixel belongs to a part of the object predicted there
     for index in np.unique(parts):
         where = parts == index
@@ -309,15 +315,15 @@ def test_unified_parsing_quick_start_config_runs_in_the_demo():
     from upernet_mm.demo import DemoApp, synthetic_scenes_examples
 
     # the quick start, whatever its schedule in the name
-    [config] = glob.glob(osp.join(
-        ROOT, 'configs', 'unified_parsing',
-        'upernet-upp_convnext-atto_1xb8-*iter_unified-parsing-96x96.py'))
+    [config] = glob.glob(
+        osp.join(
+            ROOT, 'configs', 'unified_parsing',
+            'upernet-upp_convnext-atto_1xb8-*iter_unified-parsing-96x96.py'))
     model = init_model(config, None, device='cpu')
     app = DemoApp(model, 'upp', synthetic_scenes_examples(1, size=64))
     out = app.segment(png_bytes(app.examples[0][1]), 'a.png')
-    assert [lv['name'] for lv in out['levels']] == [
-        'object', 'part', 'material'
-    ]
+    assert [lv['name']
+            for lv in out['levels']] == ['object', 'part', 'material']
     assert [s['name'] for s in out['scores']] == ['scene', 'texture']
 
 
@@ -330,8 +336,11 @@ def test_demo_serves_a_transformers_upernet_directory(tmp_path):
     from upernet_mm.apis import init_model
     from upernet_mm.demo import DemoApp, synthetic_scenes_examples
     hf_dir = tmp_path / 'upernet-convnext-mini'
-    save_hf_upernet(hf_dir, tiny_convnext(), num_labels=len(HF_CLASSES),
-                    processor=dict(do_resize=False))
+    save_hf_upernet(
+        hf_dir,
+        tiny_convnext(),
+        num_labels=len(HF_CLASSES),
+        processor=dict(do_resize=False))
     before = set(os.listdir(tempfile.gettempdir()))
     model = init_model(str(hf_dir), str(hf_dir), device='cpu')
     app = DemoApp(model, hf_dir.name, synthetic_scenes_examples(1, size=64))

@@ -44,6 +44,7 @@ def browser_available():
     if MISSING:
         pytest.skip(MISSING)
 
+
 # what works on a machine without a display, GPU or network
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu',
                   '--disable-quic', '--no-first-run',
@@ -94,8 +95,8 @@ def test_page_segments_an_example_in_chromium(server, browser, tmp_path):
     from selenium.webdriver.support.ui import WebDriverWait
     wait = WebDriverWait(browser, 180)
     browser.get(server.url)
-    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR,
-                                             '#examples img')) == 3)
+    wait.until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '#examples img')) == 3)
     assert 'tiny.py' in browser.find_element(By.ID, 'model').text
     browser.find_elements(By.CSS_SELECTOR, '#examples img')[1].click()
     wait.until(lambda d: d.find_element(By.TAG_NAME, 'body').get_attribute(
@@ -140,8 +141,7 @@ def test_page_segments_an_example_in_chromium(server, browser, tmp_path):
     assert browser.find_element(By.ID, 'opacity-value').text == '0.80'
 
     # the class under the pointer, and its legend row highlighted
-    ActionChains(browser).move_to_element_with_offset(overlay, 5,
-                                                      5).perform()
+    ActionChains(browser).move_to_element_with_offset(overlay, 5, 5).perform()
     pointer = browser.find_element(By.CSS_SELECTOR,
                                    '#pointer .level[data-level=object]').text
     assert pointer.startswith('object: ')
@@ -195,12 +195,11 @@ def test_multi_task_page_shows_each_level_and_top5(tmp_path, browser):
     try:
         wait = WebDriverWait(browser, 180)
         browser.get(srv.url)
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR,
-                                             '#examples img'))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#examples img'))
         browser.execute_script('document.body.dataset.state = ""')
         browser.find_element(By.CSS_SELECTOR, '#examples img').click()
-        wait.until(lambda d: d.find_element(By.TAG_NAME, 'body')
-                   .get_attribute('data-state') == 'done')
+        wait.until(lambda d: d.find_element(By.TAG_NAME, 'body').get_attribute(
+            'data-state') == 'done')
         for level in ('object', 'part', 'material'):
             view = browser.find_element(By.CSS_SELECTOR,
                                         f'.view[data-level={level}]')
@@ -208,17 +207,16 @@ def test_multi_task_page_shows_each_level_and_top5(tmp_path, browser):
                                      'canvas.overlay').is_displayed()
             assert view.find_elements(By.CSS_SELECTOR, 'table.legend tr')
         for task in ('scene', 'texture'):
-            items = browser.find_elements(
-                By.CSS_SELECTOR, f'.score-list[data-task={task}] li')
+            items = browser.find_elements(By.CSS_SELECTOR,
+                                          f'.score-list[data-task={task}] li')
             assert len(items) == 5
         overlay = browser.find_element(
             By.CSS_SELECTOR, '.view[data-level=part] canvas.overlay')
         ActionChains(browser).move_to_element_with_offset(overlay, 3,
                                                           3).perform()
         spans = browser.find_elements(By.CSS_SELECTOR, '#pointer .level')
-        assert [s.get_attribute('data-level') for s in spans] == [
-            'object', 'part', 'material'
-        ]
+        assert [s.get_attribute('data-level')
+                for s in spans] == ['object', 'part', 'material']
         shot = tmp_path / 'demo_multi.png'
         assert browser.save_screenshot(str(shot))
         keep = os.environ.get('UPERNET_MM_DEMO_SCREENSHOT_MULTI')

@@ -22,13 +22,12 @@ def _bn_stats(module, seed=0):
     with torch.no_grad():
         for m in module.modules():
             if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.num_features,
-                                                 generator=gen))
-                m.running_var.copy_(torch.rand(m.num_features,
-                                               generator=gen) + 0.5)
+                m.running_mean.copy_(
+                    torch.randn(m.num_features, generator=gen))
+                m.running_var.copy_(
+                    torch.rand(m.num_features, generator=gen) + 0.5)
                 if m.affine:
-                    m.weight.copy_(torch.randn(m.num_features,
-                                               generator=gen))
+                    m.weight.copy_(torch.randn(m.num_features, generator=gen))
                     m.bias.copy_(torch.randn(m.num_features, generator=gen))
     return module.eval()
 
@@ -44,8 +43,9 @@ def _count_bn(module):
 ])
 def test_conv_module_folds_only_when_norm_follows_conv(order, folds):
     channels = 4 if order[0] == 'norm' else 3
-    m = _bn_stats(ConvModule(channels, 4, 3, padding=1, order=order,
-                             norm_cfg=dict(type='BN')))
+    m = _bn_stats(
+        ConvModule(
+            channels, 4, 3, padding=1, order=order, norm_cfg=dict(type='BN')))
     x = torch.randn(2, channels, 9, 7)
     with torch.no_grad():
         ref = m(x)
@@ -58,10 +58,11 @@ def test_conv_module_folds_only_when_norm_follows_conv(order, folds):
 
 
 def test_sequential_folds_adjacent_pairs_only():
-    seq = _bn_stats(nn.Sequential(
-        nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
-        nn.Conv2d(4, 4, 1), nn.ReLU(), nn.BatchNorm2d(4),
-        nn.Conv2d(4, 5, 1, bias=False), nn.BatchNorm2d(5, affine=False)))
+    seq = _bn_stats(
+        nn.Sequential(
+            nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+            nn.Conv2d(4, 4, 1), nn.ReLU(), nn.BatchNorm2d(4),
+            nn.Conv2d(4, 5, 1, bias=False), nn.BatchNorm2d(5, affine=False)))
     x = torch.randn(2, 3, 8, 8)
     with torch.no_grad():
         ref = seq(x)
@@ -83,8 +84,8 @@ def test_split_input_conv_equals_conv_over_concatenation():
     split = SplitInputConvModule(m, [4, 4, 4])
     with torch.no_grad():
         torch.testing.assert_close(split(parts), ref, atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(split(torch.cat(parts, 1)), ref,
-                                   atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            split(torch.cat(parts, 1)), ref, atol=1e-5, rtol=1e-5)
     with pytest.raises(ValueError, match='sum to'):
         SplitInputConvModule(m, [4, 4])
 
@@ -110,8 +111,8 @@ def test_fp32_deploy_matches_original(backbone):
     assert ref.std() > 0.1  # not a trivial model
     # winograd and fusion off: the direct convolutions of mmcv's modules
     # (Winograd's and the fused ones are tested in test_deploy_fast.py)
-    deployed = deploy_segmentor(copy.deepcopy(model), precision='fp32',
-                                winograd=False, fuse=False)
+    deployed = deploy_segmentor(
+        copy.deepcopy(model), precision='fp32', winograd=False, fuse=False)
     out = _logits(deployed, x)
     assert out.dtype == torch.float32
     torch.testing.assert_close(out, ref, atol=TOL, rtol=0)
@@ -128,12 +129,13 @@ def test_fp32_deploy_matches_original(backbone):
 
 def test_fp32_deploy_through_test_step_and_slide():
     model = _segmentor()
-    model.test_cfg = ConfigDict(mode='slide', crop_size=(48, 48),
-                                stride=(32, 32))
+    model.test_cfg = ConfigDict(
+        mode='slide', crop_size=(48, 48), stride=(32, 32))
     deployed = deploy_segmentor(copy.deepcopy(model))
     gen = torch.Generator().manual_seed(0)
-    data = dict(inputs=[torch.randint(0, 256, (3, 70, 90), generator=gen,
-                                      dtype=torch.uint8)])
+    data = dict(inputs=[
+        torch.randint(0, 256, (3, 70, 90), generator=gen, dtype=torch.uint8)
+    ])
     from mmseg.structures import SegDataSample
     data['data_samples'] = [
         SegDataSample(metainfo=dict(img_shape=(70, 90), ori_shape=(70, 90)))
@@ -161,8 +163,8 @@ def test_bf16_deploy_keeps_float32_logits_and_classes():
     agree = (out.argmax(1) == ref.argmax(1)).float().mean().item()
     assert agree > 0.97
     # fp32_classifier=True keeps the classifier in float32
-    kept = deploy_segmentor(copy.deepcopy(model), precision='bf16',
-                            fp32_classifier=True)
+    kept = deploy_segmentor(
+        copy.deepcopy(model), precision='bf16', fp32_classifier=True)
     assert kept.decode_head.conv_seg.weight.dtype == torch.float32
     assert _logits(kept, x).dtype == torch.float32
 
@@ -173,7 +175,8 @@ def test_compile_wires_backbone_and_head():
     ref = _logits(model, x)
     # the eager backend checks the wiring without minutes of compilation
     deployed = deploy_segmentor(
-        copy.deepcopy(model), compile=True,
+        copy.deepcopy(model),
+        compile=True,
         compile_kwargs=dict(backend='eager'))
     assert deployed.backbone._compiled_call_impl is not None
     torch.testing.assert_close(_logits(deployed, x), ref, atol=TOL, rtol=0)
@@ -199,7 +202,7 @@ def test_cli_flags():
         precision='fp32', compile=False)
     assert deploy_kwargs(parser.parse_args(['--deploy', 'bf16',
                                             '--compile'])) == dict(
-        precision='bf16', compile=True)
+                                                precision='bf16', compile=True)
     with pytest.raises(ValueError, match='--compile needs --deploy'):
         deploy_kwargs(parser.parse_args(['--compile']))
 

@@ -31,8 +31,8 @@ def test_matrices_compute_1d_correlation_exactly(m):
         d = torch.randn(m + 2, generator=gen, dtype=torch.float64)
         f = torch.randn(3, generator=gen, dtype=torch.float64)
         ref = torch.stack([(f * d[i:i + 3]).sum() for i in range(m)])
-        torch.testing.assert_close(at @ ((g @ f) * (bt @ d)), ref,
-                                   atol=1e-12, rtol=0)
+        torch.testing.assert_close(
+            at @ ((g @ f) * (bt @ d)), ref, atol=1e-12, rtol=0)
 
 
 def test_matrices_reject_unknown_tile():
@@ -41,18 +41,23 @@ def test_matrices_reject_unknown_tile():
 
 
 def _direct64(x, weight, bias):
-    return F.conv2d(x.double(), weight.double(),
-                    None if bias is None else bias.double(), padding=1)
+    return F.conv2d(
+        x.double(),
+        weight.double(),
+        None if bias is None else bias.double(),
+        padding=1)
 
 
 @pytest.mark.parametrize('m', sorted(W.POINTS))
-@pytest.mark.parametrize('shape,chunk', [
-    ((1, 8, 5, 8, 8), 64),    # whole tiles
-    ((3, 6, 4, 9, 7), 64),    # batch 3, odd sizes: padded last tiles
-    ((2, 5, 3, 17, 11), 3),   # chunks of 1 tile row, partial last chunk
-    ((2, 4, 6, 1, 1), 64),    # a single pixel: all padding
-    ((1, 7, 2, 2, 13), 5),    # one tile row, wide
-])
+@pytest.mark.parametrize(
+    'shape,chunk',
+    [
+        ((1, 8, 5, 8, 8), 64),  # whole tiles
+        ((3, 6, 4, 9, 7), 64),  # batch 3, odd sizes: padded last tiles
+        ((2, 5, 3, 17, 11), 3),  # chunks of 1 tile row, partial last chunk
+        ((2, 4, 6, 1, 1), 64),  # a single pixel: all padding
+        ((1, 7, 2, 2, 13), 5),  # one tile row, wide
+    ])
 @pytest.mark.parametrize('bias', [True, False])
 def test_winograd_conv_equals_direct(m, shape, chunk, bias):
     n, c, k, h, w = shape
@@ -66,8 +71,10 @@ def test_winograd_conv_equals_direct(m, shape, chunk, bias):
     assert out.shape == ref.shape and out.dtype == torch.float32
     torch.testing.assert_close(out.double(), ref, atol=1e-5, rtol=0)
     # split input (no concatenation), ReLU, channels_last parts
-    parts = [p.contiguous(memory_format=torch.channels_last)
-             for p in torch.split(x, [c // 2, c - c // 2], dim=1)]
+    parts = [
+        p.contiguous(memory_format=torch.channels_last)
+        for p in torch.split(x, [c // 2, c - c // 2], dim=1)
+    ]
     out = W.winograd_conv2d(parts, u, m, b, relu=True, chunk_tiles=chunk)
     torch.testing.assert_close(out.double(), ref.relu(), atol=1e-5, rtol=0)
 
@@ -105,8 +112,7 @@ def test_winograd_module_picks_tile_by_size_and_matches():
     for size in ((5, 6), (9, 30), (26, 25)):
         x = torch.randn(2, 6, *size, generator=gen)
         with torch.no_grad():
-            torch.testing.assert_close(fast(x), module(x), atol=TOL,
-                                       rtol=0)
+            torch.testing.assert_close(fast(x), module(x), atol=TOL, rtol=0)
     assert sorted(fast._transformed) == [2, 4]  # computed once per tile
 
 
@@ -116,11 +122,12 @@ def test_winograd_module_replaces_split_conv_and_rejects_others():
     split = SplitInputConvModule(module, [4, 8])
     fast = W.WinogradConv2d(split)
     gen = torch.Generator().manual_seed(0)
-    parts = [torch.randn(2, 4, 30, 26, generator=gen),
-             torch.randn(2, 8, 30, 26, generator=gen)]
+    parts = [
+        torch.randn(2, 4, 30, 26, generator=gen),
+        torch.randn(2, 8, 30, 26, generator=gen)
+    ]
     with torch.no_grad():
-        torch.testing.assert_close(fast(parts), split(parts), atol=TOL,
-                                   rtol=0)
+        torch.testing.assert_close(fast(parts), split(parts), atol=TOL, rtol=0)
     with pytest.raises(ValueError, match='norm'):
         W.WinogradConv2d(_conv_module(4, 4))  # norm not folded
     strided = ConvModule(4, 4, 3, stride=2, padding=1, norm_cfg=None)
@@ -145,8 +152,8 @@ def _spy_tiles(monkeypatch):
 
 
 @pytest.mark.parametrize('backbone', ['convnext', 'resnet'])
-def test_fp32_deploy_takes_winograd_and_matches_original(backbone,
-                                                         monkeypatch):
+def test_fp32_deploy_takes_winograd_and_matches_original(
+        backbone, monkeypatch):
     model = small_segmentor(backbone)
     # finest level 28x34 (F(4x4), 34 not a multiple of 4), then 14x17
     # (F(2x2), odd), 7x8 and 3x4 (direct)
@@ -167,15 +174,16 @@ def test_fp32_deploy_takes_winograd_and_matches_original(backbone,
 
 def test_fp32_deploy_winograd_through_test_step_and_slide():
     model = small_segmentor()
-    model.test_cfg = ConfigDict(mode='slide', crop_size=(96, 96),
-                                stride=(64, 64))
+    model.test_cfg = ConfigDict(
+        mode='slide', crop_size=(96, 96), stride=(64, 64))
     deployed = deploy_segmentor(copy.deepcopy(model))
     gen = torch.Generator().manual_seed(0)
-    data = dict(inputs=[torch.randint(0, 256, (3, 120, 150), generator=gen,
-                                      dtype=torch.uint8)])
+    data = dict(inputs=[
+        torch.randint(0, 256, (3, 120, 150), generator=gen, dtype=torch.uint8)
+    ])
     data['data_samples'] = [
-        SegDataSample(metainfo=dict(img_shape=(120, 150),
-                                    ori_shape=(120, 150)))
+        SegDataSample(
+            metainfo=dict(img_shape=(120, 150), ori_shape=(120, 150)))
     ]
     ref = model.test_step(copy.deepcopy(data))[0].seg_logits.data
     out = deployed.test_step(copy.deepcopy(data))[0].seg_logits.data
@@ -193,16 +201,18 @@ def test_winograd_options():
         deploy_segmentor(copy.deepcopy(model), fold_bn=False, winograd=True)
     # compile: Inductor fuses by itself (its mkldnn lowering needs constant
     # weights), so fusion is off by default and refused explicitly
-    compiled = deploy_segmentor(copy.deepcopy(model), precision='bf16',
-                                compile=True,
-                                compile_kwargs=dict(backend='eager'))
+    compiled = deploy_segmentor(
+        copy.deepcopy(model),
+        precision='bf16',
+        compile=True,
+        compile_kwargs=dict(backend='eager'))
     assert compiled._upernet_mm_deployed['fuse'] is False
     with pytest.raises(ValueError, match='do not combine'):
         deploy_segmentor(copy.deepcopy(model), fuse=True, compile=True)
 
 
-needs_onednn = pytest.mark.skipif(not onednn.available(),
-                                  reason='PyTorch without oneDNN')
+needs_onednn = pytest.mark.skipif(
+    not onednn.available(), reason='PyTorch without oneDNN')
 
 
 @needs_onednn
@@ -222,13 +232,16 @@ def test_fused_conv_act_equals_conv_module(kwargs, act):
               torch.randn(1, 4, 16, 16, generator=gen).contiguous(
                   memory_format=torch.channels_last)):
         with torch.no_grad():
-            torch.testing.assert_close(fused(x), module(x), atol=1e-5,
-                                       rtol=0)
+            torch.testing.assert_close(fused(x), module(x), atol=1e-5, rtol=0)
 
 
 def _conv_module_any(c, k, act, **kwargs):
-    m = ConvModule(c, k, norm_cfg=dict(type='BN'),
-                   act_cfg=dict(type='ReLU') if act else None, **kwargs)
+    m = ConvModule(
+        c,
+        k,
+        norm_cfg=dict(type='BN'),
+        act_cfg=dict(type='ReLU') if act else None,
+        **kwargs)
     gen = torch.Generator().manual_seed(c * k)
     with torch.no_grad():
         m.bn.running_mean.copy_(torch.randn(k, generator=gen))
@@ -239,8 +252,8 @@ def _conv_module_any(c, k, act, **kwargs):
 @needs_onednn
 def test_fused_conv_act_rejects_other_modules():
     with pytest.raises(ValueError, match='norm folded'):
-        onednn.FusedConvAct.from_conv_module(_conv_module_any(4, 4, True,
-                                                              kernel_size=1))
+        onednn.FusedConvAct.from_conv_module(
+            _conv_module_any(4, 4, True, kernel_size=1))
     gelu = ConvModule(4, 4, 1, norm_cfg=None, act_cfg=dict(type='GELU'))
     with pytest.raises(ValueError, match='ReLU or no'):
         onednn.FusedConvAct.from_conv_module(gelu)
@@ -278,10 +291,11 @@ def test_deploy_fuses_by_default(precision):
             memory_format=torch.channels_last)
     assert isinstance(deployed.backbone.stages[1][0].pointwise_conv1,
                       onednn.FusedLinear)
-    plain = deploy_segmentor(copy.deepcopy(model), precision=precision,
-                             fuse=False)
-    assert not any(isinstance(m, (onednn.FusedConvAct, onednn.FusedLinear))
-                   for m in plain.modules())
+    plain = deploy_segmentor(
+        copy.deepcopy(model), precision=precision, fuse=False)
+    assert not any(
+        isinstance(m, (onednn.FusedConvAct, onednn.FusedLinear))
+        for m in plain.modules())
 
 
 @needs_onednn
@@ -292,16 +306,17 @@ def test_fused_split_conv_equals_split_conv(dtype):
     split = SplitInputConvModule(module, [4, 4, 4]).to(dtype)
     fused = onednn.FusedSplitConv(split)
     gen = torch.Generator().manual_seed(0)
-    parts = [torch.randn(2, 4, 11, 9, generator=gen).to(dtype)
-             for _ in range(3)]
+    parts = [
+        torch.randn(2, 4, 11, 9, generator=gen).to(dtype) for _ in range(3)
+    ]
     with torch.no_grad():
         ref = split(parts).float()
         out = fused(parts)
         assert out.dtype == dtype
         atol = 1e-5 if dtype == torch.float32 else 0.1
         torch.testing.assert_close(out.float(), ref, atol=atol, rtol=0)
-        torch.testing.assert_close(fused(torch.cat(parts, 1)).float(), ref,
-                                   atol=atol, rtol=0)
+        torch.testing.assert_close(
+            fused(torch.cat(parts, 1)).float(), ref, atol=atol, rtol=0)
         assert (out >= 0).all()  # the ReLU
 
 
@@ -314,5 +329,5 @@ def test_bf16_deploy_fuses_the_split_bottleneck():
     fp32 = deploy_segmentor(copy.deepcopy(model), winograd=False)
     assert isinstance(fp32.decode_head.fpn_bottleneck, onednn.FusedSplitConv)
     x = torch.randn(2, 3, 64, 96, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(logits(fp32, x), logits(model, x), atol=TOL,
-                               rtol=0)
+    torch.testing.assert_close(
+        logits(fp32, x), logits(model, x), atol=TOL, rtol=0)

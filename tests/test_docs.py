@@ -33,16 +33,17 @@ def test_python_names_in_docs_resolve():
 def test_checker_catches_a_wrong_flag_and_a_missing_tool():
     # the checker itself must be able to fail
     assert docs_check._command_problems(
-        ['python', 'tools/infer.py', 'C', 'K', 'x.png', '--out-dir', 'o'
-         ]) == []
+        ['python', 'tools/infer.py', 'C', 'K', 'x.png', '--out-dir',
+         'o']) == []
     bad = docs_check._command_problems(
         ['python', 'tools/infer.py', 'C', 'K', '--no-such-flag'])
     assert len(bad) == 1 and '--no-such-flag' in bad[0], bad
     missing = docs_check._command_problems(['python', 'tools/nothere.py'])
     assert missing == ['tools/nothere.py does not exist'], missing
-    sub = docs_check._command_problems(
-        ['python', 'tools/model_converters/convert_hf.py', 'to-mm', 'A', 'B',
-         '--self-contained'])
+    sub = docs_check._command_problems([
+        'python', 'tools/model_converters/convert_hf.py', 'to-mm', 'A', 'B',
+        '--self-contained'
+    ])
     assert sub == [], sub
     assert docs_check._command_problems(['make', 'nosuchtarget'])
     assert docs_check.slugify('`tools/infer.py`') == 'toolsinferpy'

@@ -15,23 +15,33 @@ def _config(tmp_path, name, data_root, exit_at=None):
     pipeline = [
         dict(type='LoadImageFromFile'),
         dict(type='LoadAnnotations'),
-        dict(type='RandomResize', scale=(80, 64), ratio_range=(0.75, 1.25),
-             keep_ratio=True),
+        dict(
+            type='RandomResize',
+            scale=(80, 64),
+            ratio_range=(0.75, 1.25),
+            keep_ratio=True),
         dict(type='RandomCrop', crop_size=(32, 32)),
         dict(type='RandomFlip', prob=0.5),
         dict(type='PhotoMetricDistortion'),
         dict(type='PackSegInputs'),
     ]
-    head = dict(in_index=[0, 1, 2, 3], channels=16, dropout_ratio=0.1,
-                num_classes=len(CLASSES), norm_cfg=GN)
+    head = dict(
+        in_index=[0, 1, 2, 3],
+        channels=16,
+        dropout_ratio=0.1,
+        num_classes=len(CLASSES),
+        norm_cfg=GN)
     cfg = dict(
         _base_=[f'{BASE}/default_runtime.py'],
         custom_imports=dict(imports=['helpers.hooks']),
         model=dict(
             type='EncoderDecoder',
             data_preprocessor=dict(
-                type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375], bgr_to_rgb=True, size=(32, 32),
+                type='SegDataPreProcessor',
+                mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375],
+                bgr_to_rgb=True,
+                size=(32, 32),
                 seg_pad_val=255),
             backbone=dict(
                 type='mmpretrain.ConvNeXt',
@@ -40,33 +50,55 @@ def _config(tmp_path, name, data_root, exit_at=None):
                 drop_path_rate=0.3,
                 layer_scale_init_value=0.0,  # so drop path matters
                 gap_before_final_norm=False),
-            decode_head=dict(type='UPerHead', in_channels=[8, 16, 32, 64],
-                             pool_scales=(1, 2), **head),
-            auxiliary_head=dict(type='FCNHead', in_channels=32, in_index=2,
-                                channels=8, num_convs=1, dropout_ratio=0.1,
-                                num_classes=len(CLASSES), norm_cfg=GN),
+            decode_head=dict(
+                type='UPerHead',
+                in_channels=[8, 16, 32, 64],
+                pool_scales=(1, 2),
+                **head),
+            auxiliary_head=dict(
+                type='FCNHead',
+                in_channels=32,
+                in_index=2,
+                channels=8,
+                num_convs=1,
+                dropout_ratio=0.1,
+                num_classes=len(CLASSES),
+                norm_cfg=GN),
             test_cfg=dict(mode='whole')),
         train_dataloader=dict(
-            batch_size=2, num_workers=2, persistent_workers=True,
+            batch_size=2,
+            num_workers=2,
+            persistent_workers=True,
             sampler=dict(type='InfiniteSampler', shuffle=True),
             dataset=seg_dataset(data_root, pipeline=pipeline)),
         val_dataloader=dict(
-            batch_size=1, num_workers=0,
+            batch_size=1,
+            num_workers=0,
             sampler=dict(type='DefaultSampler', shuffle=False),
             dataset=seg_dataset(data_root, 'validation')),
         val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=MAX_ITERS,
-                       val_interval=INTERVAL),
+        train_cfg=dict(
+            type='IterBasedTrainLoop',
+            max_iters=MAX_ITERS,
+            val_interval=INTERVAL),
         val_cfg=dict(type='ValLoop'),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='AdamW', lr=1e-3)),
-        param_scheduler=[dict(type='PolyLR', eta_min=1e-5, begin=0,
-                              end=MAX_ITERS, by_epoch=False)],
+        optim_wrapper=dict(
+            type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3)),
+        param_scheduler=[
+            dict(
+                type='PolyLR',
+                eta_min=1e-5,
+                begin=0,
+                end=MAX_ITERS,
+                by_epoch=False)
+        ],
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
             param_scheduler=dict(type='ParamSchedulerHook'),
-            checkpoint=dict(type='ResumableCheckpointHook', by_epoch=False,
-                            interval=INTERVAL),
+            checkpoint=dict(
+                type='ResumableCheckpointHook',
+                by_epoch=False,
+                interval=INTERVAL),
             sampler_seed=dict(type='DistSamplerSeedHook')),
         custom_hooks=[dict(type='ExitAtIterHook', iter=exit_at)]
         if exit_at else [])
@@ -104,8 +136,8 @@ def test_resume_with_dropout_drop_path_and_workers_equals_straight_run(
     got = torch.load(work / final, weights_only=True)
     assert got['meta']['seed'] == seed
     for key, value in ref['state_dict'].items():
-        torch.testing.assert_close(got['state_dict'][key], value, rtol=0,
-                                   atol=1e-6, msg=key)
+        torch.testing.assert_close(
+            got['state_dict'][key], value, rtol=0, atol=1e-6, msg=key)
     # the generators continue where the uninterrupted run's were
     for name in ('torch', ):
         torch.testing.assert_close(got['rng_state'][0][name],

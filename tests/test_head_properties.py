@@ -14,7 +14,9 @@ from upernet_mm.models import UPerHead
 
 # Deterministic examples in CI, fresh ones on a developer's machine.
 SETTINGS = settings(
-    max_examples=50, deadline=None, database=None,
+    max_examples=50,
+    deadline=None,
+    database=None,
     derandomize=bool(os.environ.get('CI')))
 
 
@@ -22,11 +24,15 @@ SETTINGS = settings(
 def head_configs(draw):
     num_maps = draw(st.integers(1, 5))
     num_levels = draw(st.integers(1, num_maps))
-    in_index = sorted(draw(st.lists(
-        st.integers(0, num_maps - 1), min_size=num_levels,
-        max_size=num_levels, unique=True)))
-    map_channels = draw(st.lists(st.integers(1, 12), min_size=num_maps,
-                                 max_size=num_maps))
+    in_index = sorted(
+        draw(
+            st.lists(
+                st.integers(0, num_maps - 1),
+                min_size=num_levels,
+                max_size=num_levels,
+                unique=True)))
+    map_channels = draw(
+        st.lists(st.integers(1, 12), min_size=num_maps, max_size=num_maps))
     first_stride = draw(st.sampled_from([1, 2, 4]))
     odd = st.integers(4, 20).map(lambda k: 2 * k + 1)  # 9..41
     return dict(
@@ -37,8 +43,10 @@ def head_configs(draw):
         batch=draw(st.integers(1, 2)),
         channels=draw(st.integers(1, 12)),
         num_classes=draw(st.integers(1, 6)),
-        pool_scales=tuple(draw(st.lists(st.integers(1, 6), min_size=1,
-                                        max_size=4, unique=True))),
+        pool_scales=tuple(
+            draw(
+                st.lists(
+                    st.integers(1, 6), min_size=1, max_size=4, unique=True))),
         align_corners=draw(st.booleans()),
         norm=draw(st.sampled_from([None, 'BN'])),
         seed=draw(st.integers(0, 2**16)))
@@ -71,7 +79,6 @@ def test_uper_head_shape_finite_and_mmseg_parity(case):
         out, ref = ours(feats), theirs(feats)
 
     finest = feats[case['in_index'][0]]
-    assert out.shape == (case['batch'], case['num_classes'],
-                         *finest.shape[2:])
+    assert out.shape == (case['batch'], case['num_classes'], *finest.shape[2:])
     assert torch.isfinite(out).all()
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)

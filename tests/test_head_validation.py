@@ -49,8 +49,10 @@ def test_fcn_head_rejects_bad_arguments(override, pattern):
 
 
 def test_wrong_number_of_feature_maps_names_head_and_level():
-    head = UPerHead(**{**UPER, 'in_channels': [8, 16, 32],
-                       'in_index': [0, 1, 3]})
+    head = UPerHead(**{
+        **UPER, 'in_channels': [8, 16, 32],
+        'in_index': [0, 1, 3]
+    })
     inputs = [torch.randn(1, 8, 8, 8), torch.randn(1, 16, 4, 4)]
     with pytest.raises(ValueError) as info:
         head(inputs)
@@ -63,20 +65,23 @@ def test_wrong_number_of_feature_maps_names_head_and_level():
 def test_wrong_channels_names_level_expected_and_received_shape():
     head = UPerHead(**UPER)
     inputs = [torch.randn(2, 8, 8, 8), torch.randn(2, 12, 4, 4)]
-    with pytest.raises(ValueError, match=re.escape(
-            'UPerHead: level 1 (feature map 1) expected shape '
-            '(N, 16, H, W) '
-            'from in_channels=[8, 16], received (2, 12, 4, 4)')):
+    with pytest.raises(
+            ValueError,
+            match=re.escape(
+                'UPerHead: level 1 (feature map 1) expected shape '
+                '(N, 16, H, W) '
+                'from in_channels=[8, 16], received (2, 12, 4, 4)')):
         head(inputs)
 
 
 def test_fcn_head_wrong_channels():
     head = FCNHead(**FCN)
     inputs = [torch.randn(2, 8, 8, 8), torch.randn(2, 32, 4, 4)]
-    with pytest.raises(ValueError, match=re.escape(
-            'FCNHead: level 0 (feature map 1) expected shape '
-            '(N, 16, H, W) '
-            'from in_channels=16, received (2, 32, 4, 4)')):
+    with pytest.raises(
+            ValueError,
+            match=re.escape('FCNHead: level 0 (feature map 1) expected shape '
+                            '(N, 16, H, W) '
+                            'from in_channels=16, received (2, 32, 4, 4)')):
         head(inputs)
 
 

@@ -110,8 +110,8 @@ def test_uper_head_norm_and_act_variants(norm_cfg, act_cfg):
         act_cfg=act_cfg)
     ours, theirs = UPerHead(**cfg), MMSegUPerHead(**cfg)
     randomize(ours)
-    _assert_pair_equal(ours, theirs, _features([8, 16], (31, 29), [4, 8]),
-                       train=True)
+    _assert_pair_equal(
+        ours, theirs, _features([8, 16], (31, 29), [4, 8]), train=True)
 
 
 def test_uper_head_syncbn_builds_with_mmseg_keys():
@@ -165,8 +165,8 @@ def test_fcn_head_resize_concat_matches_mmseg():
         norm_cfg=dict(type='BN'))
     ours, theirs = FCNHead(**cfg), MMSegFCNHead(**cfg)
     randomize(ours)
-    _assert_pair_equal(ours, theirs, _features([4, 8], (33, 47), [4, 8]),
-                       train=True)
+    _assert_pair_equal(
+        ours, theirs, _features([4, 8], (33, 47), [4, 8]), train=True)
 
 
 def test_dropout_and_loss_match_mmseg_in_train_mode():
@@ -186,8 +186,8 @@ def test_dropout_and_loss_match_mmseg_in_train_mode():
     samples = []
     for i in range(2):
         sample = SegDataSample(metainfo=dict(img_shape=(32, 32)))
-        label = torch.randint(0, 4, (1, 32, 32),
-                              generator=torch.Generator().manual_seed(i))
+        label = torch.randint(
+            0, 4, (1, 32, 32), generator=torch.Generator().manual_seed(i))
         sample.gt_sem_seg = PixelData(data=label)
         samples.append(sample)
     torch.manual_seed(7)

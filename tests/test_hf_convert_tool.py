@@ -10,11 +10,15 @@ import pytest
 import torch
 
 transformers = pytest.importorskip(
-    'transformers', reason='converting needs transformers to build and load '
+    'transformers',
+    reason='converting needs transformers to build and load '
     'the transformers models')
 
-from helpers.hf import (CLASSES, ROOT, STAGES, convert_hf_main,  # noqa: E402
-                        save_hf_upernet, tiny_convnext, tiny_swin)
+# yapf: disable
+from helpers.hf import convert_hf_main  # noqa: E402
+from helpers.hf import (CLASSES, ROOT, STAGES, save_hf_upernet, tiny_convnext,
+                        tiny_swin)
+# yapf: enable
 from upernet_mm.apis import build_segmentor, to_mm  # noqa: E402
 from upernet_mm.benchmark.candidates import randomize  # noqa: E402
 
@@ -33,9 +37,13 @@ def convnext_hf(tmp_path_factory):
     """A ConvNeXt UperNet directory with a non-ImageNet normalisation."""
     path = tmp_path_factory.mktemp('hf') / 'upernet-convnext-mini'
     model = save_hf_upernet(
-        path, tiny_convnext(), num_labels=len(CLASSES),
-        processor=dict(do_resize=False, image_mean=[0.5, 0.4, 0.3],
-                       image_std=[0.25, 0.2, 0.3]))
+        path,
+        tiny_convnext(),
+        num_labels=len(CLASSES),
+        processor=dict(
+            do_resize=False,
+            image_mean=[0.5, 0.4, 0.3],
+            image_std=[0.25, 0.2, 0.3]))
     return path, model
 
 
@@ -56,9 +64,14 @@ def test_cli_converts_both_ways_with_identical_outputs(convnext_hf, tmp_path):
     hf_dir, hf_model = convnext_hf
 
     # to-mm, as a script
-    out = subprocess.run(
-        [sys.executable, 'tools/model_converters/convert_hf.py', 'to-mm', str(hf_dir),
-         str(tmp_path / 'mm')], cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([
+        sys.executable, 'tools/model_converters/convert_hf.py', 'to-mm',
+        str(hf_dir),
+        str(tmp_path / 'mm')
+    ],
+                         cwd=ROOT,
+                         capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     config = tmp_path / 'mm' / 'upernet-convnext-mini.py'
     checkpoint = tmp_path / 'mm' / 'upernet-convnext-mini.pth'
@@ -111,11 +124,17 @@ def test_swin_without_aux_self_contained_round_trip(tmp_path):
     from mmengine.config import Config
     hf_dir = tmp_path / 'swin'
     hf_model = save_hf_upernet(
-        hf_dir, tiny_swin(), num_labels=len(CLASSES),
-        use_auxiliary_head=False, pool_scales=[1, 3],
+        hf_dir,
+        tiny_swin(),
+        num_labels=len(CLASSES),
+        use_auxiliary_head=False,
+        pool_scales=[1, 3],
         processor=dict(do_resize=True, size=dict(height=48, width=80)))
-    convert_hf_main(['to-mm', str(hf_dir), str(tmp_path / 'mm'), '--name',
-                     'swin', '--self-contained'])
+    convert_hf_main([
+        'to-mm',
+        str(hf_dir),
+        str(tmp_path / 'mm'), '--name', 'swin', '--self-contained'
+    ])
     config = tmp_path / 'mm' / 'swin.py'
     assert '_base_' not in config.read_text()
     cfg = Config.fromfile(str(config))
@@ -129,18 +148,24 @@ def test_swin_without_aux_self_contained_round_trip(tmp_path):
         str(tmp_path / 'mm' / 'swin.pth'), weights_only=True)['state_dict']
     build_segmentor(cfg.model).load_state_dict(state, strict=True)
 
-    convert_hf_main(['to-hf', str(config), str(tmp_path / 'mm' / 'swin.pth'),
-                     str(tmp_path / 'back')])
+    convert_hf_main([
+        'to-hf',
+        str(config),
+        str(tmp_path / 'mm' / 'swin.pth'),
+        str(tmp_path / 'back')
+    ])
     loaded, info = transformers.UperNetForSemanticSegmentation \
         .from_pretrained(str(tmp_path / 'back'), output_loading_info=True)
     assert not any(info.values()), info
     assert loaded.auxiliary_head is None
     # SwinModel's final LayerNorm is never used by the backbone and is not
     # kept; everything else comes back bitwise
-    hf_state_equal(loaded.state_dict(), hf_model.state_dict(),
-                   skip=['backbone.swin.layernorm.'])
-    written = json.loads((tmp_path / 'back' /
-                          'preprocessor_config.json').read_text())
+    hf_state_equal(
+        loaded.state_dict(),
+        hf_model.state_dict(),
+        skip=['backbone.swin.layernorm.'])
+    written = json.loads(
+        (tmp_path / 'back' / 'preprocessor_config.json').read_text())
     assert written['do_resize'] is True
     assert written['size'] == dict(height=48, width=80)
 
@@ -175,15 +200,15 @@ def _backbone_features_match(hf_backbone_cls, hf_config, tmp_path, x):
     cfg = mapping.to_mm_config(
         with_defaults(hf_config.to_dict(), mapping.hf_defaults), 'test')
     cfg['init_cfg'] = dict(
-        type='Pretrained', checkpoint=f'hf://{tmp_path / "backbone"}',
+        type='Pretrained',
+        checkpoint=f'hf://{tmp_path / "backbone"}',
         prefix='backbone.')
     with DefaultScope.overwrite_default_scope('upernet_mm'):
         mm = MODELS.build(cfg)
     before = [p.clone() for p in mm.parameters()]
     mm.init_weights()
     mm.eval()
-    assert any(not torch.equal(a, b)
-               for a, b in zip(before, mm.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, mm.parameters()))
     with torch.no_grad():
         hf_feats = hf(x).feature_maps
         mm_feats = mm(x)
@@ -209,13 +234,12 @@ def test_backbone_init_cfg_from_hf_backbone_dirs(tmp_path):
 
 def test_weight_files_sharded_bin_and_safetensors_first(tmp_path):
     from upernet_mm.converters.hf_files import read_weights, weights_path
-    model = save_hf_upernet(tmp_path / 'single', tiny_convnext(),
-                            num_labels=4)
+    model = save_hf_upernet(tmp_path / 'single', tiny_convnext(), num_labels=4)
     expected = model.state_dict()
     model.save_pretrained(str(tmp_path / 'sharded'), max_shard_size='20KB')
     assert len(list((tmp_path / 'sharded').glob('*.safetensors'))) > 1
-    assert weights_path(str(tmp_path / 'sharded')).endswith(
-        'model.safetensors.index.json')
+    assert weights_path(str(
+        tmp_path / 'sharded')).endswith('model.safetensors.index.json')
     hf_state_equal(read_weights(str(tmp_path / 'sharded')), expected)
 
     # pytorch_model.bin (loaded with weights_only=True)
@@ -236,16 +260,18 @@ def test_stage_subset_and_custom_convnext_arch(tmp_path):
     out_features other than all stages give the matching in_index."""
     from mmengine.config import Config
     hf_dir = tmp_path / 'hf'
-    save_hf_upernet(hf_dir, tiny_convnext(out_features=STAGES[1:]),
-                    num_labels=4, auxiliary_in_channels=64)
+    save_hf_upernet(
+        hf_dir,
+        tiny_convnext(out_features=STAGES[1:]),
+        num_labels=4,
+        auxiliary_in_channels=64)
     config, _, _ = to_mm(str(hf_dir), str(tmp_path / 'mm'))
     cfg = Config.fromfile(config)
-    assert cfg.model.backbone.arch == dict(depths=[1, 1, 2, 1],
-                                           channels=[8, 16, 32, 64])
+    assert cfg.model.backbone.arch == dict(
+        depths=[1, 1, 2, 1], channels=[8, 16, 32, 64])
     assert list(cfg.model.backbone.out_indices) == [1, 2, 3]
     assert list(cfg.model.decode_head.in_channels) == [16, 32, 64]
     assert cfg.model.auxiliary_head.in_channels == 64
-
 
 
 def test_fine_tune_converted_model_on_another_dataset(convnext_mm, tmp_path):
@@ -258,8 +284,10 @@ def test_fine_tune_converted_model_on_another_dataset(convnext_mm, tmp_path):
 
     from upernet_mm.datasets import SyntheticScenesDataset
     config, checkpoint = convnext_mm
-    bases = [osp.join(ROOT, 'configs', '_base_', p) for p in (
-        'datasets/synthetic_scenes.py', 'schedules/schedule_20k.py')]
+    bases = [
+        osp.join(ROOT, 'configs', '_base_', p)
+        for p in ('datasets/synthetic_scenes.py', 'schedules/schedule_20k.py')
+    ]
     text = open(config).read()
     assert text.count('_base_ = [') == 1
     text = text.replace('_base_ = [', f'_base_ = [{bases[0]!r}, '
@@ -281,8 +309,8 @@ load_from = {checkpoint!r}
             data_root=str(tmp_path / 'scenes'),
             generator_cfg=dict(seed=0, num_train=4, num_val=2, size=64))
     cfg.train_dataloader.dataset.pipeline[3].crop_size = (48, 48)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2,
-                         val_interval=100)
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=2, val_interval=100)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.work_dir = str(tmp_path / 'work')
     runner = Runner.from_cfg(cfg)
@@ -298,9 +326,9 @@ load_from = {checkpoint!r}
 
     # back to transformers: id2label from the fine-tuned checkpoint's meta
     from upernet_mm.apis import to_hf
-    to_hf(str(tmp_path / 'finetune.py'), str(tmp_path / 'work' /
-                                              'iter_2.pth'),
-          str(tmp_path / 'hf'))
+    to_hf(
+        str(tmp_path / 'finetune.py'), str(tmp_path / 'work' / 'iter_2.pth'),
+        str(tmp_path / 'hf'))
     hf_cfg = json.loads((tmp_path / 'hf' / 'config.json').read_text())
     classes = SyntheticScenesDataset.METAINFO['classes']
     assert [hf_cfg['id2label'][str(i)] for i in range(13)] == list(classes)

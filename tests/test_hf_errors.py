@@ -8,17 +8,17 @@ import pytest
 import torch
 
 transformers = pytest.importorskip(
-    'transformers', reason='the checks are run on transformers configs and '
+    'transformers',
+    reason='the checks are run on transformers configs and '
     'checkpoints')
 
-from helpers.hf import (CLASSES, convert_hf_main,  # noqa: E402
-                           save_hf_upernet, tiny_convnext, tiny_swin)
-
-from upernet_mm.converters import (CheckpointMismatchError,  # noqa: E402
-                                   ConversionError, UnsupportedBackboneError,
+from helpers.hf import convert_hf_main  # noqa: E402
+from helpers.hf import CLASSES, save_hf_upernet, tiny_convnext, tiny_swin
+from upernet_mm.apis import to_hf, to_mm  # noqa: E402
+from upernet_mm.converters import CheckpointMismatchError  # noqa: E402
+from upernet_mm.converters import (ConversionError, UnsupportedBackboneError,
                                    UnsupportedOptionError, hf_to_mm_model,
                                    mm_to_hf_config)
-from upernet_mm.apis import to_hf, to_mm  # noqa: E402
 
 
 def upernet_json(backbone, **head):
@@ -39,30 +39,35 @@ def convnext_files(tmp_path_factory):
 
 
 def test_unsupported_transformers_backbones():
-    config = upernet_json(transformers.ConvNextConfig(
-        out_features=['stage1', 'stage2', 'stage3', 'stage4']))
+    config = upernet_json(
+        transformers.ConvNextConfig(
+            out_features=['stage1', 'stage2', 'stage3', 'stage4']))
     config['backbone_config']['model_type'] = 'dinat'
-    with pytest.raises(UnsupportedBackboneError,
-                       match=r"backbone_config.model_type='dinat' is not "
-                       r"supported.*'convnext', 'swin', 'resnet'"):
+    with pytest.raises(
+            UnsupportedBackboneError,
+            match=r"backbone_config.model_type='dinat' is not "
+            r"supported.*'convnext', 'swin', 'resnet'"):
         hf_to_mm_model(config, 'x/config.json')
-    with pytest.raises(UnsupportedBackboneError,
-                       match="model_type='segformer', expected a "
-                       'transformers UperNet'):
+    with pytest.raises(
+            UnsupportedBackboneError,
+            match="model_type='segformer', expected a "
+            'transformers UperNet'):
         hf_to_mm_model(dict(model_type='segformer'), 'x/config.json')
 
 
 def test_unsupported_mm_backbone_names_the_reason():
     from mmengine.config import Config
     cfg = Config.fromfile('configs/upernet_r50_4xb4-160k_ade20k-512x512.py')
-    with pytest.raises(UnsupportedBackboneError,
-                       match="type='ResNetV1c' has no transformers "
-                       'counterpart: its deep stem'):
+    with pytest.raises(
+            UnsupportedBackboneError,
+            match="type='ResNetV1c' has no transformers "
+            'counterpart: its deep stem'):
         mm_to_hf_config(cfg.model.to_dict(), ['c'] * 150)
     model = cfg.model.to_dict()
     model['backbone'] = dict(type='MixVisionTransformer')
-    with pytest.raises(UnsupportedBackboneError,
-                       match="'MixVisionTransformer' has no transformers"):
+    with pytest.raises(
+            UnsupportedBackboneError,
+            match="'MixVisionTransformer' has no transformers"):
         mm_to_hf_config(model, ['c'] * 150)
 
 
@@ -99,8 +104,8 @@ def test_id2label_with_gaps():
      r'model\.auxiliary_head\.in_index=3 cannot be converted'),
     ('auxiliary_head.kernel_size', 1, r'auxiliary_head\.kernel_size=1'),
     ('backbone.use_grn', True, r'model\.backbone\.use_grn=True'),
-    ('backbone.norm_cfg', dict(type='LN2d', eps=1e-5),
-     r'model\.backbone\.norm_cfg\.eps=1e-05'),
+    ('backbone.norm_cfg', dict(
+        type='LN2d', eps=1e-5), r'model\.backbone\.norm_cfg\.eps=1e-05'),
     ('neck', dict(type='FPN'), r'model\.neck=.*cannot be converted'),
 ])
 def test_mm_options_without_counterpart(convnext_files, path, value, field):
@@ -116,15 +121,16 @@ def test_mm_options_without_counterpart(convnext_files, path, value, field):
 
 
 def test_mm_swin_options_without_counterpart():
-    model = dict(type='UPerEncoderDecoder',
-                 backbone=dict(type='SwinTransformer', qk_scale=0.5))
-    with pytest.raises(UnsupportedOptionError,
-                       match=r'model\.backbone\.qk_scale=0\.5'):
+    model = dict(
+        type='UPerEncoderDecoder',
+        backbone=dict(type='SwinTransformer', qk_scale=0.5))
+    with pytest.raises(
+            UnsupportedOptionError, match=r'model\.backbone\.qk_scale=0\.5'):
         mm_to_hf_config(model, CLASSES)
 
 
-def test_transformers_checkpoint_keys_must_match_config(convnext_files,
-                                                        tmp_path):
+def test_transformers_checkpoint_keys_must_match_config(
+        convnext_files, tmp_path):
     from safetensors.torch import load_file, save_file
     root = convnext_files[0]
     state = load_file(str(root / 'hf' / 'model.safetensors'))
@@ -153,16 +159,18 @@ def test_mm_checkpoint_keys_must_match_config(convnext_files, tmp_path):
 
     del state['backbone.stages.2.1.gamma']
     torch.save(ckpt, str(tmp_path / 'missing.pth'))
-    with pytest.raises(CheckpointMismatchError,
-                       match='missing backbone.stages.2.1.gamma'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match='missing backbone.stages.2.1.gamma'):
         to_hf(config, str(tmp_path / 'missing.pth'), str(tmp_path / 'o1'))
 
     state['backbone.stages.2.1.gamma'] = torch.zeros(5)
     state['decode_head.conv_seg.weight'] = torch.zeros(7, 16, 1, 1)
     torch.save(ckpt, str(tmp_path / 'shapes.pth'))
-    with pytest.raises(CheckpointMismatchError,
-                       match=r'decode_head\.conv_seg\.weight: checkpoint '
-                       r'\(7, 16, 1, 1\), config \(4, 16, 1, 1\)'):
+    with pytest.raises(
+            CheckpointMismatchError,
+            match=r'decode_head\.conv_seg\.weight: checkpoint '
+            r'\(7, 16, 1, 1\), config \(4, 16, 1, 1\)'):
         to_hf(config, str(tmp_path / 'shapes.pth'), str(tmp_path / 'o2'))
     assert not (tmp_path / 'o2').exists()
 
@@ -173,20 +181,28 @@ def test_classes_must_match_num_classes(convnext_files, tmp_path):
     # the checkpoint's dataset_meta comes first
     ckpt['meta']['dataset_meta']['classes'] = ('a', 'b')
     torch.save(ckpt, str(tmp_path / 'two.pth'))
-    with pytest.raises(UnsupportedOptionError,
-                       match='num_classes=4 but the dataset has 2 classes'):
+    with pytest.raises(
+            UnsupportedOptionError,
+            match='num_classes=4 but the dataset has 2 classes'):
         to_hf(config, str(tmp_path / 'two.pth'), str(tmp_path / 'o'))
     # without it, the config's metainfo
     del ckpt['meta']
     torch.save(ckpt, str(tmp_path / 'no_meta.pth'))
-    with pytest.raises(UnsupportedOptionError,
-                       match='num_classes=4 but the dataset has 3 classes'):
-        to_hf(config, str(tmp_path / 'no_meta.pth'), str(tmp_path / 'o'),
-              cfg_options={'metainfo': dict(classes=('a', 'b', 'c'))})
-    with pytest.raises(ConversionError,
-                       match='names the dataset classes; id2label'):
-        to_hf(config, str(tmp_path / 'no_meta.pth'), str(tmp_path / 'o'),
-              cfg_options={'metainfo': None})
+    with pytest.raises(
+            UnsupportedOptionError,
+            match='num_classes=4 but the dataset has 3 classes'):
+        to_hf(
+            config,
+            str(tmp_path / 'no_meta.pth'),
+            str(tmp_path / 'o'),
+            cfg_options={'metainfo': dict(classes=('a', 'b', 'c'))})
+    with pytest.raises(
+            ConversionError, match='names the dataset classes; id2label'):
+        to_hf(
+            config,
+            str(tmp_path / 'no_meta.pth'),
+            str(tmp_path / 'o'),
+            cfg_options={'metainfo': None})
     assert not (tmp_path / 'o').exists()
 
 
@@ -212,8 +228,9 @@ def test_cli_reports_errors_without_traceback(convnext_files, tmp_path):
 
     with pytest.raises(SystemExit) as exit_info:
         convert_hf_main([
-            'to-hf', config, checkpoint, str(tmp_path / 'o'),
-            '--cfg-options', 'model.auxiliary_head.dilation=2'
+            'to-hf', config, checkpoint,
+            str(tmp_path / 'o'), '--cfg-options',
+            'model.auxiliary_head.dilation=2'
         ])
     assert str(exit_info.value.code).startswith(
         'error: model.auxiliary_head.dilation=2 cannot be converted')
@@ -234,6 +251,7 @@ def test_hf_scheme_errors_name_the_directory(tmp_path):
         CheckpointLoader.load_checkpoint(f'hf://{tmp_path}')
     # a backbone-only directory of an unsupported type
     (tmp_path / 'config.json').write_text(json.dumps(dict(model_type='vit')))
-    with pytest.raises(UnsupportedBackboneError,
-                       match=r"config.json.model_type='vit' is not supported"):
+    with pytest.raises(
+            UnsupportedBackboneError,
+            match=r"config.json.model_type='vit' is not supported"):
         CheckpointLoader.load_checkpoint(f'hf://{tmp_path}')

@@ -18,7 +18,9 @@ STAGES = ['stage1', 'stage2', 'stage3', 'stage4']
 
 def convnext(sizes, depths, **kw):
     return transformers.ConvNextConfig(
-        hidden_sizes=list(sizes), depths=list(depths), out_features=STAGES,
+        hidden_sizes=list(sizes),
+        depths=list(depths),
+        out_features=STAGES,
         **kw)
 
 
@@ -35,53 +37,74 @@ def swin(dim, depths, heads, window, **kw):
 def resnet(stem, sizes, depths, **kw):
     kw.setdefault('out_features', STAGES)
     return transformers.ResNetConfig(
-        embedding_size=stem, hidden_sizes=list(sizes), depths=list(depths),
+        embedding_size=stem,
+        hidden_sizes=list(sizes),
+        depths=list(depths),
         **kw)
 
 
 # id -> (backbone config factory, input (H, W), UperNetConfig head options)
 CASES = {
-    'convnext-tiny': (lambda: convnext([96, 192, 384, 768], [3, 3, 9, 3]),
-                      (64, 96), dict(hidden_size=32, auxiliary_channels=16,
-                                     num_labels=150)),
-    'convnext-small-widths': (lambda: convnext([8, 16, 32, 64], [1, 1, 2, 1]),
-                              (96, 64), dict(hidden_size=16,
-                                             auxiliary_channels=8,
-                                             num_labels=19)),
-    'convnext-no-aux-no-layer-scale': (
-        lambda: convnext([8, 16, 24, 32], [2, 1, 1, 1],
-                         layer_scale_init_value=0.0, patch_size=2),
-        (40, 72), dict(hidden_size=16, use_auxiliary_head=False,
-                       num_labels=3, pool_scales=[1, 3])),
-    'swin-tiny-window7': (lambda: swin(96, [2, 2, 6, 2], [3, 6, 12, 24], 7),
-                          (64, 96), dict(hidden_size=32,
-                                         auxiliary_channels=16,
-                                         num_labels=150)),
-    'swin-window5-concat-input': (
-        lambda: swin(16, [2, 2, 2, 2], [1, 2, 2, 4], 5),
-        (70, 100), dict(hidden_size=16, auxiliary_channels=16,
-                        auxiliary_num_convs=2, auxiliary_concat_input=True,
-                        num_labels=19, pool_scales=[2, 4])),
-    'swin-window3-abs-pos-no-qkv-bias': (
-        lambda: swin(8, [2, 2, 2, 2], [1, 2, 2, 4], 3, qkv_bias=False,
-                     use_absolute_embeddings=True, image_size=[48, 80]),
-        (48, 80), dict(hidden_size=16, use_auxiliary_head=False,
-                       num_labels=4, pool_scales=[1, 2, 3, 6, 8])),
+    'convnext-tiny':
+    (lambda: convnext([96, 192, 384, 768], [3, 3, 9, 3]), (64, 96),
+     dict(hidden_size=32, auxiliary_channels=16, num_labels=150)),
+    'convnext-small-widths':
+    (lambda: convnext([8, 16, 32, 64], [1, 1, 2, 1]), (96, 64),
+     dict(hidden_size=16, auxiliary_channels=8, num_labels=19)),
+    'convnext-no-aux-no-layer-scale':
+    (lambda: convnext([8, 16, 24, 32], [2, 1, 1, 1],
+                      layer_scale_init_value=0.0,
+                      patch_size=2), (40, 72),
+     dict(
+         hidden_size=16,
+         use_auxiliary_head=False,
+         num_labels=3,
+         pool_scales=[1, 3])),
+    'swin-tiny-window7':
+    (lambda: swin(96, [2, 2, 6, 2], [3, 6, 12, 24], 7), (64, 96),
+     dict(hidden_size=32, auxiliary_channels=16, num_labels=150)),
+    'swin-window5-concat-input':
+    (lambda: swin(16, [2, 2, 2, 2], [1, 2, 2, 4], 5), (70, 100),
+     dict(
+         hidden_size=16,
+         auxiliary_channels=16,
+         auxiliary_num_convs=2,
+         auxiliary_concat_input=True,
+         num_labels=19,
+         pool_scales=[2, 4])),
+    'swin-window3-abs-pos-no-qkv-bias': (lambda: swin(
+        8, [2, 2, 2, 2], [1, 2, 2, 4],
+        3,
+        qkv_bias=False,
+        use_absolute_embeddings=True,
+        image_size=[48, 80]), (48, 80),
+                                         dict(
+                                             hidden_size=16,
+                                             use_auxiliary_head=False,
+                                             num_labels=4,
+                                             pool_scales=[1, 2, 3, 6, 8])),
     'resnet50-layout': (lambda: resnet(8, [32, 64, 128, 256], [3, 4, 6, 3]),
-                        (64, 96), dict(hidden_size=16, auxiliary_channels=8,
-                                       auxiliary_concat_input=True,
-                                       num_labels=150)),
-    'resnet18-layout-3-stages-out': (
-        lambda: resnet(8, [8, 16, 32, 64], [2, 2, 2, 2], layer_type='basic',
-                       downsample_in_first_stage=True,
-                       out_features=['stage2', 'stage3', 'stage4']),
-        (96, 64), dict(hidden_size=16, auxiliary_channels=64,
-                       auxiliary_num_convs=0, auxiliary_in_channels=64,
-                       num_labels=19)),
-    'resnet50-caffe-style': (
-        lambda: resnet(8, [16, 32, 64, 128], [3, 4, 6, 3],
-                       downsample_in_bottleneck=True),
-        (72, 40), dict(hidden_size=8, auxiliary_channels=8, num_labels=5)),
+                        (64, 96),
+                        dict(
+                            hidden_size=16,
+                            auxiliary_channels=8,
+                            auxiliary_concat_input=True,
+                            num_labels=150)),
+    'resnet18-layout-3-stages-out': (lambda: resnet(
+        8, [8, 16, 32, 64], [2, 2, 2, 2],
+        layer_type='basic',
+        downsample_in_first_stage=True,
+        out_features=['stage2', 'stage3', 'stage4']), (96, 64),
+                                     dict(
+                                         hidden_size=16,
+                                         auxiliary_channels=64,
+                                         auxiliary_num_convs=0,
+                                         auxiliary_in_channels=64,
+                                         num_labels=19)),
+    'resnet50-caffe-style':
+    (lambda:
+     resnet(8, [16, 32, 64, 128], [3, 4, 6, 3], downsample_in_bottleneck=True),
+     (72, 40), dict(hidden_size=8, auxiliary_channels=8, num_labels=5)),
 }
 
 
@@ -92,8 +115,7 @@ def test_logits_match_transformers(case):
     _, _, mm = convert(hf)
     x = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(1))
     hf_logits, mm_logits, aux = logits_pair(hf, mm, x)
-    assert hf_logits.shape == mm_logits.shape == (2, head['num_labels'], h,
-                                                 w)
+    assert hf_logits.shape == mm_logits.shape == (2, head['num_labels'], h, w)
     diff = (hf_logits - mm_logits).abs().max().item()
     print(f'\n{case}: max |logit diff| {diff:.2e} (logits up to '
           f'{hf_logits.abs().max().item():.2f})')
@@ -107,10 +129,11 @@ def test_logits_match_transformers(case):
         assert aux is None and not mm.with_auxiliary_head
 
 
-@pytest.mark.parametrize(
-    'case', ['convnext-small-widths', 'swin-window5-concat-input',
-             'swin-window3-abs-pos-no-qkv-bias', 'resnet50-caffe-style',
-             'resnet18-layout-3-stages-out'])
+@pytest.mark.parametrize('case', [
+    'convnext-small-widths', 'swin-window5-concat-input',
+    'swin-window3-abs-pos-no-qkv-bias', 'resnet50-caffe-style',
+    'resnet18-layout-3-stages-out'
+])
 def test_round_trips_are_bitwise(case):
     backbone, _, head = CASES[case]
     hf = hf_upernet(backbone(), **head)
@@ -164,8 +187,7 @@ def test_legacy_transformers_swin_layout_converts_the_same():
                 'table', 'attention.self.relative_position_bias_table'),
                ('attention.o_proj.', 'attention.output.dense.'),
                ('mlp.fc1.', 'intermediate.dense.'),
-               ('mlp.fc2.', 'output.dense.'),
-               ('backbone.swin.', 'backbone.')]
+               ('mlp.fc2.', 'output.dense.'), ('backbone.swin.', 'backbone.')]
     legacy = {}
     for key, value in hf.state_dict().items():
         if key.startswith('backbone.swin.layernorm'):
@@ -194,8 +216,8 @@ def _field_defaults(cls):
     return out
 
 
-@pytest.mark.parametrize('name', ['ConvNextConfig', 'SwinConfig',
-                                  'ResNetConfig', 'UperNetConfig'])
+@pytest.mark.parametrize(
+    'name', ['ConvNextConfig', 'SwinConfig', 'ResNetConfig', 'UperNetConfig'])
 def test_defaults_match_installed_transformers(name):
     """config.json may omit default fields; the converter's defaults must be
     those of the installed transformers."""

@@ -13,8 +13,9 @@ from upernet_mm.deploy.segmentor_logits import SegmentorLogits
 def test_callable_runtime_matches_the_model(tmp_path, mode):
     config, checkpoint = write_tiny_openvino_model(tmp_path, iters=5)
     options = None if mode == 'whole' else {
-        'model.test_cfg': dict(mode='slide', crop_size=(32, 32),
-                               stride=(16, 16))}
+        'model.test_cfg': dict(
+            mode='slide', crop_size=(32, 32), stride=(16, 16))
+    }
     model = init_model(config, checkpoint, cfg_options=options)
     graph = SegmentorLogits(model).eval()
     calls = []
@@ -28,11 +29,13 @@ def test_callable_runtime_matches_the_model(tmp_path, mode):
     assert wrapped.backbone is None
     assert sum(p.numel() for p in wrapped.parameters()) == 0
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 255, (48, 72, 3), dtype=np.uint8)
-              for _ in range(2)]
-    for e, g in zip(run_test_step(model, images), run_test_step(wrapped, images)):
-        torch.testing.assert_close(g.seg_logits.data, e.seg_logits.data,
-                                   atol=1e-4, rtol=0)
+    images = [
+        rng.integers(0, 255, (48, 72, 3), dtype=np.uint8) for _ in range(2)
+    ]
+    for e, g in zip(
+            run_test_step(model, images), run_test_step(wrapped, images)):
+        torch.testing.assert_close(
+            g.seg_logits.data, e.seg_logits.data, atol=1e-4, rtol=0)
         assert torch.equal(g.pred_sem_seg.data, e.pred_sem_seg.data)
     assert calls and (mode == 'whole') == (calls[0][2:] == (48, 72))
 

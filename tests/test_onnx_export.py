@@ -20,8 +20,10 @@ TOL = 1e-4
 def test_exportable_adaptive_pool_matches_torch(size, out):
     x = torch.randn(2, 3, *size)
     torch.testing.assert_close(
-        ExportableAdaptiveAvgPool2d(out)(x), nn.AdaptiveAvgPool2d(out)(x),
-        atol=1e-6, rtol=1e-6)
+        ExportableAdaptiveAvgPool2d(out)(x),
+        nn.AdaptiveAvgPool2d(out)(x),
+        atol=1e-6,
+        rtol=1e-6)
 
 
 def test_replace_adaptive_pools_and_bad_size():
@@ -55,20 +57,24 @@ def exported(tmp_path_factory):
     pytest.importorskip('onnxscript')
     from mmengine.config import Config
 
-    from upernet_mm.benchmark.candidates import randomize
     from upernet_mm.apis import build_segmentor
+    from upernet_mm.benchmark.candidates import randomize
     tmp = tmp_path_factory.mktemp('onnx')
     config = tmp / 'tiny_convnext.py'
-    config.write_text(CONFIG.format(base=osp.join(
-        ROOT, 'configs', '_base_', 'models', 'upernet_convnext.py')))
+    config.write_text(
+        CONFIG.format(
+            base=osp.join(ROOT, 'configs', '_base_', 'models',
+                          'upernet_convnext.py')))
     torch.manual_seed(0)
-    model = randomize(build_segmentor(Config.fromfile(str(config)).model),
-                      seed=3)
+    model = randomize(
+        build_segmentor(Config.fromfile(str(config)).model), seed=3)
     checkpoint = tmp / 'tiny.pth'
     torch.save(dict(state_dict=model.state_dict()), checkpoint)
     out = tmp / 'out' / 'tiny.onnx'
     _tool('export_onnx').main(
-        [str(config), str(checkpoint), str(out), '--shape', '64', '64'])
+        [str(config),
+         str(checkpoint),
+         str(out), '--shape', '64', '64'])
     return config, checkpoint, out
 
 

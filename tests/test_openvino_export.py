@@ -16,14 +16,14 @@ pytest.importorskip('openvino')
 pytest.importorskip('nncf')
 
 from helpers import ROOT  # noqa: E402
-from helpers.openvino import (run_test_step, folder_images,  # noqa: E402
-                              write_tiny_openvino_model)
+from helpers.openvino import run_test_step  # noqa: E402
+from helpers.openvino import folder_images, write_tiny_openvino_model
 from upernet_mm.apis import init_model  # noqa: E402
-from upernet_mm.deploy.segmentor_logits import SegmentorLogits  # noqa: E402
-from upernet_mm.deploy.openvino.artefact import (SIDECAR,  # noqa: E402
-                                                 ArtefactError, read_sidecar)
+from upernet_mm.deploy.openvino.artefact import SIDECAR  # noqa: E402
+from upernet_mm.deploy.openvino.artefact import ArtefactError, read_sidecar
 from upernet_mm.deploy.openvino.export import export_openvino  # noqa: E402
 from upernet_mm.deploy.openvino.runtime import load_openvino  # noqa: E402
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits  # noqa: E402
 
 TOL = 1e-4
 SIZE = (32, 40)
@@ -41,12 +41,22 @@ def tiny(tmp_path_factory):
     for precision in ('fp32', 'bf16', 'int8'):
         dirs[precision] = str(tmp / precision)
         export_openvino(
-            model, dirs[precision], precision, example_size=SIZE,
+            model,
+            dirs[precision],
+            precision,
+            example_size=SIZE,
             calibration=calib if precision == 'int8' else None,
-            check_images=check, checkpoint_sha256='0' * 64,
+            check_images=check,
+            checkpoint_sha256='0' * 64,
             calibration_info=dict(split='train'))
-    return dict(tmp=tmp, config=config, checkpoint=checkpoint, model=model,
-                calib=calib, check=check, **dirs)
+    return dict(
+        tmp=tmp,
+        config=config,
+        checkpoint=checkpoint,
+        model=model,
+        calib=calib,
+        check=check,
+        **dirs)
 
 
 def _reference(model, images):
@@ -108,12 +118,18 @@ def test_int8_export_is_deterministic(tiny):
     """Same model and calibration images: the same IR bytes."""
     out = str(tiny['tmp'] / 'int8_again')
     export_openvino(
-        tiny['model'], out, 'int8', example_size=SIZE,
-        calibration=tiny['calib'], check_images=tiny['check'],
-        checkpoint_sha256='0' * 64, calibration_info=dict(split='train'))
+        tiny['model'],
+        out,
+        'int8',
+        example_size=SIZE,
+        calibration=tiny['calib'],
+        check_images=tiny['check'],
+        checkpoint_sha256='0' * 64,
+        calibration_info=dict(split='train'))
     for name in ('model.xml', 'model.bin', SIDECAR):
-        assert filecmp.cmp(osp.join(out, name),
-                           osp.join(tiny['int8'], name), shallow=False), name
+        assert filecmp.cmp(
+            osp.join(out, name), osp.join(tiny['int8'], name),
+            shallow=False), name
 
 
 @pytest.mark.parametrize('mode', ['whole', 'slide'])
@@ -123,29 +139,31 @@ def test_init_model_runs_an_artefact_through_mmseg_inference(tiny, mode):
     the network equals the PyTorch model's."""
     import numpy as np
     options = None if mode == 'whole' else {
-        'model.test_cfg': dict(mode='slide', crop_size=(32, 32),
-                               stride=(16, 16))}
-    pytorch = init_model(tiny['config'], tiny['checkpoint'],
-                         cfg_options=options)
-    model = init_model(tiny['config'], tiny['fp32'], cfg_options=options,
-                       deploy='fp32')
+        'model.test_cfg': dict(
+            mode='slide', crop_size=(32, 32), stride=(16, 16))
+    }
+    pytorch = init_model(
+        tiny['config'], tiny['checkpoint'], cfg_options=options)
+    model = init_model(
+        tiny['config'], tiny['fp32'], cfg_options=options, deploy='fp32')
     assert type(model).__name__ == 'OpenVINOSegmentor'
     assert model.backbone is None and model.precision == 'fp32'
     assert sum(p.numel() for p in model.parameters()) == 0
     rng = np.random.default_rng(0)
-    images = [rng.integers(0, 255, (48, 72, 3), dtype=np.uint8)
-              for _ in range(2)]
+    images = [
+        rng.integers(0, 255, (48, 72, 3), dtype=np.uint8) for _ in range(2)
+    ]
     expected = run_test_step(pytorch, images)
     got = run_test_step(model, images)
     for e, g in zip(expected, got):
-        torch.testing.assert_close(g.seg_logits.data, e.seg_logits.data,
-                                   atol=TOL, rtol=0)
+        torch.testing.assert_close(
+            g.seg_logits.data, e.seg_logits.data, atol=TOL, rtol=0)
         assert torch.equal(g.pred_sem_seg.data, e.pred_sem_seg.data)
 
 
 def test_deploy_int8_with_a_checkpoint_names_the_command(tiny):
-    with pytest.raises(ArtefactError,
-                       match=r'export_openvino\.py .*--precision int8'):
+    with pytest.raises(
+            ArtefactError, match=r'export_openvino\.py .*--precision int8'):
         init_model(tiny['config'], tiny['checkpoint'], deploy='int8')
 
 
@@ -160,23 +178,28 @@ def test_artefact_of_another_precision_is_an_error(tiny):
 
 def test_artefact_with_the_wrong_config_is_an_error(tiny):
     with pytest.raises(ArtefactError, match='predicts 4 classes'):
-        init_model(tiny['config'], tiny['fp32'], cfg_options={
-            'model.decode_head.num_classes': 7})
+        init_model(
+            tiny['config'],
+            tiny['fp32'],
+            cfg_options={'model.decode_head.num_classes': 7})
 
 
 def test_sidecar_is_plain_json(tiny):
     with open(osp.join(tiny['int8'], SIDECAR)) as f:
         data = json.load(f)
-    assert data['runtime'] == dict(inference_precision_hint='bf16',
-                                   performance_hint='LATENCY')
+    assert data['runtime'] == dict(
+        inference_precision_hint='bf16', performance_hint='LATENCY')
     assert data['input']['name'] == 'image'
 
 
 def test_import_upernet_mm_does_not_import_openvino():
     code = ('import sys, upernet_mm, upernet_mm.apis, upernet_mm.deploy.cli;'
             'print("openvino" in sys.modules, "nncf" in sys.modules)')
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                         text=True, cwd=ROOT, timeout=300)
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         cwd=ROOT,
+                         timeout=300)
     assert out.stdout.split() == ['False', 'False'], out.stderr[-2000:]
 
 
@@ -189,8 +212,15 @@ def test_openvino_telemetry_is_declined_and_ci_restored():
             'import upernet_mm.deploy.openvino.export;'
             'import openvino_telemetry as t;'
             'print(t.Telemetry().consent, os.environ.get("CI"))')
-    env = {k: v for k, v in os.environ.items()
-           if k not in ('CI', 'NNCF_CI', 'TF_BUILD', 'JENKINS_URL')}
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
-                         text=True, cwd=ROOT, timeout=300, env=env)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ('CI', 'NNCF_CI', 'TF_BUILD', 'JENKINS_URL')
+    }
+    out = subprocess.run([sys.executable, '-c', code],
+                         capture_output=True,
+                         text=True,
+                         cwd=ROOT,
+                         timeout=300,
+                         env=env)
     assert out.stdout.split() == ['False', 'None'], out.stderr[-2000:]

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from upernet_mm.apis.checkpoint_source import (OPENVINO, TRANSFORMERS,
-                                               WEIGHTS, checkpoint_source)
+from upernet_mm.apis.checkpoint_source import (OPENVINO, TRANSFORMERS, WEIGHTS,
+                                               checkpoint_source)
 from upernet_mm.deploy.openvino.artefact import (SIDECAR, ArtefactError,
                                                  is_openvino_artefact,
                                                  read_sidecar)
@@ -21,10 +21,15 @@ def _artefact(folder, **fields):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / 'model.xml').write_text('<net/>')
     (folder / 'model.bin').write_bytes(b'\0' * 16)
-    data = dict(format='upernet_mm.openvino', version=1, precision='int8',
-                xml='model.xml', bin='model.bin', num_classes=4,
-                runtime=dict(inference_precision_hint='bf16',
-                             performance_hint='LATENCY'))
+    data = dict(
+        format='upernet_mm.openvino',
+        version=1,
+        precision='int8',
+        xml='model.xml',
+        bin='model.bin',
+        num_classes=4,
+        runtime=dict(
+            inference_precision_hint='bf16', performance_hint='LATENCY'))
     data.update(fields)
     (folder / SIDECAR).write_text(json.dumps(data))
     return str(folder)
@@ -48,12 +53,14 @@ def test_a_valid_sidecar_reads(tmp_path):
     ('precision', CODE, 'precision'),
     ('num_classes', CODE, 'num_classes'),
     ('num_classes', True, 'num_classes'),
-    ('num_classes', 10 ** 9, 'num_classes'),
-    ('runtime', dict(inference_precision_hint=CODE,
-                     performance_hint='LATENCY'), 'inference_precision'),
-    ('runtime', dict(inference_precision_hint='f32',
-                     performance_hint='LATENCY; CPU_BIND_THREAD=1'),
-     'performance_hint'),
+    ('num_classes', 10**9, 'num_classes'),
+    ('runtime', dict(
+        inference_precision_hint=CODE,
+        performance_hint='LATENCY'), 'inference_precision'),
+    ('runtime',
+     dict(
+         inference_precision_hint='f32',
+         performance_hint='LATENCY; CPU_BIND_THREAD=1'), 'performance_hint'),
     ('source_checkpoint_sha256', CODE, 'SHA-256'),
     ('version', '1', 'version'),
     ('format', 'pickle', 'sidecar'),
@@ -79,9 +86,12 @@ def test_free_text_fields_are_never_executed(tmp_path):
     loaded."""
     marker = tmp_path / 'PWNED'
     code = CODE.format(marker=marker)
-    folder = _artefact(tmp_path / 'a', calibration=dict(split=code),
-                       check=dict(reference=code), extra=code,
-                       __class__=code)
+    folder = _artefact(
+        tmp_path / 'a',
+        calibration=dict(split=code),
+        check=dict(reference=code),
+        extra=code,
+        __class__=code)
     info = read_sidecar(folder)
     assert info['calibration'] == dict(split=code)
     assert 'extra' not in info and '__class__' not in info
@@ -152,8 +162,7 @@ def test_checkpoint_kind_is_decided_once(tmp_path):
         checkpoint_source(weights, 'int8')
 
 
-def test_hostile_ir_is_refused_by_openvino_without_running_anything(
-        tmp_path):
+def test_hostile_ir_is_refused_by_openvino_without_running_anything(tmp_path):
     """A malformed IR beside a valid sidecar: OpenVINO's reader fails with
     an error (no extension is loaded, no Python runs)."""
     pytest.importorskip('openvino')
@@ -165,14 +174,14 @@ def test_hostile_ir_is_refused_by_openvino_without_running_anything(
         f.write(
             '<?xml version="1.0"?><net name="x" version="11"><layers>'
             '<layer id="0" name="in" type="Parameter" version="opset1">'
-            '<data shape="1" element_type="f32"/><output>' + port.format(0)
-            + '</output></layer>'
+            '<data shape="1" element_type="f32"/><output>' + port.format(0) +
+            '</output></layer>'
             '<layer id="1" name="p" type="PythonOp" version="extension">'
-            f'<data code="{CODE.format(marker=marker)}"/><input>'
-            + port.format(0) + '</input><output>' + port.format(1)
-            + '</output></layer>'
-            '<layer id="2" name="out" type="Result" version="opset1"><input>'
-            + port.format(0) + '</input></layer></layers><edges>'
+            f'<data code="{CODE.format(marker=marker)}"/><input>' +
+            port.format(0) + '</input><output>' + port.format(1) +
+            '</output></layer>'
+            '<layer id="2" name="out" type="Result" version="opset1"><input>' +
+            port.format(0) + '</input></layer></layers><edges>'
             '<edge from-layer="0" from-port="0" to-layer="1" to-port="0"/>'
             '<edge from-layer="1" from-port="1" to-layer="2" to-port="0"/>'
             '</edges></net>')

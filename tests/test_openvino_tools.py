@@ -18,8 +18,8 @@ def exported(tmp_path_factory):
     config, checkpoint = write_tiny_openvino_model(tmp)
     out = tmp / 'int8'
     proc = run_tool('deployment/export_openvino.py', config, checkpoint,
-                    '--out', out, '--precision', 'int8', '--shape', '32',
-                    '40', '--calib-images', '6', '--check-images', '4')
+                    '--out', out, '--precision', 'int8', '--shape', '32', '40',
+                    '--calib-images', '6', '--check-images', '4')
     return tmp, config, checkpoint, out, proc.stdout
 
 
@@ -40,8 +40,8 @@ def test_export_tool_writes_and_checks_an_int8_artefact(exported):
 @pytest.mark.slow
 def test_test_py_evaluates_the_artefact(exported):
     tmp, config, _, out, _ = exported
-    proc = run_tool('test.py', config, out, '--deploy', 'int8',
-                    '--work-dir', tmp / 'test', '--out', tmp / 'masks')
+    proc = run_tool('test.py', config, out, '--deploy', 'int8', '--work-dir',
+                    tmp / 'test', '--out', tmp / 'masks')
     assert 'mIoU' in proc.stdout + proc.stderr
     assert len(os.listdir(tmp / 'masks')) == 4
 
@@ -61,13 +61,13 @@ def test_tools_refuse_int8_with_a_checkpoint_and_contradictions(exported):
     tmp, config, checkpoint, out, _ = exported
     for tool, extra in (('test.py', ['--work-dir', tmp / 'w']),
                         ('infer.py', [tmp / 'data', '--out-dir', tmp / 'o'])):
-        proc = run_tool(tool, config, checkpoint, *extra, '--deploy', 'int8',
-                        check=False)
+        proc = run_tool(
+            tool, config, checkpoint, *extra, '--deploy', 'int8', check=False)
         assert proc.returncode != 0
         assert 'export_openvino.py' in proc.stderr
         assert '--precision int8' in proc.stderr
-        proc = run_tool(tool, config, out, *extra, '--deploy', 'bf16',
-                        check=False)
+        proc = run_tool(
+            tool, config, out, *extra, '--deploy', 'bf16', check=False)
         assert proc.returncode != 0
         assert '--deploy bf16' in proc.stderr and 'is int8' in proc.stderr
 
@@ -76,10 +76,9 @@ def test_tools_refuse_int8_with_a_checkpoint_and_contradictions(exported):
 def test_compare_int8_prints_every_variant(exported):
     _, config, checkpoint, _, _ = exported
     proc = run_tool('deployment/compare_int8.py', config, checkpoint,
-                    '--shape', '32', '40', '--calib-images', '6',
-                    '--images', '4')
-    rows = [line for line in proc.stdout.splitlines()
-            if line.startswith('| ')]
+                    '--shape', '32', '40', '--calib-images', '6', '--images',
+                    '4')
+    rows = [line for line in proc.stdout.splitlines() if line.startswith('| ')]
     assert rows[1].startswith('| PyTorch fp32 | 100 |')
     assert len(rows) == 2 + 2 + 2 * 6
     assert all(float(row.split('|')[2]) > 80 for row in rows[2:])
@@ -88,7 +87,14 @@ def test_compare_int8_prints_every_variant(exported):
 @pytest.mark.slow
 def test_test_py_refuses_an_artefact_with_a_launcher(exported):
     tmp, config, _, out, _ = exported
-    proc = run_tool('test.py', config, out, '--launcher', 'pytorch',
-                    '--work-dir', tmp / 'w', check=False)
+    proc = run_tool(
+        'test.py',
+        config,
+        out,
+        '--launcher',
+        'pytorch',
+        '--work-dir',
+        tmp / 'w',
+        check=False)
     assert proc.returncode != 0
     assert 'one process' in proc.stderr

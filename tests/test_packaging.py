@@ -18,9 +18,8 @@ DEMO_PAGE_FILES = ('index.html', 'style.css', 'app.js')
 
 def _expected_files():
     configs = [
-        osp.relpath(p, ROOT)
-        for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'),
-                           recursive=True)
+        osp.relpath(p, ROOT) for p in glob.glob(
+            osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
     ]
     tools = [
         osp.relpath(p, ROOT)
@@ -46,14 +45,19 @@ def test_installed_package_has_mim_configs_and_tools():
 def test_wheel_ships_configs_tools_and_the_demo_page(tmp_path):
     src = tmp_path / 'src'
     shutil.copytree(
-        ROOT, src,
+        ROOT,
+        src,
         ignore=shutil.ignore_patterns('.venv', '.git', 'data', 'work_dirs',
                                       '.mim', '__pycache__', '*.egg-info',
                                       'build', 'dist', '.pytest_cache'))
     subprocess.run([
         sys.executable, '-m', 'pip', 'wheel', '-q', '--no-deps',
-        '--no-build-isolation', str(src), '-w', str(tmp_path / 'wheel')
-    ], check=True, capture_output=True)
+        '--no-build-isolation',
+        str(src), '-w',
+        str(tmp_path / 'wheel')
+    ],
+                   check=True,
+                   capture_output=True)
     wheel, = glob.glob(str(tmp_path / 'wheel' / 'upernet_mm-*.whl'))
     names = set(zipfile.ZipFile(wheel).namelist())
     for rel in _expected_files():

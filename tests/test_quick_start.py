@@ -16,8 +16,8 @@ QUICK_START = osp.join(ROOT, 'configs', 'upernet_convnext.py')
 # the ablations inherit the quick start in float32
 QUICK_START_FP32 = osp.join(ROOT, 'configs', 'upernet_convnext_fp32.py')
 ABLATIONS = osp.join(ROOT, 'configs', 'ablations')
-PARENT = osp.join(ABLATIONS,
-                  'upernet_convnext-atto_1xb4-100iter_syntheticfar-192x192.py')
+PARENT = osp.join(
+    ABLATIONS, 'upernet_convnext-atto_1xb4-100iter_syntheticfar-192x192.py')
 
 
 @pytest.mark.slow
@@ -27,7 +27,8 @@ def test_quick_start_trains_validates_and_writes_outputs(tmp_path):
     # the real config, shortened: 6 iterations on a generated copy of the
     # dataset, validation on 8 images, one of them drawn
     options = [
-        'train_cfg.max_iters=6', 'train_cfg.val_interval=6',
+        'train_cfg.max_iters=6',
+        'train_cfg.val_interval=6',
         'default_hooks.checkpoint.interval=3',
         'default_hooks.logger.interval=2',
         'default_hooks.visualization.interval=4',
@@ -39,25 +40,30 @@ def test_quick_start_trains_validates_and_writes_outputs(tmp_path):
         f'val_dataloader.dataset.data_root={data}',
         'val_dataloader.dataset.indices=8',
     ]
-    out = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'train.py'), QUICK_START,
-         '--work-dir', str(work), '--cfg-options', *options],
-        capture_output=True, text=True, timeout=900, cwd=str(tmp_path))
+    out = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'train.py'), QUICK_START, '--work-dir',
+        str(work), '--cfg-options', *options
+    ],
+                         capture_output=True,
+                         text=True,
+                         timeout=900,
+                         cwd=str(tmp_path))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
 
     # the dataset was generated on first use where the config pointed
     assert len(glob.glob(str(data / 'images' / 'training' / '*.jpg'))) == 400
     # checkpoints, the newest two kept, and last_checkpoint
     assert (work / 'iter_3.pth').exists() and (work / 'iter_6.pth').exists()
-    assert (work / 'last_checkpoint').read_text().strip().endswith(
-        'iter_6.pth')
+    assert (work /
+            'last_checkpoint').read_text().strip().endswith('iter_6.pth')
     # text log and json logs with a validation record
     (run, ) = [p for p in work.iterdir() if p.is_dir()]
     assert (run / f'{run.name}.log').stat().st_size > 0
     records = [
         json.loads(line)
-        for line in (run / 'vis_data' / 'scalars.json').read_text().split(
-            '\n') if line
+        for line in (run / 'vis_data' / 'scalars.json').read_text().split('\n')
+        if line
     ]
     assert any('loss' in r for r in records)
     val = [r for r in records if 'mIoU' in r]
@@ -92,8 +98,8 @@ def _leaves(node, prefix=''):
 
 
 def _ablation_children():
-    return sorted(p for p in glob.glob(osp.join(ABLATIONS, '*.py'))
-                  if p != PARENT)
+    return sorted(
+        p for p in glob.glob(osp.join(ABLATIONS, '*.py')) if p != PARENT)
 
 
 def _own_base(path):
@@ -115,9 +121,10 @@ def test_ablations_each_change_one_thing_of_their_base():
     assert len(children) >= 8
     names = {osp.basename(p).split('_')[0] for p in children}
     # the original one-change children and the rows of the paper's Table 2
-    assert {'upernet-pool1', 'upernet-noppm', 'upernet-noaux',
-            'upernet-3levels', 'upernet-nofusion', 'upernet-fpn',
-            'upernet-ppm'} <= names
+    assert {
+        'upernet-pool1', 'upernet-noppm', 'upernet-noaux', 'upernet-3levels',
+        'upernet-nofusion', 'upernet-fpn', 'upernet-ppm'
+    } <= names
     for child_path in children:
         name = osp.basename(child_path)
         base = _own_base(child_path)
@@ -126,12 +133,17 @@ def test_ablations_each_change_one_thing_of_their_base():
         child_cfg = Config.fromfile(child_path)
         with open(child_path) as f:
             source = f.read()
-        code = [line for line in source.splitlines()
-                if line.strip() and not line.lstrip().startswith('#')]
+        code = [
+            line for line in source.splitlines()
+            if line.strip() and not line.lstrip().startswith('#')
+        ]
         assert len(code) <= 6, f'{name}: an ablation is a few lines'
         child = _leaves(child_cfg.to_dict())
-        changed = {k for k in parent.keys() | child.keys()
-                   if parent.get(k, '<absent>') != child.get(k, '<absent>')}
+        changed = {
+            k
+            for k in parent.keys() | child.keys()
+            if parent.get(k, '<absent>') != child.get(k, '<absent>')
+        }
         assert changed, f'{name} changes nothing'
         # everything that differs lies under what the child file assigns,
         # and under a single model component
@@ -145,8 +157,10 @@ def test_ablation_parent_is_the_quick_start_at_the_ablation_scale():
     quick = _leaves(Config.fromfile(QUICK_START_FP32).to_dict())
     cfg = Config.fromfile(PARENT)
     parent = _leaves(cfg.to_dict())
-    changed = {k for k in quick.keys() | parent.keys()
-               if quick.get(k) != parent.get(k)}
+    changed = {
+        k
+        for k in quick.keys() | parent.keys() if quick.get(k) != parent.get(k)
+    }
     data_and_schedule = {
         'max_iters', 'warmup_iters', 'param_scheduler', 'train_cfg',
         'default_hooks', 'train_dataloader', 'val_dataloader',

@@ -16,7 +16,8 @@ from upernet_mm.registry import (DATASETS, METRICS, MODELS, TRANSFORMS,
 NORM = dict(type='BN', requires_grad=True)
 
 
-def _segmentor_cfg(head_type='UPerHead', aux_type='FCNHead',
+def _segmentor_cfg(head_type='UPerHead',
+                   aux_type='FCNHead',
                    segmentor='UPerEncoderDecoder'):
     return dict(
         type=segmentor,
@@ -59,8 +60,7 @@ def _segmentor_cfg(head_type='UPerHead', aux_type='FCNHead',
             norm_cfg=NORM,
             align_corners=False,
             loss_decode=dict(
-                type='CrossEntropyLoss', use_sigmoid=False,
-                loss_weight=0.4)),
+                type='CrossEntropyLoss', use_sigmoid=False, loss_weight=0.4)),
         train_cfg=dict(),
         test_cfg=dict(mode='whole'))
 
@@ -121,8 +121,10 @@ def test_mmseg_checkpoint_loads_strictly_and_predicts_the_same(scope):
     x = torch.randn(1, 3, 65, 97)
     with torch.no_grad():
         torch.testing.assert_close(
-            ours(x, mode='tensor'), theirs(x, mode='tensor'),
-            atol=1e-5, rtol=1e-5)
+            ours(x, mode='tensor'),
+            theirs(x, mode='tensor'),
+            atol=1e-5,
+            rtol=1e-5)
 
 
 def test_prefix_needs_no_custom_imports_in_fresh_interpreter():
@@ -138,7 +140,9 @@ def test_prefix_needs_no_custom_imports_in_fresh_interpreter():
         print(type(head).__module__)
     """)
     out = subprocess.run([sys.executable, '-c', code],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True,
+                         text=True,
+                         check=True)
     assert out.stdout.strip() == 'upernet_mm.models.decode_heads.uper_head'
 
 

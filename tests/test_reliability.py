@@ -41,12 +41,16 @@ def test_custom_hooks_of_a_config_keep_checkpoints_weights_only(
         seg_folder, tmp_path):
     # a config's own custom_hooks (here EMA) used to replace the converter
     work = tmp_path / 'ema'
-    Runner(**runner_kwargs(seg_folder, work, max_iters=2,
-                           custom_hooks=[dict(type='EMAHook')])).train()
+    Runner(**runner_kwargs(
+        seg_folder, work, max_iters=2, custom_hooks=[dict(
+            type='EMAHook')])).train()
     ckpt = torch.load(work / 'iter_2.pth', weights_only=True)
     assert 'ema_state_dict' in ckpt and ckpt['meta']['iter'] == 2
     resumed = Runner(**runner_kwargs(
-        seg_folder, tmp_path / 'again', max_iters=4, resume=True,
+        seg_folder,
+        tmp_path / 'again',
+        max_iters=4,
+        resume=True,
         load_from=str(work / 'iter_2.pth'),
         custom_hooks=[dict(type='EMAHook')]))
     resumed.train()
@@ -62,8 +66,11 @@ class _AddsAnObject(Hook):
 
 def test_entry_that_cannot_be_converted_fails_the_first_save(
         seg_folder, tmp_path):
-    runner = Runner(**runner_kwargs(seg_folder, tmp_path / 'w', max_iters=2,
-                                    custom_hooks=[_AddsAnObject()]))
+    runner = Runner(**runner_kwargs(
+        seg_folder,
+        tmp_path / 'w',
+        max_iters=2,
+        custom_hooks=[_AddsAnObject()]))
     with pytest.raises(CheckpointContentError) as info:
         runner.train()
     assert 'checkpoint.meta.tracker (object)' in str(info.value)
@@ -77,12 +84,12 @@ class _EditsLast(Hook):
         pass
 
 
-def test_hook_editing_checkpoints_after_ours_is_refused(seg_folder,
-                                                        tmp_path):
-    runner = Runner(**runner_kwargs(seg_folder, tmp_path / 'w', max_iters=2,
-                                    custom_hooks=[_EditsLast()]))
-    with pytest.raises(RuntimeError, match=r"\['_EditsLast'\] run\(s\) "
-                       'after it'):
+def test_hook_editing_checkpoints_after_ours_is_refused(seg_folder, tmp_path):
+    runner = Runner(**runner_kwargs(
+        seg_folder, tmp_path / 'w', max_iters=2, custom_hooks=[_EditsLast()]))
+    with pytest.raises(
+            RuntimeError, match=r"\['_EditsLast'\] run\(s\) "
+            'after it'):
         runner.train()
 
 
@@ -93,8 +100,8 @@ def test_plain_checkpoint_hook_name_is_mmengines_and_runner_setup_adds_the_conve
     assert HOOKS.get('ResumableCheckpointHook') is ResumableCheckpointHook
     root = make_seg_folder(tmp_path / 'data', num_images=4)
     make_seg_folder(root, num_images=1, split='validation')
-    cfg = Config.fromfile(write_config(tmp_path, 'c.py', data_root=root,
-                                       max_iters=2))
+    cfg = Config.fromfile(
+        write_config(tmp_path, 'c.py', data_root=root, max_iters=2))
     cfg.default_hooks.checkpoint.type = 'CheckpointHook'  # a mmseg config
     cfg.custom_hooks = []
     cfg.pop('custom_imports')
@@ -129,13 +136,14 @@ class _RisingScore:
 
 def _best_kwargs(seg_folder, work, **extra):
     kwargs = runner_kwargs(seg_folder, work, max_iters=6, **extra)
-    kwargs['default_hooks']['checkpoint'].update(save_best='score',
-                                                 rule='greater')
+    kwargs['default_hooks']['checkpoint'].update(
+        save_best='score', rule='greater')
     kwargs['train_cfg']['val_interval'] = 2
     kwargs.update(
-        val_dataloader=dict(kwargs['train_dataloader'], batch_size=1,
-                            sampler=dict(type='DefaultSampler',
-                                         shuffle=False)),
+        val_dataloader=dict(
+            kwargs['train_dataloader'],
+            batch_size=1,
+            sampler=dict(type='DefaultSampler', shuffle=False)),
         val_evaluator=dict(type='_RisingScore'),
         val_cfg=dict(type='ValLoop'))
     return kwargs
@@ -181,10 +189,11 @@ def test_best_checkpoint_replaced_and_outside_paths_left_alone(
 
 
 def test_timeouts_are_set_unless_the_config_sets_them(seg_folder):
-    cfg = Config(dict(
-        train_dataloader=dict(num_workers=2),
-        val_dataloader=dict(num_workers=0),
-        test_dataloader=dict(num_workers=1, timeout=0)))
+    cfg = Config(
+        dict(
+            train_dataloader=dict(num_workers=2),
+            val_dataloader=dict(num_workers=0),
+            test_dataloader=dict(num_workers=1, timeout=0)))
     apply_timeouts(cfg)
     assert cfg.env_cfg.dist_cfg.timeout == DIST_TIMEOUT
     assert cfg.train_dataloader.timeout == DATALOADER_TIMEOUT
@@ -207,9 +216,13 @@ class _Hangs:
 
 def test_dataloader_timeout_ends_a_hung_worker(seg_folder, tmp_path):
     runner = Runner(**runner_kwargs(seg_folder, tmp_path / 'w'))
-    loader = runner.build_dataloader(dict(
-        dataset=_Hangs(), batch_size=1, num_workers=1, timeout=2,
-        sampler=dict(type='DefaultSampler', shuffle=False)))
+    loader = runner.build_dataloader(
+        dict(
+            dataset=_Hangs(),
+            batch_size=1,
+            num_workers=1,
+            timeout=2,
+            sampler=dict(type='DefaultSampler', shuffle=False)))
     with pytest.raises(RuntimeError, match='timed out after 2 seconds'):
         next(iter(loader))
 
@@ -233,21 +246,21 @@ def test_out_of_range_label_in_training_names_the_file_and_saves_nothing(
     assert f'{bad}: 201 (6 pixels)' in msg
     assert 'outside 0..3 (num_classes=4)' in msg and 'ignore index 255' in msg
     failed_at = runner.iter + 1
-    saved = sorted(int(n[5:-4]) for n in os.listdir(work)
-                   if n.startswith('iter_'))
+    saved = sorted(
+        int(n[5:-4]) for n in os.listdir(work) if n.startswith('iter_'))
     assert saved == list(range(1, failed_at))  # nothing after the failure
     if saved:
         last = torch.load(work / f'iter_{saved[-1]}.pth', weights_only=True)
-        assert all(torch.isfinite(v).all()
-                   for v in last['state_dict'].values()
-                   if v.is_floating_point())
+        assert all(
+            torch.isfinite(v).all() for v in last['state_dict'].values()
+            if v.is_floating_point())
 
 
 # 8. what a killed run leaves behind
 
 
-def test_last_checkpoint_of_a_moved_work_dir_still_resumes(seg_folder,
-                                                           tmp_path):
+def test_last_checkpoint_of_a_moved_work_dir_still_resumes(
+        seg_folder, tmp_path):
     work = tmp_path / 'old'
     Runner(**runner_kwargs(seg_folder, work, max_iters=2)).train()
     assert osp.isabs((work / 'last_checkpoint').read_text())
@@ -315,16 +328,18 @@ def test_head_check_that_cannot_run_logs_a_warning(scope):
         MODELS.build(model)
     finally:
         logger.removeHandler(handler)
-    skipped = [r for r in records if 'Head input check skipped' in
-               r.getMessage()]
+    skipped = [
+        r for r in records if 'Head input check skipped' in r.getMessage()
+    ]
     assert skipped and skipped[0].levelno == logging.WARNING
 
 
-def test_load_from_without_resume_keeps_fresh_random_streams(seg_folder,
-                                                             tmp_path):
+def test_load_from_without_resume_keeps_fresh_random_streams(
+        seg_folder, tmp_path):
     from upernet_mm.engine.resume_state import rng_state
 
     class _Record(Hook):
+
         def before_train_iter(self, runner, batch_idx, data_batch=None):
             if runner.iter == 0:
                 self.state = rng_state()['torch']
@@ -332,10 +347,14 @@ def test_load_from_without_resume_keeps_fresh_random_streams(seg_folder,
     work = tmp_path / 'first'
     Runner(**runner_kwargs(seg_folder, work, max_iters=2)).train()
     fresh, loaded = _Record(), _Record()
-    Runner(**runner_kwargs(seg_folder, tmp_path / 'a', max_iters=1,
-                           custom_hooks=[fresh])).train()
-    Runner(**runner_kwargs(seg_folder, tmp_path / 'b', max_iters=1,
-                           load_from=str(work / 'iter_2.pth'),
-                           custom_hooks=[loaded])).train()
+    Runner(**runner_kwargs(
+        seg_folder, tmp_path /
+        'a', max_iters=1, custom_hooks=[fresh])).train()
+    Runner(**runner_kwargs(
+        seg_folder,
+        tmp_path / 'b',
+        max_iters=1,
+        load_from=str(work / 'iter_2.pth'),
+        custom_hooks=[loaded])).train()
     # fine-tuning from a checkpoint draws what a fresh run with the seed does
     assert torch.equal(fresh.state, loaded.state)

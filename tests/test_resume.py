@@ -28,7 +28,8 @@ class _RecordAtStart(Hook):
     def before_train(self, runner):
         self.iter = runner.iter
         self.weights = {
-            k: v.clone() for k, v in runner.model.state_dict().items()
+            k: v.clone()
+            for k, v in runner.model.state_dict().items()
         }
         self.optimizer = copy.deepcopy(runner.optim_wrapper.state_dict())
         self.schedulers = [s.state_dict() for s in runner.param_schedulers]
@@ -45,7 +46,10 @@ def test_checkpoint_is_weights_only_and_resume_continues(seg_folder, tmp_path):
 
     record = _RecordAtStart()
     resumed = Runner(**_runner_kwargs(
-        seg_folder, tmp_path / 'second', load_from=str(ckpt4), resume=True,
+        seg_folder,
+        tmp_path / 'second',
+        load_from=str(ckpt4),
+        resume=True,
         custom_hooks=[record]))
     resumed.train()
 
@@ -58,17 +62,17 @@ def test_checkpoint_is_weights_only_and_resume_continues(seg_folder, tmp_path):
     for idx, state in saved_opt.items():
         torch.testing.assert_close(
             record.optimizer['state'][idx]['momentum_buffer'],
-            state['momentum_buffer'], rtol=0, atol=0)
+            state['momentum_buffer'],
+            rtol=0,
+            atol=0)
     assert record.schedulers == saved['param_schedulers']
     assert record.schedulers[0]['last_step'] == 4
     assert len(record.loss_history[0]) == 4
 
     # the resumed run ends where the uninterrupted one did
     assert resumed.iter == 6
-    final_a = torch.load(tmp_path / 'first' / 'iter_6.pth',
-                         weights_only=True)
-    final_b = torch.load(tmp_path / 'second' / 'iter_6.pth',
-                         weights_only=True)
+    final_a = torch.load(tmp_path / 'first' / 'iter_6.pth', weights_only=True)
+    final_b = torch.load(tmp_path / 'second' / 'iter_6.pth', weights_only=True)
     for key, value in final_a['state_dict'].items():
         torch.testing.assert_close(
             final_b['state_dict'][key], value, rtol=0, atol=1e-6)
@@ -93,7 +97,10 @@ def test_plain_mmengine_checkpoint_is_refused_unless_trusted(
     # resuming through the Runner gives the same error
     with pytest.raises(UnsafeCheckpointError):
         Runner(**_runner_kwargs(
-            seg_folder, tmp_path / 'again', max_iters=4, load_from=ckpt,
+            seg_folder,
+            tmp_path / 'again',
+            max_iters=4,
+            load_from=ckpt,
             resume=True)).train()
 
     # explicit opt-in for this one content
@@ -111,16 +118,24 @@ def test_upgrade_checkpoint_tool_makes_plain_checkpoint_resumable(
         seg_folder, tmp_path / 'plain', max_iters=2, safe=False)).train()
     src = str(tmp_path / 'plain' / 'iter_2.pth')
     dst = str(tmp_path / 'safe.pth')
-    tool = os.path.join(os.path.dirname(__file__), '..', 'tools',
-                        'model_converters', 'upgrade_checkpoint.py')
+    tool = os.path.join(
+        os.path.dirname(__file__), '..', 'tools', 'model_converters',
+        'upgrade_checkpoint.py')
     refused = subprocess.run([sys.executable, tool, src, dst],
-                             capture_output=True, text=True)
+                             capture_output=True,
+                             text=True)
     assert refused.returncode != 0 and 'Refusing to load' in refused.stderr
-    subprocess.run([sys.executable, tool, src, dst, '--trust-checkpoint',
-                    sha256_of_file(src)], check=True)
+    subprocess.run([
+        sys.executable, tool, src, dst, '--trust-checkpoint',
+        sha256_of_file(src)
+    ],
+                   check=True)
     torch.load(dst, weights_only=True)
     resumed = Runner(**_runner_kwargs(
-        seg_folder, tmp_path / 'resumed', max_iters=4, load_from=dst,
+        seg_folder,
+        tmp_path / 'resumed',
+        max_iters=4,
+        load_from=dst,
         resume=True))
     resumed.train()
     assert resumed.iter == 4

@@ -37,7 +37,8 @@ class _Payload:
 def _env(**extra):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [osp.join(ROOT, 'tests'), ROOT, env.get('PYTHONPATH', '')])
+        [osp.join(ROOT, 'tests'), ROOT,
+         env.get('PYTHONPATH', '')])
     env['CUDA_VISIBLE_DEVICES'] = ''
     env.update(extra)
     return env
@@ -57,30 +58,44 @@ def _config(data_root, work_dir, max_iters=2, **extra):
             dict(type='LoadAnnotations'),
             dict(type='PackSegInputs')
         ])
-    loader = dict(batch_size=1, num_workers=0,
-                  sampler=dict(type='DefaultSampler', shuffle=False))
+    loader = dict(
+        batch_size=1,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False))
     cfg = dict(
         _base_=[osp.join(ROOT, 'configs', '_base_', 'default_runtime.py')],
         model=tiny_uper_model(len(CLASSES), NORM, size=(32, 40)),
         work_dir=str(work_dir),
         train_dataloader=dict(
-            loader, batch_size=2,
+            loader,
+            batch_size=2,
             sampler=dict(type='InfiniteSampler', shuffle=True),
-            dataset=dict(dataset, data_prefix=dict(
-                img_path='images/training',
-                seg_map_path='annotations/training'))),
-        val_dataloader=dict(loader, dataset=dict(dataset, data_prefix=dict(
-            img_path='images/training', seg_map_path='annotations/training'))),
+            dataset=dict(
+                dataset,
+                data_prefix=dict(
+                    img_path='images/training',
+                    seg_map_path='annotations/training'))),
+        val_dataloader=dict(
+            loader,
+            dataset=dict(
+                dataset,
+                data_prefix=dict(
+                    img_path='images/training',
+                    seg_map_path='annotations/training'))),
         val_evaluator=dict(type='IoUMetric', iou_metrics=['mIoU']),
-        train_cfg=dict(type='IterBasedTrainLoop', max_iters=max_iters,
-                       val_interval=1),
+        train_cfg=dict(
+            type='IterBasedTrainLoop', max_iters=max_iters, val_interval=1),
         val_cfg=dict(type='ValLoop'),
-        optim_wrapper=dict(type='OptimWrapper',
-                           optimizer=dict(type='SGD', lr=0.01)),
+        optim_wrapper=dict(
+            type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01)),
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='ResumableCheckpointHook', by_epoch=False,
-                            interval=1, save_best='mIoU', rule='greater')),
+            checkpoint=dict(
+                type='ResumableCheckpointHook',
+                by_epoch=False,
+                interval=1,
+                save_best='mIoU',
+                rule='greater')),
         randomness=dict(seed=0))
     cfg.update(extra)
     return cfg
@@ -93,8 +108,8 @@ def _config_file(tmp_path, name, **kwargs):
 
 
 def _runner(tmp_path, **kwargs):
-    return Runner.from_cfg(Config.fromfile(
-        _config_file(tmp_path, 'cfg.py', **kwargs)))
+    return Runner.from_cfg(
+        Config.fromfile(_config_file(tmp_path, 'cfg.py', **kwargs)))
 
 
 @pytest.fixture(scope='module')
@@ -127,8 +142,13 @@ def test_resume_does_not_execute_the_checkpoints_config(trained, tmp_path):
     data, source = trained
     marker = tmp_path / 'marker'
     evil = _crafted_resume(source, tmp_path / 'evil.pth', marker)
-    runner = _runner(tmp_path, data_root=data, work_dir=tmp_path / 'resumed',
-                     max_iters=3, load_from=evil, resume=True)
+    runner = _runner(
+        tmp_path,
+        data_root=data,
+        work_dir=tmp_path / 'resumed',
+        max_iters=3,
+        load_from=evil,
+        resume=True)
     runner.train()
     assert runner.iter == 3  # resumed from iteration 2
     assert not marker.exists()
@@ -144,12 +164,21 @@ def test_train_tool_resume_does_not_execute_the_checkpoints_config(
     data, source = trained
     marker = tmp_path / 'marker'
     evil = _crafted_resume(source, tmp_path / 'evil.pth', marker)
-    cfg = _config_file(tmp_path, 'tiny.py', data_root=data,
-                       work_dir=tmp_path / 'work', max_iters=3)
-    out = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'train.py'), cfg,
-         '--resume', '--cfg-options', f'load_from={evil}'],
-        env=_env(), capture_output=True, text=True, timeout=600)
+    cfg = _config_file(
+        tmp_path,
+        'tiny.py',
+        data_root=data,
+        work_dir=tmp_path / 'work',
+        max_iters=3)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'train.py'), cfg, '--resume', '--cfg-options',
+        f'load_from={evil}'
+    ],
+                         env=_env(),
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert 'Iter(train) [3/3]' in out.stdout + out.stderr
     assert not marker.exists()
@@ -161,10 +190,15 @@ def test_resume_refuses_a_best_checkpoint_path_to_delete(trained, tmp_path):
     data, source = trained
     victim = tmp_path / 'precious.txt'
     victim.write_text('keep me')
-    evil = _crafted_resume(source, tmp_path / 'evil.pth',
-                           best_ckpt=str(victim), best_score=-1.0)
-    runner = _runner(tmp_path, data_root=data, work_dir=tmp_path / 'resumed',
-                     max_iters=3, load_from=evil, resume=True)
+    evil = _crafted_resume(
+        source, tmp_path / 'evil.pth', best_ckpt=str(victim), best_score=-1.0)
+    runner = _runner(
+        tmp_path,
+        data_root=data,
+        work_dir=tmp_path / 'resumed',
+        max_iters=3,
+        load_from=evil,
+        resume=True)
     with pytest.raises(UnsafeCheckpointError) as info:
         runner.train()
     assert "runtime_info['best_ckpt']" in str(info.value)
@@ -194,14 +228,13 @@ def test_require_inside(tmp_path):
     (tmp_path / 'outside.pth').write_text('x')
     assert require_inside(str(work / 'best.pth'), str(work), 'f') == \
         osp.realpath(work / 'best.pth')
-    for path in [tmp_path / 'outside.pth', work / '..' / 'outside.pth',
-                 work]:
+    for path in [tmp_path / 'outside.pth', work / '..' / 'outside.pth', work]:
         with pytest.raises(UnsafeCheckpointError, match='is not inside'):
             require_inside(str(path), str(work), "runtime_info['best_ckpt']")
     os.symlink(tmp_path / 'outside.pth', work / 'link.pth')
     with pytest.raises(UnsafeCheckpointError, match="best_ckpt.*link.pth"):
-        require_inside(str(work / 'link.pth'), str(work),
-                       "runtime_info['best_ckpt']")
+        require_inside(
+            str(work / 'link.pth'), str(work), "runtime_info['best_ckpt']")
 
 
 # trust by content
@@ -223,8 +256,7 @@ def test_trust_is_given_to_a_content_not_to_a_path(tmp_path):
     with pytest.warns(UserWarning, match=digest):
         assert load_from_local(benign)['meta'] == fractions.Fraction(1, 3)
     # nothing handed to child processes
-    assert not [k for k, v in os.environ.items()
-                if digest in v or benign in v]
+    assert not [k for k, v in os.environ.items() if digest in v or benign in v]
 
     # another file put at the trusted path is not trusted
     marker = tmp_path / 'marker'
@@ -246,10 +278,14 @@ def test_trust_is_given_to_a_content_not_to_a_path(tmp_path):
 ])
 def test_every_tool_takes_a_sha256_not_a_path(tool):
     argv = tool.split()
-    out = subprocess.run(
-        [sys.executable, osp.join(ROOT, argv[0]), *argv[1:],
-         '--trust-checkpoint', 'evil.pth'],
-        env=_env(), capture_output=True, text=True, timeout=300)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, argv[0]), *argv[1:], '--trust-checkpoint', 'evil.pth'
+    ],
+                         env=_env(),
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert out.returncode == 2, out.stderr
     assert "--trust-checkpoint: expected the SHA-256" in out.stderr
     assert "got 'evil.pth'" in out.stderr
@@ -268,11 +304,13 @@ def test_http_checkpoints_are_refused_without_download():
 # the safe loaders are active whenever upernet_mm is used (fresh interpreter)
 
 SCRIPTS = {
-    'mmseg init_model with our config': """
+    'mmseg init_model with our config':
+    """
         from mmseg.apis import init_model
         init_model(CONFIG, CKPT, device='cpu')
         """,
-    'upernet_mm. prefix in mmseg scope': """
+    'upernet_mm. prefix in mmseg scope':
+    """
         from mmengine.config import Config
         from mmseg.apis import init_model
         cfg = Config.fromfile(CONFIG)
@@ -281,13 +319,15 @@ SCRIPTS = {
         cfg.model.decode_head.type = 'upernet_mm.UPerHead'
         init_model(cfg, CKPT, device='cpu')
         """,
-    'register_all_modules': """
+    'register_all_modules':
+    """
         from upernet_mm.utils import register_all_modules
         from mmengine.runner import CheckpointLoader
         register_all_modules()
         CheckpointLoader.load_checkpoint(CKPT)
         """,
-    'plain mmengine Runner': """
+    'plain mmengine Runner':
+    """
         from mmengine.config import Config
         from mmengine.runner import Runner
         cfg = Config.fromfile(CONFIG)
@@ -304,16 +344,20 @@ def test_safe_loader_active_in_fresh_interpreter(tmp_path, entry):
     marker = tmp_path / 'marker'
     evil = _pickled(tmp_path / 'evil.pth', _Payload(marker))
     data = make_seg_folder(tmp_path / 'data', num_images=1)
-    config = _config_file(tmp_path, 'tiny.py', data_root=data,
-                          work_dir=tmp_path / 'work')
+    config = _config_file(
+        tmp_path, 'tiny.py', data_root=data, work_dir=tmp_path / 'work')
     script = textwrap.dedent(SCRIPTS[entry]).replace(
-        'CONFIG', repr(config)).replace('CKPT', repr(evil)).replace(
-            'WORK', repr(str(tmp_path / 'work')))
+        'CONFIG',
+        repr(config)).replace('CKPT',
+                              repr(evil)).replace('WORK',
+                                                  repr(str(tmp_path / 'work')))
     # a user environment that makes torch.load unpickle fully by default
-    out = subprocess.run(
-        [sys.executable, '-c', script], cwd=str(tmp_path),
-        env=_env(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD='1'),
-        capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, '-c', script],
+                         cwd=str(tmp_path),
+                         env=_env(TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD='1'),
+                         capture_output=True,
+                         text=True,
+                         timeout=300)
     assert not marker.exists(), entry
     assert out.returncode != 0
     assert 'UnsafeCheckpointError: Refusing to load checkpoint' in \

@@ -32,17 +32,17 @@ def _marker_code(marker):
 def hostile_labels(marker):
     code = _marker_code(marker)
     return [
-        f"'+{code}+'",                       # break out of '...'
-        f'"+{code}+"',                       # break out of "..."
-        f"\\'+{code}+\\'",                   # escape games
-        "'''\n" + code + "\n'''",            # triple quotes, line breaks
-        f'{{{{$NOPE:"+{code}+"}}}}',         # env default with a quote
-        f'{{{{$NOPE:x\\\'}}}}+{code}+\'',   # the regex eats a quote
-        f'{{{{${SECRET_VAR}:none}}}}',       # copy a token into the config
+        f"'+{code}+'",  # break out of '...'
+        f'"+{code}+"',  # break out of "..."
+        f"\\'+{code}+\\'",  # escape games
+        "'''\n" + code + "\n'''",  # triple quotes, line breaks
+        f'{{{{$NOPE:"+{code}+"}}}}',  # env default with a quote
+        f'{{{{$NOPE:x\\\'}}}}+{code}+\'',  # the regex eats a quote
+        f'{{{{${SECRET_VAR}:none}}}}',  # copy a token into the config
         "{{'$" + SECRET_VAR + ":none'}}",
-        '{{ fileDirname }}',                 # path substitution
+        '{{ fileDirname }}',  # path substitution
         '{{ fileBasenameNoExtension }}',
-        '{{_base_.model}}',                  # base variable substitution
+        '{{_base_.model}}',  # base variable substitution
         'plain',
     ]
 
@@ -56,8 +56,11 @@ def hostile(tmp_path_factory):
     name = f"hf'\"\n{_marker_code(marker)}\n#{{{{ fileDirname }}}}"
     hf_dir = tmp / name
     labels = hostile_labels(marker)
-    save_hf_upernet(hf_dir, tiny_convnext(), num_labels=len(labels),
-                    id2label=dict(enumerate(labels)))
+    save_hf_upernet(
+        hf_dir,
+        tiny_convnext(),
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)))
     return tmp, hf_dir, labels, marker
 
 
@@ -88,14 +91,14 @@ def test_to_mm_writes_an_inert_config(hostile, self_contained):
     assert not marker.exists()
     assert list(cfg.metainfo.classes) == labels  # kept exactly
     assert cfg.converted_from == str(hf_dir)
-    ckpt = torch.load(str(out / configs[0].replace('.py', '.pth')),
-                      weights_only=True)
+    ckpt = torch.load(
+        str(out / configs[0].replace('.py', '.pth')), weights_only=True)
     assert list(ckpt['meta']['dataset_meta']['classes']) == labels
     _no_secret_in(out)
     # the pair still runs: mmseg's init_model and inference
     from upernet_mm.apis import inference_model, init_model
-    model = init_model(str(out / configs[0]), str(
-        out / configs[0].replace('.py', '.pth')))
+    model = init_model(
+        str(out / configs[0]), str(out / configs[0].replace('.py', '.pth')))
     result = inference_model(model, np.zeros((32, 32, 3), np.uint8))
     assert result.pred_sem_seg.shape == (32, 32)
     assert list(model.dataset_meta['classes']) == labels
@@ -127,11 +130,20 @@ def test_infer_tool_on_a_hostile_directory(hostile, tmp_path):
     mmcv.imwrite(np.full((32, 40, 3), 90, np.uint8), str(image))
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [osp.join(ROOT, 'tests'), ROOT, env.get('PYTHONPATH', '')])
-    out = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'infer.py'), str(hf_dir),
-         str(hf_dir), str(image), '--out-dir', str(tmp_path / 'out'),
-         '--json'], env=env, capture_output=True, text=True, timeout=600)
+        [osp.join(ROOT, 'tests'), ROOT,
+         env.get('PYTHONPATH', '')])
+    out = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'infer.py'),
+        str(hf_dir),
+        str(hf_dir),
+        str(image), '--out-dir',
+        str(tmp_path / 'out'), '--json'
+    ],
+                         env=env,
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     summary = json.loads((tmp_path / 'out' / 'summary.json').read_text())
     assert summary['classes'] == labels

@@ -50,16 +50,25 @@ def test_upgrade_checkpoint_writes_atomically(tmp_path, monkeypatch):
 
     from upernet_mm.safe_io import atomic, sha256_of_file
     src = tmp_path / 'plain.pth'
-    torch.save({'state_dict': {'w': torch.ones(2)},
-                'meta': {'arr': np.arange(3)}}, str(src))
+    torch.save(
+        {
+            'state_dict': {
+                'w': torch.ones(2)
+            },
+            'meta': {
+                'arr': np.arange(3)
+            }
+        }, str(src))
     dst = tmp_path / 'safe.pth'
     # the old tool wrote through DST.tmp: a planted symlink redirected it
     victim = tmp_path / 'victim.txt'
     victim.write_text('keep me')
     os.symlink(victim, str(dst) + '.tmp')
     tool = _upgrade_tool()
-    tool.main([str(src), str(dst), '--trust-checkpoint',
-               sha256_of_file(str(src))])
+    tool.main(
+        [str(src),
+         str(dst), '--trust-checkpoint',
+         sha256_of_file(str(src))])
     assert victim.read_text() == 'keep me'
     loaded = torch.load(str(dst), weights_only=True)
     assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
@@ -72,6 +81,9 @@ def test_upgrade_checkpoint_writes_atomically(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic, '_write_synced', fail)
     dst2 = tmp_path / 'out' / 'safe2.pth'
     with pytest.raises(OSError, match='disk full'):
-        tool.main([str(src), str(dst2), '--trust-checkpoint',
-                   sha256_of_file(str(src))])
+        tool.main([
+            str(src),
+            str(dst2), '--trust-checkpoint',
+            sha256_of_file(str(src))
+        ])
     assert os.listdir(tmp_path / 'out') == []

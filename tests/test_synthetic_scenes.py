@@ -35,8 +35,8 @@ def _digests(root):
         for name in files:
             path = osp.join(folder, name)
             with open(path, 'rb') as f:
-                out[osp.relpath(path, root)] = hashlib.sha256(
-                    f.read()).hexdigest()
+                out[osp.relpath(path,
+                                root)] = hashlib.sha256(f.read()).hexdigest()
     return out
 
 
@@ -56,8 +56,7 @@ def tiny_copy(tiny_root, tmp_path):
     return root
 
 
-def test_same_seed_same_bytes_and_different_seed_differs(tiny_root,
-                                                         tmp_path):
+def test_same_seed_same_bytes_and_different_seed_differs(tiny_root, tmp_path):
     again = str(tmp_path / 'again')
     write_synthetic_scenes(again, **TINY)
     assert _digests(again) == _digests(tiny_root)
@@ -94,8 +93,7 @@ def test_labels_palette_sizes_and_class_coverage(tiny_root):
     assert 8 <= len(CLASSES) <= 16
     assert len(PALETTE) == len(CLASSES)
     assert len({tuple(c) for c in PALETTE}) == len(PALETTE)
-    assert all(len(c) == 3 and all(0 <= v <= 255 for v in c)
-               for c in PALETTE)
+    assert all(len(c) == 3 and all(0 <= v <= 255 for v in c) for c in PALETTE)
     assert SyntheticScenesDataset.METAINFO is METAINFO
     seen = set()
     for split in ('training', 'validation'):
@@ -149,8 +147,9 @@ def test_never_writes_over_existing_data(tiny_copy, tmp_path):
     other = tmp_path / 'other'
     other.mkdir()
     (other / 'notes.txt').write_text('mine')
-    with pytest.raises(SyntheticScenesFolderError,
-                       match=re.escape(f'{other} exists but has no')):
+    with pytest.raises(
+            SyntheticScenesFolderError,
+            match=re.escape(f'{other} exists but has no')):
         ensure_synthetic_scenes(str(other), TINY)
     assert os.listdir(other) == ['notes.txt']
 
@@ -164,8 +163,7 @@ def test_never_writes_over_existing_data(tiny_copy, tmp_path):
     ('remove_manifest', 'has no synthetic_scenes.json'),
     ('bad_manifest', 'synthetic_scenes.json is unreadable'),
 ])
-def test_incomplete_folder_raises_naming_the_fault(tiny_copy, damage,
-                                                   message):
+def test_incomplete_folder_raises_naming_the_fault(tiny_copy, damage, message):
     if damage == 'remove_annotation':
         os.remove(osp.join(tiny_copy, 'annotations/training/00003.png'))
     elif damage == 'remove_split':
@@ -294,8 +292,10 @@ def test_concurrent_first_use_is_safe(tiny_root, tmp_path):
 def test_make_synthetic_scenes_tool(tmp_path, capsys):
     tool = load_tool('dataset_converters/make_synthetic_scenes.py')
     out = str(tmp_path / 'ss')
-    args = ['--out', out, '--num-train', '2', '--num-val', '1', '--size',
-            '64', '--seed', '3']
+    args = [
+        '--out', out, '--num-train', '2', '--num-val', '1', '--size', '64',
+        '--seed', '3'
+    ]
     assert tool.main(args) == 0
     assert 'wrote SyntheticScenes' in capsys.readouterr().out
     before = _digests(out)

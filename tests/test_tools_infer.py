@@ -16,8 +16,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
 from helpers import BASE, GN, ROOT, TOOLS, load_tool, tiny_uper_model
+from upernet_mm.datasets.synthetic_scenes_classes import CLASSES, PALETTE
 
 ITERS = 6
 # every test here runs the tools in subprocesses (most on a trained model)
@@ -36,7 +36,9 @@ def tiny_config(data_root):
         ],
         model=tiny_uper_model(len(CLASSES), GN, size=(96, 96)),
         train_dataloader=dict(
-            batch_size=2, num_workers=0, persistent_workers=False,
+            batch_size=2,
+            num_workers=0,
+            persistent_workers=False,
             dataset=dataset),
         val_dataloader=dict(
             num_workers=0, persistent_workers=False, dataset=dataset),
@@ -62,15 +64,19 @@ def tiny_config(data_root):
 def _env():
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [osp.join(ROOT, 'tests'), ROOT, env.get('PYTHONPATH', '')])
+        [osp.join(ROOT, 'tests'), ROOT,
+         env.get('PYTHONPATH', '')])
     env['CUDA_VISIBLE_DEVICES'] = ''
     return env
 
 
 def run_tool(name, *args, check=True):
-    out = subprocess.run([sys.executable, osp.join(TOOLS, name), *args],
-                         env=_env(), capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run(
+        [sys.executable, osp.join(TOOLS, name), *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600)
     if check:
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out
@@ -88,7 +94,10 @@ def trained(tmp_path_factory):
     checkpoint = work / f'iter_{ITERS}.pth'
     assert checkpoint.exists()
     return argparse.Namespace(
-        tmp=tmp, config=config, work=work, checkpoint=str(checkpoint),
+        tmp=tmp,
+        config=config,
+        work=work,
+        checkpoint=str(checkpoint),
         images=tmp / 'scenes' / 'images' / 'validation')
 
 
@@ -107,8 +116,8 @@ def test_tensorboard_is_off_by_default():
     add_runner_args(parser)
     config = osp.join(ROOT, 'configs', 'upernet_convnext.py')
     if not osp.isfile(config):
-        config = osp.join(
-            ROOT, 'configs', 'upernet_r50_4xb4-160k_ade20k-512x512.py')
+        config = osp.join(ROOT, 'configs',
+                          'upernet_r50_4xb4-160k_ade20k-512x512.py')
     off = load_config(parser.parse_args([config]))
     assert [b['type'] for b in off.visualizer.vis_backends] == \
         ['LocalVisBackend']
@@ -125,10 +134,20 @@ def test_infer_folder_glob_and_unreadable_file(trained, tmp_path):
     mmcv.imwrite(mmcv.imresize(scene, (90, 50)), str(inputs / 'wide.png'))
     (inputs / 'broken.png').write_bytes(b'not a png')
     out = tmp_path / 'out'
-    result = run_tool('infer.py', trained.config, trained.checkpoint,
-                      str(trained.images), str(inputs / '*.png'),
-                      '--out-dir', str(out), '--batch-size', '3',
-                      '--json', '--opacity', '0.7', check=False)
+    result = run_tool(
+        'infer.py',
+        trained.config,
+        trained.checkpoint,
+        str(trained.images),
+        str(inputs / '*.png'),
+        '--out-dir',
+        str(out),
+        '--batch-size',
+        '3',
+        '--json',
+        '--opacity',
+        '0.7',
+        check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     assert 'broken.png' in result.stderr
     assert 'infer: 5 images segmented' in result.stdout
@@ -136,16 +155,15 @@ def test_infer_folder_glob_and_unreadable_file(trained, tmp_path):
 
     summary = json.loads((out / 'summary.json').read_text())
     assert summary['classes'] == list(CLASSES)
-    assert [f['input'] for f in summary['failed']] == [
-        str(inputs / 'broken.png')
-    ]
+    assert [f['input']
+            for f in summary['failed']] == [str(inputs / 'broken.png')]
     sizes = {'wide.png': (50, 90)}
     assert len(summary['images']) == 5
     for entry in summary['images']:
         name = osp.basename(entry['input'])
         stem = osp.splitext(name)[0]
-        mask = mmcv.imread(str(out / 'masks' / f'{stem}.png'),
-                           flag='unchanged')
+        mask = mmcv.imread(
+            str(out / 'masks' / f'{stem}.png'), flag='unchanged')
         overlay = mmcv.imread(str(out / 'overlays' / f'{stem}.png'))
         size = sizes.get(name, (64, 64))
         assert mask.shape == size and mask.dtype == np.uint8
@@ -177,12 +195,15 @@ def test_api_matches_tool_and_draws_the_palette(trained, tmp_path):
     run_tool('infer.py', trained.config, trained.checkpoint, paths[1],
              '--out-dir', str(out), '--no-overlay')
     mask = mmcv.imread(str(out / 'masks' / '00001.png'), flag='unchanged')
-    np.testing.assert_array_equal(mask,
-                                  single.pred_sem_seg.data[0].numpy())
+    np.testing.assert_array_equal(mask, single.pred_sem_seg.data[0].numpy())
     assert not (out / 'overlays').exists()
 
-    drawn = show_result(model, paths[1], single, opacity=1.0,
-                        out_file=str(tmp_path / 'drawn.png'))
+    drawn = show_result(
+        model,
+        paths[1],
+        single,
+        opacity=1.0,
+        out_file=str(tmp_path / 'drawn.png'))
     expected = np.array(PALETTE, np.uint8)[mask]
     np.testing.assert_array_equal(drawn, expected)
     assert mmcv.imread(str(tmp_path / 'drawn.png')).shape == (64, 64, 3)
@@ -216,8 +237,11 @@ def test_infer_skips_an_image_the_model_fails_on(trained, tmp_path,
     for name, size in [('a', (64, 64)), ('b', (40, 30)), ('c', (64, 64))]:
         mmcv.imwrite(mmcv.imresize(scene, size), str(inputs / f'{name}.png'))
     out = tmp_path / 'out'
-    code = infer.main([trained.config, trained.checkpoint, str(inputs),
-                       '--out-dir', str(out), '--batch-size', '3'])
+    code = infer.main([
+        trained.config, trained.checkpoint,
+        str(inputs), '--out-dir',
+        str(out), '--batch-size', '3'
+    ])
     assert code == 1
     # the batch of 3 failed, then each image alone
     assert calls == [3, 1, 1, 1]
@@ -225,9 +249,14 @@ def test_infer_skips_an_image_the_model_fails_on(trained, tmp_path,
 
 
 def test_infer_reports_missing_inputs(trained, tmp_path):
-    result = run_tool('infer.py', trained.config, trained.checkpoint,
-                      str(tmp_path / 'nothing*.png'), '--out-dir',
-                      str(tmp_path / 'out'), check=False)
+    result = run_tool(
+        'infer.py',
+        trained.config,
+        trained.checkpoint,
+        str(tmp_path / 'nothing*.png'),
+        '--out-dir',
+        str(tmp_path / 'out'),
+        check=False)
     assert result.returncode == 2
     assert 'nothing*.png' in result.stderr
 
@@ -236,10 +265,11 @@ def test_infer_transformers_directory(tmp_path):
     transformers = pytest.importorskip('transformers')
     from helpers.hf import hf_upernet
     backbone = transformers.ConvNextConfig(
-        hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 1, 1],
+        hidden_sizes=[8, 16, 32, 64],
+        depths=[1, 1, 1, 1],
         out_features=['stage1', 'stage2', 'stage3', 'stage4'])
-    hf = hf_upernet(backbone, hidden_size=16, auxiliary_channels=8,
-                    num_labels=5)
+    hf = hf_upernet(
+        backbone, hidden_size=16, auxiliary_channels=8, num_labels=5)
     hf.config.id2label = {i: f'thing{i}' for i in range(5)}
     hf.config.label2id = {f'thing{i}': i for i in range(5)}
     hf_dir = tmp_path / 'hf'
@@ -258,8 +288,8 @@ def test_infer_transformers_directory(tmp_path):
     from upernet_mm.apis import inference_model, init_model
     model = init_model(str(hf_dir), f'hf://{hf_dir}')
     np.testing.assert_array_equal(
-        inference_model(model, str(tmp_path / 'img.png'))
-        .pred_sem_seg.data[0].numpy(), mask)
+        inference_model(model, str(
+            tmp_path / 'img.png')).pred_sem_seg.data[0].numpy(), mask)
     pixels = model.data_preprocessor(
         dict(inputs=[torch.from_numpy(image).permute(2, 0, 1)]))['inputs']
     with torch.no_grad():
@@ -270,8 +300,8 @@ def test_infer_transformers_directory(tmp_path):
 def test_analyze_logs_plots_two_runs(trained, tmp_path):
     out = tmp_path / 'curves.png'
     result = run_tool('analysis_tools/analyze_logs.py', str(trained.work),
-                      str(trained.work), '--legend', 'run A', 'run B',
-                      '--out', str(out))
+                      str(trained.work), '--legend', 'run A', 'run B', '--out',
+                      str(out))
     assert f'wrote {out}' in result.stdout
     assert 'run A: loss=' in result.stdout and 'mIoU=' in result.stdout
     img = mmcv.imread(str(out))
@@ -284,16 +314,21 @@ def test_analyze_logs_plots_two_runs(trained, tmp_path):
     assert sorted(series['mIoU']) == [3, 6]
     assert sorted(series['loss']) == list(range(1, ITERS + 1))
 
-    bad = run_tool('analysis_tools/analyze_logs.py', str(trained.work),
-                   '--keys', 'nope', '--out', str(tmp_path / 'x.png'),
-                   check=False)
+    bad = run_tool(
+        'analysis_tools/analyze_logs.py',
+        str(trained.work),
+        '--keys',
+        'nope',
+        '--out',
+        str(tmp_path / 'x.png'),
+        check=False)
     assert bad.returncode != 0
     assert "no run logged 'nope'" in bad.stderr and 'mIoU' in bad.stderr
 
 
 def test_get_flops_table(trained):
-    result = run_tool('analysis_tools/get_flops.py', trained.config,
-                      '--shape', '64', '96')
+    result = run_tool('analysis_tools/get_flops.py', trained.config, '--shape',
+                      '64', '96')
     text = result.stdout
     from upernet_mm.apis import init_model
     model = init_model(trained.config)
@@ -301,8 +336,8 @@ def test_get_flops_table(trained):
     assert f'params: {params / 1e6:.2f} M ({params:,};' in text
     assert 'input shape: 1x3x64x96' in text
     assert '| module' in text and 'decode_head' in text
-    flops = int(text.split('flops: ')[1].split('(')[1].split(')')[0]
-                .replace(',', ''))
+    flops = int(
+        text.split('flops: ')[1].split('(')[1].split(')')[0].replace(',', ''))
     assert flops > 1e6
     # a multiply-add is one FLOP: conv_seg is 16 -> 13 channels (1x1) on the
     # 1/4-resolution map, 16 x 24

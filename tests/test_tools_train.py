@@ -41,16 +41,30 @@ def _dist_train(cfg, work, nodes, port, *args):
     2 processes, or two agents (NNODES=2, NODE_RANK 0 and 1) with one
     process each, as on two machines."""
     if nodes == 1:
-        return [run_tool('dist_train.sh', cfg, '2', '--work-dir', work, *args,
-                         env=tool_env(PORT=str(port)))]
+        return [
+            run_tool(
+                'dist_train.sh',
+                cfg,
+                '2',
+                '--work-dir',
+                work,
+                *args,
+                env=tool_env(PORT=str(port)))
+        ]
     agents = [
-        subprocess.Popen(
-            ['bash', os.path.join(TOOLS, 'dist_train.sh'), cfg, '1',
-             '--work-dir', str(work), *args],
-            env=tool_env(NNODES='2', NODE_RANK=str(rank), PORT=str(port),
-                         MASTER_ADDR='127.0.0.1'),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for rank in (0, 1)
+        subprocess.Popen([
+            'bash',
+            os.path.join(TOOLS, 'dist_train.sh'), cfg, '1', '--work-dir',
+            str(work), *args
+        ],
+                         env=tool_env(
+                             NNODES='2',
+                             NODE_RANK=str(rank),
+                             PORT=str(port),
+                             MASTER_ADDR='127.0.0.1'),
+                         stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT,
+                         text=True) for rank in (0, 1)
     ]
     outs = []
     try:
@@ -75,8 +89,8 @@ def test_dist_train_two_cpu_processes_match_single_process(tiny, nodes):
     # GroupNorm keeps the statistics per sample, so DDP's averaged gradient
     # equals the single-process one up to float rounding.
     dist_cfg = write_config(tmp_path, 'dist.py', data_root=root)
-    single_cfg = write_config(tmp_path, 'single.py', data_root=root,
-                              batch_size=4)
+    single_cfg = write_config(
+        tmp_path, 'single.py', data_root=root, batch_size=4)
     dist = _dist_train(dist_cfg, tmp_path / 'dist', nodes, free_port())
     run_tool('train.py', single_cfg, '--work-dir', tmp_path / 'single')
 
@@ -86,8 +100,8 @@ def test_dist_train_two_cpu_processes_match_single_process(tiny, nodes):
     assert set(rank0) == set(single)
     for key in rank0:
         torch.testing.assert_close(rank0[key], rank1[key], rtol=0, atol=0)
-        torch.testing.assert_close(rank0[key], single[key], rtol=1e-4,
-                                   atol=1e-5, msg=key)
+        torch.testing.assert_close(
+            rank0[key], single[key], rtol=1e-4, atol=1e-5, msg=key)
     init = torch.load(tmp_path / 'dist' / 'iter_3.pth', weights_only=True)
     assert init['meta']['iter'] == 3
     assert len(init['rng_state']) == 2  # one per rank
@@ -99,8 +113,8 @@ def test_dist_train_two_cpu_processes_match_single_process(tiny, nodes):
 def test_dist_train_with_nnodes_needs_master_addr(tmp_path):
     env = tool_env(NNODES='2', NODE_RANK='1')
     env.pop('MASTER_ADDR', None)
-    out = run_tool('dist_train.sh', tmp_path / 'any.py', '1', env=env,
-                   check=False)
+    out = run_tool(
+        'dist_train.sh', tmp_path / 'any.py', '1', env=env, check=False)
     assert out.returncode == 2
     assert 'NNODES=2 needs MASTER_ADDR' in out.stderr
     assert 'torch.distributed.run' not in out.stdout + out.stderr
@@ -116,10 +130,18 @@ def test_hung_rank_ends_the_job_after_the_timeout(tiny):
     path = str(tmp_path / 'hang.py')
     Config(cfg).dump(path)
     start = time.monotonic()
-    out = run_tool('dist_train.sh', path, '2', '--work-dir', tmp_path / 'w',
-                   '--cfg-options', 'env_cfg.dist_cfg.timeout=5',
-                   env=tool_env(PORT=str(free_port())), check=False,
-                   timeout=300, start_new_session=True)
+    out = run_tool(
+        'dist_train.sh',
+        path,
+        '2',
+        '--work-dir',
+        tmp_path / 'w',
+        '--cfg-options',
+        'env_cfg.dist_cfg.timeout=5',
+        env=tool_env(PORT=str(free_port())),
+        check=False,
+        timeout=300,
+        start_new_session=True)
     elapsed = time.monotonic() - start
     logs = out.stdout + out.stderr
     assert out.returncode != 0, logs[-3000:]
@@ -128,8 +150,10 @@ def test_hung_rank_ends_the_job_after_the_timeout(tiny):
 
 
 def test_sync_bn_reverted_for_cpu_distributed():
-    cfg = Config(dict(model=tiny_train_config(
-        '/nonexistent', norm_cfg=dict(type='SyncBN'))['model']))
+    cfg = Config(
+        dict(
+            model=tiny_train_config(
+                '/nonexistent', norm_cfg=dict(type='SyncBN'))['model']))
     assert _sync_bn_to_bn(cfg.model) == 2
     assert cfg.model.backbone.norm_cfg.type == 'BN'
     assert cfg.model.decode_head.norm_cfg.type == 'BN'

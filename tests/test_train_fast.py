@@ -66,8 +66,10 @@ def test_channels_last_hook_converts_model_optimizer_state_and_input():
     assert [id(p) for p in model.parameters()] == [id(p) for p in params]
     four_d = [p for p in params if _has_layout(p)]
     assert four_d and all(_is_cl(p) for p in four_d)
-    moments = [s['exp_avg'] for p, s in optim.optimizer.state.items()
-               if _has_layout(p)]
+    moments = [
+        s['exp_avg'] for p, s in optim.optimizer.state.items()
+        if _has_layout(p)
+    ]
     assert moments and all(_is_cl(m) for m in moments)
     seen = {}
     model.backbone.downsample_layers[0].register_forward_pre_hook(
@@ -104,8 +106,8 @@ def test_depthwise_fp32_hook_keeps_depthwise_convs_float32_under_autocast():
     assert all(m.groups == m.in_channels for m in dws)
     assert list(model.state_dict()) == keys
     with torch.no_grad():
-        torch.testing.assert_close(model(x, mode='tensor'), before,
-                                   rtol=0, atol=0)
+        torch.testing.assert_close(
+            model(x, mode='tensor'), before, rtol=0, atol=0)
     dtypes = {}
     dws[0].register_forward_hook(
         _record(dtypes, 'dw', lambda a, out: out.dtype))
@@ -172,8 +174,7 @@ def _train(path, tmp_path):
 def test_fast_quick_start_trains_in_bf16_channels_last(tmp_path):
     seen, loss, weights, runner = _train(QUICK_START, tmp_path)
     assert math.isfinite(loss)
-    assert seen == dict(stem_in_cl=True, dw=torch.float32,
-                        cls=torch.bfloat16)
+    assert seen == dict(stem_in_cl=True, dw=torch.float32, cls=torch.bfloat16)
     assert _is_cl(weights) and weights.dtype == torch.float32
     assert type(runner.optim_wrapper).__name__ == 'BF16AmpOptimWrapper'
     assert runner.optim_wrapper.optimizer.defaults['fused'] is True
@@ -182,8 +183,7 @@ def test_fast_quick_start_trains_in_bf16_channels_last(tmp_path):
 def test_fp32_quick_start_trains_in_fp32_nchw(tmp_path):
     seen, loss, weights, runner = _train(QUICK_START_FP32, tmp_path)
     assert math.isfinite(loss)
-    assert seen == dict(stem_in_cl=False, dw=torch.float32,
-                        cls=torch.float32)
+    assert seen == dict(stem_in_cl=False, dw=torch.float32, cls=torch.float32)
     assert weights.is_contiguous()
     assert type(runner.optim_wrapper).__name__ == 'OptimWrapper'
 
@@ -192,7 +192,8 @@ def test_fp32_quick_start_trains_in_fp32_nchw(tmp_path):
 def test_train_tool_runs_the_fast_quick_start(tmp_path):
     data = tmp_path / 'data'
     options = [
-        'train_cfg.max_iters=2', 'train_cfg.val_interval=2',
+        'train_cfg.max_iters=2',
+        'train_cfg.val_interval=2',
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1',
         'train_dataloader.batch_size=2',
@@ -204,8 +205,14 @@ def test_train_tool_runs_the_fast_quick_start(tmp_path):
         f'val_dataloader.dataset.data_root={data}',
         'val_dataloader.dataset.indices=2',
     ]
-    out = run_tool('train.py', QUICK_START, '--work-dir', tmp_path / 'work',
-                   '--cfg-options', *options, cwd=str(tmp_path))
+    out = run_tool(
+        'train.py',
+        QUICK_START,
+        '--work-dir',
+        tmp_path / 'work',
+        '--cfg-options',
+        *options,
+        cwd=str(tmp_path))
     log = out.stdout + out.stderr
     assert 'bfloat16 autocast' in log
     assert 'DepthwiseFP32Hook: 12 depthwise convolutions' in log
@@ -220,8 +227,9 @@ def test_benchmark_train_section_rows_are_set_up_as_named():
     from upernet_mm.benchmark.sections import train
     from upernet_mm.benchmark.settings import QUICK
     fns, batch, crop, _ = train.callables(QUICK['train'])
-    assert list(fns) == ['mmseg', 'upernet_mm', 'upernet_mm bf16 autocast',
-                         train.FAST]
+    assert list(fns) == [
+        'mmseg', 'upernet_mm', 'upernet_mm bf16 autocast', train.FAST
+    ]
     setups = {}
     for name, fn in fns.items():
         fn()  # one training step each
@@ -230,7 +238,8 @@ def test_benchmark_train_section_rows_are_set_up_as_named():
                         type(optim).__name__,
                         optim.optimizer.defaults['fused'],
                         _is_cl(model.decode_head.fpn_bottleneck.conv.weight),
-                        any(isinstance(m, AutocastFP32Conv2d)
+                        any(
+                            isinstance(m, AutocastFP32Conv2d)
                             for m in model.modules()))
     assert setups == {
         'mmseg': ('mmseg', 'OptimWrapper', None, False, False),
@@ -261,9 +270,9 @@ def test_amp_recipe_children_change_only_precision_and_layout(parent):
 
 
 def test_convnext_recipe_uses_both_hooks_under_amp():
-    cfg = Config.fromfile(osp.join(
-        ROOT, 'configs',
-        'upernet_convnext-tiny_8xb2-amp-160k_ade20k-512x512.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs',
+                 'upernet_convnext-tiny_8xb2-amp-160k_ade20k-512x512.py'))
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert [h['type'] for h in cfg.custom_hooks] == \
         ['ChannelsLastHook', 'DepthwiseFP32Hook']

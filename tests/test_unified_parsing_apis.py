@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.unified_parsing_model import (build_model, make_sample,
-                                           metainfo, tiny_upp_model)
+from helpers.unified_parsing_model import (build_model, make_sample, metainfo,
+                                           tiny_upp_model)
 from upernet_mm.apis import (draw_levels, is_unified_parsing, level_panel,
                              summarize_levels, unified_dataset_meta,
                              write_levels)
@@ -15,13 +15,14 @@ from upernet_mm.apis import (draw_levels, is_unified_parsing, level_panel,
 def model_and_result():
     torch.manual_seed(0)
     model = build_model(tiny_upp_model()).eval()
-    model.dataset_meta = dict(classes=metainfo()['classes'],
-                              palette=metainfo()['palette'])
+    model.dataset_meta = dict(
+        classes=metainfo()['classes'], palette=metainfo()['palette'])
     model.dataset_meta = unified_dataset_meta(model, metainfo())
     with torch.no_grad():
-        result = model.test_step(dict(
-            inputs=[torch.randint(0, 256, (3, 40, 48), dtype=torch.uint8)],
-            data_samples=[make_sample('scenes', 40, 48)]))[0]
+        result = model.test_step(
+            dict(
+                inputs=[torch.randint(0, 256, (3, 40, 48), dtype=torch.uint8)],
+                data_samples=[make_sample('scenes', 40, 48)]))[0]
     return model, result
 
 
@@ -30,24 +31,30 @@ def test_level_names_are_checked_against_the_heads(model_and_result):
     assert is_unified_parsing(model)
     meta = metainfo()
     meta['material_classes'] = meta['material_classes'][:-1]
-    with pytest.raises(ValueError, match='material_classes has 17 names but '
-                       'the material head predicts 18 classes'):
+    with pytest.raises(
+            ValueError,
+            match='material_classes has 17 names but '
+            'the material head predicts 18 classes'):
         unified_dataset_meta(model, meta)
     meta = metainfo()
     meta['part_classes'] = dict(meta['part_classes'], car=('other', 'body'))
-    with pytest.raises(ValueError, match="gives object 'car' 2 part classes "
-                       'but the part head has 5'):
+    with pytest.raises(
+            ValueError,
+            match="gives object 'car' 2 part classes "
+            'but the part head has 5'):
         unified_dataset_meta(model, meta)
     with pytest.warns(UserWarning, match='No scene class names'):
-        named = unified_dataset_meta(model, dict(
-            (k, v) for k, v in metainfo().items() if k != 'scene_classes'))
+        named = unified_dataset_meta(
+            model,
+            dict(
+                (k, v) for k, v in metainfo().items() if k != 'scene_classes'))
     assert named['scene_classes'] == tuple(str(i) for i in range(6))
 
 
 def test_drawings_summary_and_files(model_and_result, tmp_path):
     model, result = model_and_result
-    image = np.random.default_rng(0).integers(0, 255, (40, 48, 3),
-                                              dtype=np.uint8)
+    image = np.random.default_rng(0).integers(
+        0, 255, (40, 48, 3), dtype=np.uint8)
     drawn = draw_levels(model, image, result)
     assert set(drawn) == {'object', 'part', 'material'}
     assert all(d.shape == image.shape for d in drawn.values())
@@ -62,8 +69,8 @@ def test_drawings_summary_and_files(model_and_result, tmp_path):
         assert part['part'] in metainfo()['part_classes'][part['object']]
     panel = level_panel(image, drawn, summary)
     assert panel.shape[1] >= 4 * 48
-    entry = write_levels(model, image[..., ::-1].copy(), result,
-                         str(tmp_path), 'x')
+    entry = write_levels(model, image[..., ::-1].copy(), result, str(tmp_path),
+                         'x')
     for key in ('part_mask', 'material_mask', 'part_overlay',
                 'material_overlay', 'levels'):
         assert (tmp_path / entry[key].split(str(tmp_path) + '/')[1]).exists()

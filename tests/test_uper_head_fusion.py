@@ -9,13 +9,19 @@ CHANNELS = [8, 16, 32, 64]
 
 
 def _feats(n=2, size=32):
-    return [torch.randn(n, c, size // 2**i, size // 2**i)
-            for i, c in enumerate(CHANNELS)]
+    return [
+        torch.randn(n, c, size // 2**i, size // 2**i)
+        for i, c in enumerate(CHANNELS)
+    ]
 
 
 def _head(**kwargs):
-    return UPerHead(in_channels=CHANNELS, in_index=[0, 1, 2, 3],
-                    channels=16, num_classes=5, **kwargs).eval()
+    return UPerHead(
+        in_channels=CHANNELS,
+        in_index=[0, 1, 2, 3],
+        channels=16,
+        num_classes=5,
+        **kwargs).eval()
 
 
 def test_no_fusion_keeps_names_and_uses_the_finest_level_alone():
@@ -27,8 +33,8 @@ def test_no_fusion_keeps_names_and_uses_the_finest_level_alone():
     names = [n for n, _ in fused.named_parameters()]
     # fused names, less the fpn_convs of the levels that are not used
     assert [n for n, _ in alone.named_parameters()] == [
-        n for n in names
-        if not n.startswith(('fpn_convs.1.', 'fpn_convs.2.'))]
+        n for n in names if not n.startswith(('fpn_convs.1.', 'fpn_convs.2.'))
+    ]
     assert fused.fpn_bottleneck.conv.in_channels == 4 * 16
     assert alone.fpn_bottleneck.conv.in_channels == 16
     feats = _feats()
@@ -49,8 +55,12 @@ def test_no_fusion_keeps_names_and_uses_the_finest_level_alone():
 
 
 def test_no_fusion_with_one_level_is_ppm_alone():
-    head = UPerHead(in_channels=[64], in_index=[3], channels=16,
-                    num_classes=5, fusion=False).eval()
+    head = UPerHead(
+        in_channels=[64],
+        in_index=[3],
+        channels=16,
+        num_classes=5,
+        fusion=False).eval()
     assert len(head.lateral_convs) == 0
     assert head(_feats()).shape == (2, 5, 4, 4)
 
@@ -63,12 +73,18 @@ def test_fusion_must_be_a_bool():
 def test_to_hf_refuses_a_head_without_fusion():
     from upernet_mm.converters.rules import UnsupportedOptionError
     from upernet_mm.converters.uper_head import heads_to_hf
-    decode = dict(type='UPerHead', in_channels=CHANNELS, in_index=[0, 1, 2, 3],
-                  channels=16, num_classes=5, norm_cfg=dict(type='BN'))
+    decode = dict(
+        type='UPerHead',
+        in_channels=CHANNELS,
+        in_index=[0, 1, 2, 3],
+        channels=16,
+        num_classes=5,
+        norm_cfg=dict(type='BN'))
     hf, num_classes, _ = heads_to_hf(
         dict(decode_head=decode, auxiliary_head=None), CHANNELS)
     assert num_classes == 5 and hf['hidden_size'] == 16
-    with pytest.raises(UnsupportedOptionError,
-                       match=r'model\.decode_head\.fusion'):
-        heads_to_hf(dict(decode_head=dict(decode, fusion=False),
-                         auxiliary_head=None), CHANNELS)
+    with pytest.raises(
+            UnsupportedOptionError, match=r'model\.decode_head\.fusion'):
+        heads_to_hf(
+            dict(decode_head=dict(decode, fusion=False), auxiliary_head=None),
+            CHANNELS)

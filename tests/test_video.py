@@ -76,11 +76,11 @@ def test_segment_video_writes_overlaid_frames_at_the_input_rate(
     from upernet_mm.apis.video import segment_video
     seen = []
     out = str(tmp_path / 'out' / 'clip.mp4')
-    info = segment_video(model, clip, out, batch_size=2, opacity=0.5,
-                         on_frames=seen.append)
+    info = segment_video(
+        model, clip, out, batch_size=2, opacity=0.5, on_frames=seen.append)
     assert seen == [2, 2, 1]  # batches of 2 frames
-    assert (info['frames'], info['width'], info['height']) == (NUM_FRAMES,
-                                                               64, 64)
+    assert (info['frames'], info['width'], info['height']) == (NUM_FRAMES, 64,
+                                                               64)
     assert info['fps'] == pytest.approx(FPS) and info['fps_known']
     fps, written = read_video(out)
     assert fps == pytest.approx(FPS)
@@ -99,8 +99,8 @@ def test_segment_video_writes_overlaid_frames_at_the_input_rate(
     # batched frames predict what frames one by one predict
     assert info['classes'] == counts
     # at most max_frames frames
-    info = segment_video(model, clip, str(tmp_path / 'three.mp4'),
-                         batch_size=4, max_frames=3)
+    info = segment_video(
+        model, clip, str(tmp_path / 'three.mp4'), batch_size=4, max_frames=3)
     assert info['frames'] == 3
     assert len(read_video(str(tmp_path / 'three.mp4'))[1]) == 3
 
@@ -115,23 +115,30 @@ def test_bad_videos_and_cameras_give_clear_errors(model, tmp_path):
     with pytest.raises(ValueError, match='cannot open camera 57'):
         VideoSource(57)
     with pytest.raises(ValueError, match='batch_size'):
-        segment_video(model, str(broken), str(tmp_path / 'o.mp4'),
-                      batch_size=0)
+        segment_video(
+            model, str(broken), str(tmp_path / 'o.mp4'), batch_size=0)
 
 
 @pytest.mark.slow
 def test_infer_tool_on_a_video(tiny, clip, tmp_path):
     env = dict(os.environ)
     env['PYTHONPATH'] = os.pathsep.join(
-        [osp.join(ROOT, 'tests'), ROOT, env.get('PYTHONPATH', '')])
+        [osp.join(ROOT, 'tests'), ROOT,
+         env.get('PYTHONPATH', '')])
     env['CUDA_VISIBLE_DEVICES'] = ''
     out = tmp_path / 'out'
     broken = tmp_path / 'broken.avi'
     broken.write_bytes(b'RIFF' + b'\x00' * 60)
-    result = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'infer.py'), *tiny, clip,
-         str(broken), '--out-dir', str(out), '--batch-size', '3', '--json'],
-        env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run([
+        sys.executable,
+        osp.join(ROOT, 'tools', 'infer.py'), *tiny, clip,
+        str(broken), '--out-dir',
+        str(out), '--batch-size', '3', '--json'
+    ],
+                            env=env,
+                            capture_output=True,
+                            text=True,
+                            timeout=600)
     assert result.returncode == 1, result.stdout + result.stderr
     assert 'frames/s' in result.stderr  # the progress bar
     assert f'{NUM_FRAMES} frames at 12.5 frames/s' in result.stdout

@@ -28,7 +28,10 @@ def parse_args(argv=None):
         help='address to listen on (default: 127.0.0.1, this machine only; '
         '0.0.0.0 serves every network the machine is on)')
     parser.add_argument(
-        '--port', type=int, default=7860, help='port (default: 7860; 0 '
+        '--port',
+        type=int,
+        default=7860,
+        help='port (default: 7860; 0 '
         'picks a free one)')
     parser.add_argument(
         '--device',
@@ -63,8 +66,8 @@ def main(argv=None):
         server = DemoServer(app, args.host, args.port, verbose=args.verbose)
     except OSError as error:
         sys.exit(f'error: cannot listen on {args.host}:{args.port}: {error}')
-    print(f'demo: serving {title} at {server.url} (Ctrl-C to stop)',
-          flush=True)
+    print(
+        f'demo: serving {title} at {server.url} (Ctrl-C to stop)', flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

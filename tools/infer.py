@@ -46,14 +46,20 @@ def parse_args(argv=None):
     parser = tool_parser(__doc__)
     add_model_args(parser)
     parser.add_argument(
-        'inputs', nargs='+', help='image or video files, folders (searched '
+        'inputs',
+        nargs='+',
+        help='image or video files, folders (searched '
         'recursively for images), glob patterns, or camera indices (0, 1..)')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
-        '--batch-size', type=int, default=1,
+        '--batch-size',
+        type=int,
+        default=1,
         help='images (video frames) per forward')
     parser.add_argument(
-        '--max-frames', type=int, default=None,
+        '--max-frames',
+        type=int,
+        default=None,
         help='stop each video or camera after this many frames (a camera '
         'otherwise runs until Ctrl-C)')
     parser.add_argument(
@@ -98,8 +104,11 @@ class Progress:
         self.start = time.perf_counter()
         self.done = 0
         self.bar = Progress(
-            TextColumn(label), BarColumn(), MofNCompleteColumn(),
-            TextColumn('{task.fields[rate]}'), TimeRemainingColumn(),
+            TextColumn(label),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn('{task.fields[rate]}'),
+            TimeRemainingColumn(),
             console=Console(stderr=True))
         self.unit = unit
         self.task = self.bar.add_task(label, total=total, rate='')
@@ -163,28 +172,38 @@ def main(argv=None):
                     run([item])
                 return
             reason = f'{type(error).__name__}: {error}'
-            print(f'\nerror: cannot segment {batch[0][0]}: {reason}; '
-                  'skipped', file=sys.stderr)
+            print(
+                f'\nerror: cannot segment {batch[0][0]}: {reason}; '
+                'skipped',
+                file=sys.stderr)
             failed.append(dict(input=batch[0][0], error=reason))
             progress.advance(1)
             return
         for (path, name, img), result in zip(batch, results):
             mask = result.pred_sem_seg.data[0].cpu().numpy()
             stem = osp.splitext(name)[0]
-            entry = dict(input=path, height=int(mask.shape[0]),
-                         width=int(mask.shape[1]))
+            entry = dict(
+                input=path,
+                height=int(mask.shape[0]),
+                width=int(mask.shape[1]))
             entry['mask'] = osp.join(mask_dir, stem + '.png')
             write_mask(mask, entry['mask'], num_classes)
             if not args.no_overlay:
                 entry['overlay'] = osp.join(overlay_dir, stem + '.png')
                 os.makedirs(osp.dirname(entry['overlay']), exist_ok=True)
-                show_result(model, img, result, args.opacity,
-                            args.with_labels, entry['overlay'])
+                show_result(model, img, result, args.opacity, args.with_labels,
+                            entry['overlay'])
             entry['classes'] = class_fractions(mask, classes)
             if multi_task:  # parts, materials, scene and texture top-5
-                entry.update(write_levels(
-                    model, img, result, args.out_dir, stem, args.opacity,
-                    overlays=not args.no_overlay))
+                entry.update(
+                    write_levels(
+                        model,
+                        img,
+                        result,
+                        args.out_dir,
+                        stem,
+                        args.opacity,
+                        overlays=not args.no_overlay))
             summary.append(entry)
         progress.advance(len(batch))
 
@@ -197,8 +216,9 @@ def main(argv=None):
             except Exception as error:  # noqa: BLE001  (any decoder error)
                 reason = str(error) or type(error).__name__
             if img is None:
-                print(f'\nerror: cannot read {path}: {reason}; skipped',
-                      file=sys.stderr)
+                print(
+                    f'\nerror: cannot read {path}: {reason}; skipped',
+                    file=sys.stderr)
                 failed.append(dict(input=path, error=reason))
                 progress.advance(1)
                 continue
@@ -215,16 +235,23 @@ def main(argv=None):
     if args.json:
         os.makedirs(args.out_dir, exist_ok=True)
         with open(osp.join(args.out_dir, 'summary.json'), 'w') as f:
-            json.dump(dict(classes=list(classes), images=summary,
-                           videos=video_summary, failed=failed), f, indent=1)
+            json.dump(
+                dict(
+                    classes=list(classes),
+                    images=summary,
+                    videos=video_summary,
+                    failed=failed),
+                f,
+                indent=1)
     rate = len(summary) / elapsed if elapsed > 0 else 0.0
     if pairs or not video_summary:
         print(f'infer: {len(summary)} images segmented in {elapsed:.1f} s '
               f'({rate:.2f} images/s, batch size {args.batch_size}, '
               f'{device}), {len(failed)} failed; results in {args.out_dir}')
     if failed:
-        print('failed: ' + ', '.join(f['input'] for f in failed),
-              file=sys.stderr)
+        print(
+            'failed: ' + ', '.join(f['input'] for f in failed),
+            file=sys.stderr)
     return 1 if failed else 0
 
 
@@ -252,14 +279,17 @@ def run_videos(model, pipeline, videos, cameras, args, failed):
                                   args.opacity, pipeline, args.max_frames,
                                   progress.advance)
         except KeyboardInterrupt:
-            print(f'\ninfer: {stem} stopped; {progress.done} frames are in '
-                  f'{out_file}', file=sys.stderr)
+            print(
+                f'\ninfer: {stem} stopped; {progress.done} frames are in '
+                f'{out_file}',
+                file=sys.stderr)
             failed.append(dict(input=str(spec), error='interrupted'))
             break
         except Exception as error:  # noqa: BLE001  (reported, run goes on)
             reason = f'{type(error).__name__}: {error}'
-            print(f'\nerror: cannot segment {spec}: {reason}; skipped',
-                  file=sys.stderr)
+            print(
+                f'\nerror: cannot segment {spec}: {reason}; skipped',
+                file=sys.stderr)
             failed.append(dict(input=str(spec), error=reason))
             continue
         finally:
@@ -267,17 +297,19 @@ def run_videos(model, pipeline, videos, cameras, args, failed):
         elapsed = time.perf_counter() - start
         pixels = sum(entry['classes'].values())
         entry['classes'] = [
-            dict(index=i, name=classes[i] if i < len(classes) else str(i),
-                 fraction=round(c / pixels, 6))
-            for i, c in sorted(entry.pop('classes').items(),
-                               key=lambda kv: -kv[1])]
+            dict(
+                index=i,
+                name=classes[i] if i < len(classes) else str(i),
+                fraction=round(c / pixels, 6)) for i, c in sorted(
+                    entry.pop('classes').items(), key=lambda kv: -kv[1])
+        ]
         print(f'infer: {entry["input"]}: {entry["frames"]} frames at '
               f'{entry["fps"]:g} frames/s segmented in {elapsed:.1f} s '
               f'({entry["frames"] / max(elapsed, 1e-9):.2f} frames/s, '
-              f'batch size {args.batch_size}) -> {out_file}'
-              + ('' if entry['fps_known'] else
-                 ' (the input reports no frame rate: written at '
-                 f'{entry["fps"]:g})'))
+              f'batch size {args.batch_size}) -> {out_file}' +
+              ('' if entry['fps_known'] else
+               ' (the input reports no frame rate: written at '
+               f'{entry["fps"]:g})'))
         out.append(entry)
     return out
 

@@ -77,10 +77,8 @@ def main(argv=None):
             # a local import: the module (which registers
             # OpenVINOSegmentor) imports the optional openvino, which only
             # an artefact needs
-            from upernet_mm.deploy.openvino.segmentor import \
-                openvino_model_cfg
-            cfg.model = openvino_model_cfg(cfg.model, source.path,
-                                           args.deploy)
+            from upernet_mm.deploy.openvino.segmentor import openvino_model_cfg
+            cfg.model = openvino_model_cfg(cfg.model, source.path, args.deploy)
             deploy = None
         else:
             deploy = deploy_kwargs(args)
@@ -99,9 +97,8 @@ def main(argv=None):
         cfg.test_evaluator['keep_results'] = True
     if deploy is not None:
         # applied after the checkpoint is loaded, before the first batch
-        cfg.custom_hooks = list(cfg.get('custom_hooks', None) or []) + [
-            dict(type='DeployHook', **deploy)
-        ]
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None)
+                                or []) + [dict(type='DeployHook', **deploy)]
     build_runner(cfg).test()
 
 

@@ -25,8 +25,8 @@ import sys
 from mmengine.config import Config, DictAction
 
 from upernet_mm.apis import init_model
-from upernet_mm.engine.runner_setup import enable_tensorboard
 from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
+from upernet_mm.engine.runner_setup import enable_tensorboard
 from upernet_mm.safe_io import UnsafeCheckpointError, trust_checkpoint
 from upernet_mm.safe_io.checkpoint_loading import parse_sha256
 

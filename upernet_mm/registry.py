@@ -81,8 +81,7 @@ TRANSFORMS = _child('transform', MMSEG_TRANSFORMS, ['upernet_mm.datasets'])
 
 MODELS = _child('model', MMSEG_MODELS, ['upernet_mm.models'])
 MODEL_WRAPPERS = _child('model_wrapper', MMSEG_MODEL_WRAPPERS)
-WEIGHT_INITIALIZERS = _child('weight initializer',
-                             MMSEG_WEIGHT_INITIALIZERS)
+WEIGHT_INITIALIZERS = _child('weight initializer', MMSEG_WEIGHT_INITIALIZERS)
 
 OPTIMIZERS = _child('optimizer', MMSEG_OPTIMIZERS)
 OPTIM_WRAPPERS = _child('optim_wrapper', MMSEG_OPTIM_WRAPPERS,

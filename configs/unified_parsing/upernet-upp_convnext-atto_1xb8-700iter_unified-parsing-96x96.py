@@ -52,19 +52,32 @@ train_dataloader = dict(
         ]))
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999),
-                   weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.05),
     # no weight decay on norms and biases, as in the ConvNeXt recipes
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=warmup_iters),
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
-         begin=warmup_iters, end=texture_begin),
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=texture_begin),
     # texture stage: restarts at texture_lr (UnifiedParsingStageHook), then
     # decays to 0
-    dict(type='LinearLR', start_factor=1.0, end_factor=0.0, by_epoch=False,
-         begin=texture_begin, end=max_iters),
+    dict(
+        type='LinearLR',
+        start_factor=1.0,
+        end_factor=0.0,
+        by_epoch=False,
+        begin=texture_begin,
+        end=max_iters),
 ]
 train_cfg = dict(
     type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
@@ -75,13 +88,16 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(
-        type='ResumableCheckpointHook', by_epoch=False,
+        type='ResumableCheckpointHook',
+        by_epoch=False,
         interval=texture_begin,
         max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook', draw=False))
 custom_hooks = [
-    dict(type='UnifiedParsingStageHook', texture_begin=texture_begin,
-         texture_lr=lr),
+    dict(
+        type='UnifiedParsingStageHook',
+        texture_begin=texture_begin,
+        texture_lr=lr),
 ]
 randomness = dict(seed=0)

@@ -54,8 +54,8 @@ def tiny_convnext(**kw):
     """A small transformers ConvNext backbone config (all four stages)."""
     from transformers import ConvNextConfig
     kw.setdefault('out_features', STAGES)
-    return ConvNextConfig(hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 2, 1],
-                          **kw)
+    return ConvNextConfig(
+        hidden_sizes=[8, 16, 32, 64], depths=[1, 1, 2, 1], **kw)
 
 
 def tiny_swin(**kw):
@@ -64,8 +64,8 @@ def tiny_swin(**kw):
     from transformers import SwinConfig
     kw.setdefault('out_features', STAGES)
     kw.setdefault('window_size', 3)
-    return SwinConfig(embed_dim=8, depths=[2, 2, 2, 2],
-                      num_heads=[1, 2, 2, 4], **kw)
+    return SwinConfig(
+        embed_dim=8, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4], **kw)
 
 
 def save_hf_upernet(path, backbone_config, processor=None, seed=0, **head):

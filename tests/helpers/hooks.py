@@ -30,7 +30,10 @@ class CrashTestHook(Hook):
             f.write(str(os.getpid()))
         os.replace(path + '.tmp', path)
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         time.sleep(self.sleep)
 

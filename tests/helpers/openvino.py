@@ -63,10 +63,12 @@ def run_test_step(model, images):
     """mmseg's ``test_step`` of ``model`` on ``images`` (HxWx3 arrays) taken
     through the config's test pipeline."""
     import torch
+
     from upernet_mm.apis import build_test_pipeline
     pipeline = build_test_pipeline(model.cfg)
     data = [pipeline(dict(img=img)) for img in images]
-    batch = dict(inputs=[d['inputs'] for d in data],
-                 data_samples=[d['data_samples'] for d in data])
+    batch = dict(
+        inputs=[d['inputs'] for d in data],
+        data_samples=[d['data_samples'] for d in data])
     with torch.no_grad():
         return model.test_step(batch)

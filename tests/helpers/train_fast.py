@@ -11,7 +11,10 @@ QUICK_START = osp.join(ROOT, 'configs', 'upernet_convnext.py')
 QUICK_START_FP32 = osp.join(ROOT, 'configs', 'upernet_convnext_fp32.py')
 
 
-def tiny_quick_start_config(path, data_root, work_dir, max_iters=2,
+def tiny_quick_start_config(path,
+                            data_root,
+                            work_dir,
+                            max_iters=2,
                             batch_size=2):
     """The config at ``path`` (a quick-start config) with ``max_iters``
     iterations of ``batch_size`` images, no validation, no dataloader

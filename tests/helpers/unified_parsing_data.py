@@ -20,9 +20,10 @@ TINY_CFG = dict(
 
 CELL = 8
 # objects with parts, so that every cell can carry a part label
-CELL_OBJECTS = [OBJECT_INDEX[name] for name in
-                ('building', 'window', 'tree', 'car', 'wheel', 'person',
-                 'painting', 'table')]
+CELL_OBJECTS = [
+    OBJECT_INDEX[name] for name in ('building', 'window', 'tree', 'car',
+                                    'wheel', 'person', 'painting', 'table')
+]
 
 
 def cell_triple(row, col):
@@ -43,8 +44,10 @@ def cell_colour(row, col):
 def geometry_maps(height, width):
     """Image and label maps of a grid of CELL x CELL cells."""
     img = np.zeros((height, width, 3), np.uint8)
-    maps = {t: np.zeros((height, width), np.uint8)
-            for t in ('object', 'part', 'material')}
+    maps = {
+        t: np.zeros((height, width), np.uint8)
+        for t in ('object', 'part', 'material')
+    }
     for row in range(height // CELL):
         for col in range(width // CELL):
             window = (slice(row * CELL, (row + 1) * CELL),
@@ -56,8 +59,13 @@ def geometry_maps(height, width):
     return img, maps
 
 
-def write_source(root, name, tasks, images, split='training',
-                 img_suffix='.png', labels=None):
+def write_source(root,
+                 name,
+                 tasks,
+                 images,
+                 split='training',
+                 img_suffix='.png',
+                 labels=None):
     """Write one source folder.
 
     Args:
@@ -73,13 +81,14 @@ def write_source(root, name, tasks, images, split='training',
     with open(osp.join(source, 'source.json'), 'w') as f:
         json.dump(dict(tasks=list(tasks), img_suffix=img_suffix), f)
     for stem, sample in images.items():
-        cv2.imwrite(osp.join(source, 'images', split, stem + img_suffix),
-                    np.ascontiguousarray(sample['img'][..., ::-1]))
+        cv2.imwrite(
+            osp.join(source, 'images', split, stem + img_suffix),
+            np.ascontiguousarray(sample['img'][..., ::-1]))
         for task in ('object', 'part', 'material'):
             if task in sample:
                 os.makedirs(osp.join(source, task, split), exist_ok=True)
-                cv2.imwrite(osp.join(source, task, split, stem + '.png'),
-                            sample[task])
+                cv2.imwrite(
+                    osp.join(source, task, split, stem + '.png'), sample[task])
     if labels is not None:
         os.makedirs(osp.join(source, 'labels'), exist_ok=True)
         with open(osp.join(source, 'labels', split + '.json'), 'w') as f:
@@ -90,7 +99,12 @@ def write_source(root, name, tasks, images, split='training',
 class FakeSampler:
     """What SourceBatchSampler reads of mmengine's samplers."""
 
-    def __init__(self, dataset, rank=0, world_size=1, seed=0, shuffle=True,
+    def __init__(self,
+                 dataset,
+                 rank=0,
+                 world_size=1,
+                 seed=0,
+                 shuffle=True,
                  epoch=None):
         self.dataset = dataset
         self.rank = rank
@@ -126,11 +140,14 @@ def sampler_rank_worker(rank, world_size, store, sizes, queue):
 
     from upernet_mm.datasets import SourceBatchSampler
     try:
-        dist.init_process_group('gloo', init_method=f'file://{store}',
-                                rank=rank, world_size=world_size)
+        dist.init_process_group(
+            'gloo',
+            init_method=f'file://{store}',
+            rank=rank,
+            world_size=world_size)
         dataset = FakeSourceDataset(sizes)
-        sampler = SourceBatchSampler(InfiniteSampler(dataset, shuffle=True),
-                                     batch_size=3)
+        sampler = SourceBatchSampler(
+            InfiniteSampler(dataset, shuffle=True), batch_size=3)
         it = iter(sampler)
         batches = [next(it) for _ in range(40)]
         queue.put((rank, [dataset.sources[b[0]] for b in batches], batches,

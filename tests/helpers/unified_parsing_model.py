@@ -5,12 +5,15 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from helpers import GN
+# yapf: disable
 from upernet_mm.datasets.unified_parsing_classes import (MATERIAL_CLASSES,
                                                          METAINFO,
                                                          NUM_PARTS_OF_OBJECT,
                                                          OBJECT_CLASSES,
                                                          SCENE_CLASSES,
                                                          TEXTURE_CLASSES)
+
+# yapf: enable
 
 TASKS = ('object', 'part', 'scene', 'material', 'texture')
 SOURCES = dict(
@@ -75,21 +78,26 @@ def random_labels(height, width, seed=0):
     """Object, part and material maps (1, H, W) with every object's parts
     labelled (part index within its group) and random materials."""
     gen = torch.Generator().manual_seed(seed)
-    obj = torch.randint(0, len(OBJECT_CLASSES), (1, height, width),
-                        generator=gen)
+    obj = torch.randint(
+        0, len(OBJECT_CLASSES), (1, height, width), generator=gen)
     part = torch.full_like(obj, 255)
     for index, num in enumerate(NUM_PARTS_OF_OBJECT):
         mask = obj == index
         if num and mask.any():
-            part[mask] = torch.randint(0, num, (int(mask.sum()), ),
-                                       generator=gen)
-    material = torch.randint(0, len(MATERIAL_CLASSES), (1, height, width),
-                             generator=gen)
+            part[mask] = torch.randint(
+                0, num, (int(mask.sum()), ), generator=gen)
+    material = torch.randint(
+        0, len(MATERIAL_CLASSES), (1, height, width), generator=gen)
     return obj, part, material
 
 
-def make_sample(source='scenes', height=64, width=64, seed=0, scene=2,
-                texture=3, **meta):
+def make_sample(source='scenes',
+                height=64,
+                width=64,
+                seed=0,
+                scene=2,
+                texture=3,
+                **meta):
     """A SegDataSample as the unified parsing pipeline packs it, for one of
     the three sources: labels of the tasks the source does not annotate
     are 255 / -1."""
@@ -118,14 +126,14 @@ def make_sample(source='scenes', height=64, width=64, seed=0, scene=2,
     return sample
 
 
-def make_batch(source='scenes', num=2, height=64, width=64, seed=0,
-               **meta):
+def make_batch(source='scenes', num=2, height=64, width=64, seed=0, **meta):
     """A data batch (uint8 images and samples) of one source."""
     gen = torch.Generator().manual_seed(seed + 1000)
     return dict(
         inputs=[
-            torch.randint(0, 256, (3, height, width), dtype=torch.uint8,
-                          generator=gen) for _ in range(num)
+            torch.randint(
+                0, 256, (3, height, width), dtype=torch.uint8, generator=gen)
+            for _ in range(num)
         ],
         data_samples=[
             make_sample(source, height, width, seed + i, **meta)

@@ -33,11 +33,12 @@ def parse_args(argv=None):
         default=['loss', 'mIoU', 'mAcc'],
         help='metrics to plot, one panel each (default: loss mIoU mAcc)')
     parser.add_argument(
-        '--legend', nargs='+', help='one name per run (default: the work '
+        '--legend',
+        nargs='+',
+        help='one name per run (default: the work '
         'dir names)')
     parser.add_argument('--title', help='figure title')
-    parser.add_argument(
-        '--out', required=True, help='output image (.png)')
+    parser.add_argument('--out', required=True, help='output image (.png)')
     parser.add_argument('--dpi', type=int, default=100)
     args = parser.parse_args(argv)
     if args.legend and len(args.legend) != len(args.runs):
@@ -83,8 +84,7 @@ def load_run(run):
         with open(path) as f:
             lines = f.read().split('\n')
         # a run killed while LocalVisBackend wrote leaves a partial last line
-        last = max((i for i, ln in enumerate(lines) if ln.strip()),
-                   default=-1)
+        last = max((i for i, ln in enumerate(lines) if ln.strip()), default=-1)
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
@@ -93,9 +93,11 @@ def load_run(run):
                 step = int(record['step'])
             except (ValueError, KeyError, TypeError) as error:
                 if number - 1 == last:
-                    print(f'warning: {path}:{number}: skipped the incomplete '
-                          'last record (the run was probably stopped while '
-                          'writing it)', file=sys.stderr)
+                    print(
+                        f'warning: {path}:{number}: skipped the incomplete '
+                        'last record (the run was probably stopped while '
+                        'writing it)',
+                        file=sys.stderr)
                     continue
                 raise ValueError(
                     f'{path}:{number}: not a scalar record with a '
@@ -144,8 +146,12 @@ def plot(runs, names, keys, out, title=None, dpi=100):
             steps = sorted(series[key])
             values = [series[key][s] for s in steps]
             few = len(steps) <= 30
-            ax.plot(steps, values, marker='o' if few else None,
-                    markersize=3, label=name)
+            ax.plot(
+                steps,
+                values,
+                marker='o' if few else None,
+                markersize=3,
+                label=name)
         ax.set_title(key)
         ax.set_xlabel('iteration')
         ax.grid(alpha=0.3)
@@ -160,8 +166,7 @@ def plot(runs, names, keys, out, title=None, dpi=100):
 def main(argv=None):
     args = parse_args(argv)
     names = args.legend or [
-        osp.basename(osp.normpath(r)) if osp.isdir(r) else r
-        for r in args.runs
+        osp.basename(osp.normpath(r)) if osp.isdir(r) else r for r in args.runs
     ]
     try:
         runs = [load_run(run) for run in args.runs]

@@ -61,7 +61,9 @@ def parse_args(argv=None):
     parser.add_argument(
         '--sections', nargs='+', choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument(
-        '--reps', type=int, default=None,
+        '--reps',
+        type=int,
+        default=None,
         help='timed interleaved repetitions (default 5, --quick 1)')
     parser.add_argument(
         '--warmup', type=int, default=1, help='untimed rounds first')
@@ -73,7 +75,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--no-openvino', action='store_true', help='skip OpenVINO')
     parser.add_argument(
-        '--compile', action='store_true',
+        '--compile',
+        action='store_true',
         help='model section: also our deploy form under torch.compile '
         '(bf16, Inductor with freezing; compiling takes minutes)')
     parser.add_argument('--json', help='also write the results here')
@@ -82,11 +85,12 @@ def parse_args(argv=None):
         help='trained checkpoint for the accuracy section (which runs only '
         'with it)')
     parser.add_argument(
-        '--config', default=QUICK_START,
+        '--config',
+        default=QUICK_START,
         help='config of --checkpoint (default: the quick start)')
     # internal: measure the peak memory of one section in this process
-    parser.add_argument('--memory-worker', choices=SECTIONS,
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--memory-worker', choices=SECTIONS, help=argparse.SUPPRESS)
     parser.add_argument('--memory-manifest', help=argparse.SUPPRESS)
     parser.add_argument('--memory-form', help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -105,8 +109,10 @@ def measuring_memory(args) -> bool:
 
 def worker_argv(args, section, *extra):
     """Command line of a memory worker for ``section``."""
-    argv = [osp.abspath(__file__), '--memory-worker', section,
-            '--threads', str(args.threads)] + list(extra)
+    argv = [
+        osp.abspath(__file__), '--memory-worker', section, '--threads',
+        str(args.threads)
+    ] + list(extra)
     return argv + (['--quick'] if args.quick else [])
 
 
@@ -139,8 +145,11 @@ def memory_worker(args, settings):
     if section == 'model':
         with open(args.memory_manifest) as f:
             manifest = json.load(f)
-        print(json.dumps(dict(form=sections.model.memory_worker(
-            s, args, manifest, args.memory_form))))
+        print(
+            json.dumps(
+                dict(
+                    form=sections.model.memory_worker(s, args, manifest,
+                                                      args.memory_form))))
         return
     if section == 'head':
         _, _, evals, trains = sections.head.callables(s)
@@ -150,8 +159,8 @@ def memory_worker(args, settings):
         fns = sections.train.callables(s)[0]
     else:
         sys.exit(f'error: no memory measurement for section {section}')
-    print(json.dumps(measure_all(fns, warmup=1,
-                                 rounds=1 if args.quick else 3)))
+    print(
+        json.dumps(measure_all(fns, warmup=1, rounds=1 if args.quick else 3)))
 
 
 def machine() -> str:
@@ -203,8 +212,7 @@ def main(argv=None):
         tput = conv_throughput(**settings['conv'], reps=max(args.reps, 3))
         print('plain 3x3 conv {c}->{c} on {n}x{n}: '.format(
             c=settings['conv']['channels'], n=settings['conv']['size']) +
-              ', '.join(f'{k} {v / 1e9:.1f} GMAC/s'
-                        for k, v in tput.items()))
+              ', '.join(f'{k} {v / 1e9:.1f} GMAC/s' for k, v in tput.items()))
     results = dict(machine=machine(), conv_macs_per_s=tput)
     args.memory = lambda section: memory(args, section)
     args.memory_of_forms = lambda *a: memory_of_forms(args, *a)
@@ -213,7 +221,9 @@ def main(argv=None):
         if 'model' in args.sections and not (args.no_onnx
                                              and args.no_openvino):
             by_runtime = int8_conv_throughput(
-                tmpdir, **settings['conv'], reps=max(args.reps, 3),
+                tmpdir,
+                **settings['conv'],
+                reps=max(args.reps, 3),
                 threads=args.threads)
             if by_runtime:
                 tput['int8'] = max(by_runtime.values())
@@ -222,10 +232,12 @@ def main(argv=None):
                       ', '.join(f'{k} {v / 1e9:.1f} GMAC/s'
                                 for k, v in by_runtime.items()))
         for section in args.sections:
-            title, table, data = sections.RUNNERS[section](
-                settings[section], args, tput)
-            print(f'\n## {title}\n{table}\n(load average after: '
-                  f'{loadavg()})', flush=True)
+            title, table, data = sections.RUNNERS[section](settings[section],
+                                                           args, tput)
+            print(
+                f'\n## {title}\n{table}\n(load average after: '
+                f'{loadavg()})',
+                flush=True)
             results[section] = data
     print(f'\nload average after: {loadavg()}')
     if args.json:

@@ -59,9 +59,9 @@ def overlay(image, labels, colours, opacity):
 
     from upernet_mm.apis import blend_colours
     if labels.shape != image.shape[:2]:  # e.g. val: labels at input size
-        labels = cv2.resize(labels.astype(np.float32),
-                            (image.shape[1], image.shape[0]),
-                            interpolation=cv2.INTER_NEAREST).astype(np.int64)
+        labels = cv2.resize(
+            labels.astype(np.float32), (image.shape[1], image.shape[0]),
+            interpolation=cv2.INTER_NEAREST).astype(np.int64)
     known = (labels != 255) & (labels < len(colours))
     return blend_colours(image, colours[np.where(known, labels, 0)], opacity,
                          known)
@@ -136,7 +136,11 @@ def main(argv=None):
         sample = item['data_samples']
         image = to_image(item['inputs'])
         visualizer.add_datasample(
-            'sample', image, sample.cpu(), draw_gt=True, draw_pred=False,
+            'sample',
+            image,
+            sample.cpu(),
+            draw_gt=True,
+            draw_pred=False,
             with_labels=False)
         panels = [image, visualizer.get_image()]
         stem = osp.splitext(osp.basename(sample.img_path or 'image'))[0]

@@ -72,8 +72,8 @@ def context_distances(label):
             out[name] = np.full(int(mask.sum()), np.inf, np.float32)
             continue
         # distance of every pixel to the nearest evidence pixel (zeros)
-        dist = cv2.distanceTransform((~evidence).astype(np.uint8),
-                                     cv2.DIST_L2, 5)
+        dist = cv2.distanceTransform((~evidence).astype(np.uint8), cv2.DIST_L2,
+                                     5)
         out[name] = dist[mask]
     return out
 
@@ -94,16 +94,15 @@ def main(argv=None):
         for cls, dist in context_distances(label).items():
             per_class[cls].append(dist)
     print(f'{len(names)} label maps of {folder}')
-    head = ['class', 'pixels', 'median px'] + [
-        f'> {r} px' for r in args.radii]
+    head = ['class', 'pixels', 'median px'] + [f'> {r} px' for r in args.radii]
     print('| ' + ' | '.join(head) + ' |')
     print('|' + '|'.join(['---'] + ['---:'] * (len(head) - 1)) + '|')
     rows = {cls: np.concatenate(d) for cls, d in per_class.items() if d}
     if rows:
         rows['all four'] = np.concatenate(list(rows.values()))
     for cls, d in rows.items():
-        cells = [cls, str(d.size), f'{np.median(d):.0f}'] + [
-            f'{100 * np.mean(d > r):.1f}%' for r in args.radii]
+        cells = [cls, str(d.size), f'{np.median(d):.0f}'
+                 ] + [f'{100 * np.mean(d > r):.1f}%' for r in args.radii]
         print('| ' + ' | '.join(cells) + ' |')
     return 0
 

@@ -24,8 +24,7 @@ from upernet_mm.cli_args import add_model_args, load_model, tool_parser
 VARIANTS = [
     ('keep classifier (default)', None, {}),
     ('quantize everything', None, dict(keep_float=())),
-    ('keep classifier + stem', None, dict(keep_float=('classifier',
-                                                      'stem'))),
+    ('keep classifier + stem', None, dict(keep_float=('classifier', 'stem'))),
     ('keep classifier, SmoothQuant (transformer)', None,
      dict(transformer=True)),
     ('keep classifier, full bias correction', None,
@@ -38,13 +37,21 @@ def parse_args(argv=None):
     parser = tool_parser(__doc__)
     add_model_args(parser)
     parser.add_argument(
-        '--shape', type=int, nargs=2, default=(512, 512),
-        metavar=('H', 'W'), help='tracing size (default 512 512)')
+        '--shape',
+        type=int,
+        nargs=2,
+        default=(512, 512),
+        metavar=('H', 'W'),
+        help='tracing size (default 512 512)')
     parser.add_argument(
-        '--calib-images', type=int, default=300,
+        '--calib-images',
+        type=int,
+        default=300,
         help='calibration images from the training split (default 300)')
     parser.add_argument(
-        '--images', type=int, default=100,
+        '--images',
+        type=int,
+        default=100,
         help='validation images to evaluate on (default 100)')
     return parser.parse_args(argv)
 
@@ -67,11 +74,11 @@ def main(argv=None):
     import mmcv
     from mmengine.registry import DefaultScope
 
-    from upernet_mm.deploy.openvino import export as oe
     from upernet_mm.deploy.calibration import (calibration_images,
                                                spaced_indices)
-    from upernet_mm.deploy.segmentor_logits import SegmentorLogits
+    from upernet_mm.deploy.openvino import export as oe
     from upernet_mm.deploy.openvino.runtime import compile_ir
+    from upernet_mm.deploy.segmentor_logits import SegmentorLogits
     from upernet_mm.registry import DATASETS
     model = load_model(args, strict=True)
     cfg = model.cfg
@@ -81,8 +88,8 @@ def main(argv=None):
             cfg.get('default_scope', 'upernet_mm')):
         dataset = DATASETS.build(cfg.val_dataloader.dataset)
     labels = [
-        mmcv.imread(dataset.get_data_info(i)['seg_map_path'],
-                    flag='unchanged')
+        mmcv.imread(
+            dataset.get_data_info(i)['seg_map_path'], flag='unchanged')
         for i in spaced_indices(len(dataset), args.images)
     ]
     if any(lab.shape != img.shape[2:] for lab, img in zip(labels, images)):
@@ -90,8 +97,9 @@ def main(argv=None):
                  'compares at the label size only')
     reference = SegmentorLogits(model).eval()
     with torch.no_grad():
-        ref = [reference(torch.as_tensor(i)).argmax(1)[0].numpy()
-               for i in images]
+        ref = [
+            reference(torch.as_tensor(i)).argmax(1)[0].numpy() for i in images
+        ]
 
     def report(label, runner):
         preds = [runner(i).argmax(1)[0].numpy() for i in images]

@@ -47,10 +47,8 @@ def verify(model, path, sizes):
     """Largest |onnxruntime - PyTorch| logit difference per input size."""
     import onnxruntime as ort
 
-    from upernet_mm.deploy.segmentor_logits import (INPUT_NAME,
-                                                    SegmentorLogits)
-    session = ort.InferenceSession(
-        path, providers=['CPUExecutionProvider'])
+    from upernet_mm.deploy.segmentor_logits import INPUT_NAME, SegmentorLogits
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     reference = SegmentorLogits(model).eval()
     gen = torch.Generator().manual_seed(0)
     diffs = {}
@@ -66,8 +64,9 @@ def verify(model, path, sizes):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        from upernet_mm.deploy.onnx.export import export_onnx
         import onnxscript  # noqa: F401
+
+        from upernet_mm.deploy.onnx.export import export_onnx
     except ImportError as e:
         sys.exit(f'error: ONNX export needs onnx and onnxscript ({e}): '
                  'pip install onnx onnxscript onnxruntime')
@@ -79,8 +78,9 @@ def main(argv=None):
     print(f'wrote {args.out}: input "image" (N, 3, H, W) float32 0-255, '
           'output "logits" (N, num_classes, H, W)')
     if args.verify:
-        diffs = verify(model, args.out, [tuple(args.shape),
-                                         tuple(args.verify)])
+        diffs = verify(
+            model, args.out,
+            [tuple(args.shape), tuple(args.verify)])
         for (h, w), d in diffs.items():
             print(f'onnxruntime vs PyTorch at {h}x{w}: max |diff| {d:.2e}')
 

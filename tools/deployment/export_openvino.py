@@ -25,45 +25,65 @@ def parse_args(argv=None):
     parser = tool_parser(__doc__)
     add_model_args(parser)
     parser.add_argument(
-        '--out', required=True,
+        '--out',
+        required=True,
         help='directory to write (model.xml, model.bin, '
         'upernet_mm_openvino.json)')
     parser.add_argument(
-        '--precision', choices=('fp32', 'bf16', 'int8'), default='fp32',
+        '--precision',
+        choices=('fp32', 'bf16', 'int8'),
+        default='fp32',
         help='fp32: float32 IR run in f32; bf16: the same IR run in '
         'bfloat16; int8: NNCF-quantized IR (default fp32)')
     parser.add_argument(
-        '--shape', type=int, nargs=2, default=(512, 512),
+        '--shape',
+        type=int,
+        nargs=2,
+        default=(512, 512),
         metavar=('H', 'W'),
         help='size of the example input used for tracing, and of the '
         'random check image without --check-images (default 512 512)')
     parser.add_argument(
-        '--verify', type=int, nargs=2, metavar=('H', 'W'),
+        '--verify',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
         help='also check on a random image of this size')
     parser.add_argument(
-        '--calib-images', type=int, default=300,
+        '--calib-images',
+        type=int,
+        default=300,
         help='int8: number of calibration images (default 300)')
     parser.add_argument(
-        '--calib-split', choices=('train', 'val', 'test'), default='train',
+        '--calib-split',
+        choices=('train', 'val', 'test'),
+        default='train',
         help='int8: dataset split of the calibration images (default train)')
     parser.add_argument(
-        '--check-images', type=int, default=None,
+        '--check-images',
+        type=int,
+        default=None,
         help='check on this many validation images (through the test '
         'pipeline) instead of a random image of --shape (default: 16 for '
         'bf16 and int8, 0 for fp32)')
     parser.add_argument(
-        '--keep-float', nargs='*', default=None,
+        '--keep-float',
+        nargs='*',
+        default=None,
         metavar='GROUP',
         help='int8: layer groups left unquantized, of classifier, stem, '
         'layernorm (default: classifier; give no group for none)')
     parser.add_argument(
-        '--no-fast-bias-correction', action='store_true',
+        '--no-fast-bias-correction',
+        action='store_true',
         help='int8: NNCF\'s full bias correction instead of the fast one')
     parser.add_argument(
-        '--transformer', action='store_true',
+        '--transformer',
+        action='store_true',
         help='int8: NNCF model_type TRANSFORMER (SmoothQuant)')
     parser.add_argument(
-        '--inference-precision', choices=('f32', 'bf16'),
+        '--inference-precision',
+        choices=('f32', 'bf16'),
         help='INFERENCE_PRECISION_HINT recorded for the runtime (default: '
         'f32 for fp32, bf16 for bf16 and for the unquantized part of int8)')
     args = parser.parse_args(argv)
@@ -90,8 +110,9 @@ def main(argv=None):
         args.checkpoint)
     calibration, calib_info = None, None
     if args.precision == 'int8':
-        calibration, calib_info = calibration_images(
-            model.cfg, args.calib_images, args.calib_split)
+        calibration, calib_info = calibration_images(model.cfg,
+                                                     args.calib_images,
+                                                     args.calib_split)
         print(f'calibration: {len(calibration)} {args.calib_split} images '
               f'of {calib_info["dataset_size"]}, from '
               f'{calib_info["first_file"]}')

@@ -21,13 +21,17 @@ def parse_args(argv=None):
     sub = parser.add_subparsers(dest='command', required=True)
 
     mm = sub.add_parser(
-        'to-mm', help='transformers UperNet directory -> upernet_mm config '
+        'to-mm',
+        help='transformers UperNet directory -> upernet_mm config '
         'and checkpoint')
-    mm.add_argument('hf_dir', help='directory with config.json and weights '
-                    '(model.safetensors or pytorch_model.bin)')
+    mm.add_argument(
+        'hf_dir',
+        help='directory with config.json and weights '
+        '(model.safetensors or pytorch_model.bin)')
     mm.add_argument('out_dir', help='where NAME.py and NAME.pth are written')
-    mm.add_argument('--name', help='file name stem (default: the name of '
-                    'HF_DIR)')
+    mm.add_argument(
+        '--name', help='file name stem (default: the name of '
+        'HF_DIR)')
     mm.add_argument(
         '--self-contained',
         action='store_true',
@@ -35,7 +39,8 @@ def parse_args(argv=None):
         'inheriting them by absolute path')
 
     hf = sub.add_parser(
-        'to-hf', help='upernet_mm config and checkpoint -> transformers '
+        'to-hf',
+        help='upernet_mm config and checkpoint -> transformers '
         'directory')
     hf.add_argument('config', help='upernet_mm config file')
     hf.add_argument('checkpoint', help='its checkpoint (.pth)')

@@ -2,8 +2,8 @@
 tables (the library side of ``tools/ablate.py``)."""
 from .stats import NOISE_SIGMAS, compare, summarize
 from .study import (RUN_RECORD, RunSpec, config_fingerprint, find_parents,
-                    is_reusable, last_val_metrics, load_run_record,
-                    plan_runs, study_seeds, write_run_record)
+                    is_reusable, last_val_metrics, load_run_record, plan_runs,
+                    study_seeds, write_run_record)
 from .table import collect_metric_keys, to_markdown
 
 __all__ = [

@@ -38,7 +38,8 @@ def summarize(values: Sequence[float]) -> Dict[str, Optional[float]]:
     return dict(mean=mean, std=std, n=n)
 
 
-def compare(child: Dict, parent: Dict,
+def compare(child: Dict,
+            parent: Dict,
             sigmas: float = NOISE_SIGMAS) -> Dict[str, Optional[float]]:
     """Difference of two :func:`summarize` results and its noise mark.
 

@@ -50,8 +50,8 @@ def study_seeds(cli_seeds: Optional[int], cfg) -> List[int]:
     """
     n = cli_seeds if cli_seeds is not None else cfg.get('ablation_seeds', 1)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        source = ('--seeds' if cli_seeds is not None else
-                  'config field ablation_seeds')
+        source = ('--seeds'
+                  if cli_seeds is not None else 'config field ablation_seeds')
         raise ValueError(f'{source} must be an integer >= 1, got {n!r}')
     return list(range(n))
 
@@ -145,8 +145,8 @@ def last_val_metrics(work_dir: str) -> Optional[Dict[str, float]]:
     ``parts/mIoU``...).
     """
     runs = sorted(
-        glob.glob(osp.join(glob.escape(work_dir), '*', 'vis_data',
-                           'scalars.json')))
+        glob.glob(
+            osp.join(glob.escape(work_dir), '*', 'vis_data', 'scalars.json')))
     if not runs:
         return None
     metrics = None

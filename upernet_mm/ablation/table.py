@@ -66,13 +66,17 @@ def to_markdown(rows: Sequence[Dict], metric_keys: Sequence[str]) -> str:
     for key in metric_keys:
         head += [key, f'Δ {key}']
     head += ['params (M)', 'time (s)', 'notes']
-    lines = ['| ' + ' | '.join(head) + ' |',
-             '|' + '|'.join(['---'] * 3 + ['---:'] * (2 * len(metric_keys) +
-                                                      2) + ['---']) + '|']
+    lines = [
+        '| ' + ' | '.join(head) + ' |',
+        '|' + '|'.join(['---'] * 3 + ['---:'] *
+                       (2 * len(metric_keys) + 2) + ['---']) + '|'
+    ]
     for row in rows:
         done = sum(run['status'] == 'ok' for run in row['runs'])
-        cells = [row['config'], row.get('parent') or '—',
-                 f'{done}/{len(row["runs"])}']
+        cells = [
+            row['config'],
+            row.get('parent') or '—', f'{done}/{len(row["runs"])}'
+        ]
         for key in metric_keys:
             cells.append(fmt_stat(row['stats'].get(key)))
             cells.append(fmt_diff(row['diff'].get(key)))

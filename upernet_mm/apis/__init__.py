@@ -12,9 +12,8 @@ from .unified_parsing import (draw_levels, is_unified_parsing, level_panel,
 
 __all__ = [
     'blend_colours', 'build_segmentor', 'build_test_pipeline',
-    'class_fractions', 'dataset_classes',
-    'draw_levels', 'inference_model', 'init_logits_model', 'init_model',
-    'is_unified_parsing',
-    'level_panel', 'show_result', 'summarize_levels', 'to_hf', 'to_mm',
+    'class_fractions', 'dataset_classes', 'draw_levels', 'inference_model',
+    'init_logits_model', 'init_model', 'is_unified_parsing', 'level_panel',
+    'show_result', 'summarize_levels', 'to_hf', 'to_mm',
     'unified_dataset_meta', 'write_levels'
 ]

@@ -14,8 +14,7 @@ from mmengine.registry import DefaultScope
 from upernet_mm.converters.hf_files import (read_config, read_preprocessor,
                                             read_weights, weights_path)
 from upernet_mm.converters.metainfo import (checkpoint_or_config_classes,
-                                            classes_from_id2label,
-                                            palette_for)
+                                            classes_from_id2label, palette_for)
 from upernet_mm.converters.mm_config import config_dict, write_config
 from upernet_mm.converters.preprocessing import (data_preprocessor_to_mm,
                                                  image_processor_to_hf,
@@ -76,8 +75,7 @@ def to_mm(hf_dir: str,
     os.makedirs(out_dir, exist_ok=True)
     config_path = write_config(
         osp.join(out_dir, f'{name}.py'),
-        config_dict(model, classes, palette, pipeline, hf_dir),
-        self_contained)
+        config_dict(model, classes, palette, pipeline, hf_dir), self_contained)
 
     written = Config.fromfile(config_path)
     if tuple(written.metainfo.classes) != tuple(classes):  # inert_config
@@ -98,8 +96,9 @@ def to_mm(hf_dir: str,
     return config_path, checkpoint_path, notes
 
 
-def dataset_classes(cfg: Config, checkpoint_meta: Optional[Dict] = None
-                    ) -> Optional[List[str]]:
+def dataset_classes(
+        cfg: Config,
+        checkpoint_meta: Optional[Dict] = None) -> Optional[List[str]]:
     """Class names of a checkpoint and its mm config, or None if neither
     names any: the checkpoint's ``meta.dataset_meta``, else the config's
     (see :func:`~upernet_mm.converters.metainfo.checkpoint_or_config_classes`),

@@ -19,10 +19,10 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmseg.structures import SegDataSample
 
+from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.logits_segmentor import (LogitsSegmentor,
                                                 runtime_model_cfg)
-from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.registry import DATASETS, SCOPE
 from .builder import build_segmentor
 from .checkpoint_source import (OPENVINO, TRANSFORMERS, checkpoint_source,
@@ -146,9 +146,8 @@ def init_model(config: Union[str, Path, Config],
     source = checkpoint_source(checkpoint, deploy)
     if not isinstance(config, Config) and is_hf_dir(config):
         hf_dir = hf_dir_path(config)
-        if source is not None and (
-                source.kind != TRANSFORMERS
-                or osp.realpath(source.path) != osp.realpath(hf_dir)):
+        if source is not None and (source.kind != TRANSFORMERS or osp.realpath(
+                source.path) != osp.realpath(hf_dir)):
             raise ValueError(
                 f'config is the transformers directory {hf_dir}, so the '
                 f'checkpoint must be that directory or None, got '
@@ -222,8 +221,7 @@ def _init_pytorch_model(cfg: Config, weights: Optional[str], device: str,
 
 def init_logits_model(config: Union[str, Path, Config],
                       runtime,
-                      cfg_options: Optional[dict] = None
-                      ) -> LogitsSegmentor:
+                      cfg_options: Optional[dict] = None) -> LogitsSegmentor:
     """A segmentor of ``config`` whose network is ``runtime``, any callable
     from (N, 3, H, W) float32 images (0-255, the pipeline's channel order)
     to logits (N, num_classes, H, W), e.g. an onnxruntime session wrapped in
@@ -285,9 +283,9 @@ def _load(img: ImageType) -> np.ndarray:
 
 
 def inference_model(
-        model,
-        imgs: Union[ImageType, Sequence[ImageType]],
-        pipeline: Optional[Compose] = None
+    model,
+    imgs: Union[ImageType, Sequence[ImageType]],
+    pipeline: Optional[Compose] = None
 ) -> Union[SegDataSample, List[SegDataSample]]:
     """Predict the segmentation of one image or a list of images.
 

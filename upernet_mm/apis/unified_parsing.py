@@ -88,8 +88,10 @@ def unified_dataset_meta(model, meta: Optional[dict]) -> dict:
         if not isinstance(parts, dict):
             raise ValueError('dataset_meta part_classes must be a dict '
                              f'object name -> part names, got {type(parts)}')
-        parts = {str(k): _names(v, f'part_classes[{k!r}]')
-                 for k, v in parts.items()}
+        parts = {
+            str(k): _names(v, f'part_classes[{k!r}]')
+            for k, v in parts.items()
+        }
         for index, num in enumerate(head.part_groups.num_parts):
             got = len(parts.get(objects[index], ()))
             if got != num:
@@ -100,13 +102,17 @@ def unified_dataset_meta(model, meta: Optional[dict]) -> dict:
         palettes = meta.get('part_palette') or {}
         out['part_classes'] = parts
         out['part_palette'] = {
-            name: _palette(palettes.get(name), len(names),
-                           f'part_palette[{name!r}]', seed=i)
+            name:
+            _palette(
+                palettes.get(name),
+                len(names),
+                f'part_palette[{name!r}]',
+                seed=i)
             for i, (name, names) in enumerate(parts.items())
         }
     for task, key in (('material', 'material_classes'),
-                      ('scene', 'scene_classes'),
-                      ('texture', 'texture_classes')):
+                      ('scene', 'scene_classes'), ('texture',
+                                                   'texture_classes')):
         if task not in head.tasks:
             continue
         num = getattr(head, f'num_{task}_classes')
@@ -123,8 +129,10 @@ def unified_dataset_meta(model, meta: Optional[dict]) -> dict:
         out[key] = names
     if 'material' in head.tasks:
         out['material_palette'] = _palette(
-            meta.get('material_palette'), len(out['material_classes']),
-            'material_palette', seed=7)
+            meta.get('material_palette'),
+            len(out['material_classes']),
+            'material_palette',
+            seed=7)
     return out
 
 
@@ -132,7 +140,9 @@ def _to_numpy(data) -> np.ndarray:
     return data.detach().cpu().numpy()
 
 
-def draw_levels(model, image_rgb: np.ndarray, result,
+def draw_levels(model,
+                image_rgb: np.ndarray,
+                result,
                 opacity: float = 0.5) -> Dict[str, np.ndarray]:
     """Colour overlays (RGB) of every pixel level of one prediction.
 
@@ -166,13 +176,13 @@ def draw_levels(model, image_rgb: np.ndarray, result,
             if where.any():
                 colours[where] = np.asarray(part_palette,
                                             np.uint8)[parts[where]]
-        drawn['part'] = blend_colours(image_rgb, colours, opacity,
-                                      parts != NO_PART)
+        drawn['part'] = blend_colours(image_rgb, colours, opacity, parts
+                                      != NO_PART)
     if 'pred_material_seg' in result:
         materials = _to_numpy(result.pred_material_seg.data[0])
         material_palette = np.asarray(meta['material_palette'], np.uint8)
-        drawn['material'] = blend_colours(
-            image_rgb, material_palette[materials], opacity)
+        drawn['material'] = blend_colours(image_rgb,
+                                          material_palette[materials], opacity)
     return drawn
 
 
@@ -199,11 +209,12 @@ def summarize_levels(model, result, topk: int = 5) -> dict:
         ids, counts = np.unique(keyed, return_counts=True)
         order = np.argsort(-counts, kind='stable')
         out['parts'] = [
-            dict(object=meta['classes'][ids[i] // 256],
-                 part=meta['part_classes'][meta['classes'][ids[i] // 256]][
-                     ids[i] % 256],
-                 index=int(ids[i] % 256),
-                 fraction=round(float(counts[i]) / objects.size, 6))
+            dict(
+                object=meta['classes'][ids[i] // 256],
+                part=meta['part_classes'][meta['classes'][ids[i] //
+                                                          256]][ids[i] % 256],
+                index=int(ids[i] % 256),
+                fraction=round(float(counts[i]) / objects.size, 6))
             for i in order
         ]
     if 'pred_material_seg' in result:
@@ -219,34 +230,38 @@ def summarize_levels(model, result, topk: int = 5) -> dict:
 
 def _caption(tile: np.ndarray, text: str) -> np.ndarray:
     bar = np.full((22, tile.shape[1], 3), 255, np.uint8)
-    cv2.putText(bar, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                (0, 0, 0), 1, cv2.LINE_AA)
+    cv2.putText(bar, text, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0),
+                1, cv2.LINE_AA)
     return np.concatenate([bar, tile], axis=0)
 
 
-def level_panel(image_rgb: np.ndarray, drawn: Dict[str, np.ndarray],
-                summary: dict, min_height: int = 256) -> np.ndarray:
+def level_panel(image_rgb: np.ndarray,
+                drawn: Dict[str, np.ndarray],
+                summary: dict,
+                min_height: int = 256) -> np.ndarray:
     """One RGB picture of all levels: the image, the object, part and
     material overlays side by side (enlarged to at least ``min_height``
     rows), scene and texture top-3 with scores below."""
     scale = max(1, int(np.ceil(min_height / image_rgb.shape[0])))
 
     def big(tile):
-        return cv2.resize(tile, None, fx=scale, fy=scale,
-                          interpolation=cv2.INTER_NEAREST)
+        return cv2.resize(
+            tile, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
 
     tiles = [_caption(big(image_rgb), 'image')]
     for level in ('object', 'part', 'material'):
         if level in drawn:
             tiles.append(_caption(big(drawn[level]), f'{level}s'))
-    row = np.concatenate(
-        [np.pad(t, ((0, 0), (0, 4), (0, 0)), constant_values=255)
-         for t in tiles], axis=1)
+    row = np.concatenate([
+        np.pad(t, ((0, 0), (0, 4), (0, 0)), constant_values=255) for t in tiles
+    ],
+                         axis=1)
     lines = []
     for task in ('scene', 'texture'):
         if task in summary:
-            lines.append(f'{task}: ' + ', '.join(
-                f'{c["name"]} {c["score"]:.2f}' for c in summary[task][:3]))
+            lines.append(f'{task}: ' +
+                         ', '.join(f'{c["name"]} {c["score"]:.2f}'
+                                   for c in summary[task][:3]))
     text = np.full((22 * len(lines) + 4, row.shape[1], 3), 255, np.uint8)
     for i, line in enumerate(lines):
         cv2.putText(text, line, (4, 18 + 22 * i), cv2.FONT_HERSHEY_SIMPLEX,
@@ -261,8 +276,13 @@ def _write(path: str, array: np.ndarray) -> str:
     return path
 
 
-def write_levels(model, img_bgr: np.ndarray, result, out_dir: str,
-                 stem: str, opacity: float = 0.5, overlays: bool = True,
+def write_levels(model,
+                 img_bgr: np.ndarray,
+                 result,
+                 out_dir: str,
+                 stem: str,
+                 opacity: float = 0.5,
+                 overlays: bool = True,
                  topk: int = 5) -> dict:
     """Write the part and material masks of one prediction (and with
     ``overlays`` their colour overlays and the panel of all levels) under

@@ -44,24 +44,25 @@ class VideoSource:
         ValueError: If OpenCV cannot open it, naming the file or camera.
     """
 
-    def __init__(self, spec: Union[str, int],
+    def __init__(self,
+                 spec: Union[str, int],
                  max_frames: Optional[int] = None):
         self.is_camera = is_camera(spec)
         self.name = f'camera {int(spec)}' if self.is_camera else str(spec)
         self.cap = cv2.VideoCapture(int(spec) if self.is_camera else str(spec))
         if not self.cap.isOpened():
-            raise ValueError(
-                f'cannot open {self.name}: ' +
-                ('no such camera, or it is busy' if self.is_camera else
-                 'not a video OpenCV can decode (or no such file)'))
+            raise ValueError(f'cannot open {self.name}: ' + (
+                'no such camera, or it is busy' if self.is_camera else
+                'not a video OpenCV can decode (or no such file)'))
         fps = self.cap.get(cv2.CAP_PROP_FPS)
         self.fps_known = bool(fps and np.isfinite(fps) and fps > 0)
         self.fps = float(fps) if self.fps_known else FALLBACK_FPS
         count = int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.num_frames = None if self.is_camera or count <= 0 else count
         if max_frames is not None:
-            self.num_frames = (max_frames if self.num_frames is None else
-                               min(max_frames, self.num_frames))
+            self.num_frames = (
+                max_frames if self.num_frames is None else min(
+                    max_frames, self.num_frames))
         self.max_frames = max_frames
 
     def __iter__(self):
@@ -169,5 +170,7 @@ def segment_video(model,
         frames=frames,
         width=size[0],
         height=size[1],
-        classes={int(i): int(c)
-                 for i, c in enumerate(counts) if c})
+        classes={
+            int(i): int(c)
+            for i, c in enumerate(counts) if c
+        })

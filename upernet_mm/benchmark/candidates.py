@@ -50,8 +50,10 @@ def randomize(module: nn.Module, seed: int = 0) -> nn.Module:
         for name, t in module.state_dict(keep_vars=True).items():
             if not t.is_floating_point():
                 if name.endswith('num_batches_tracked'):
-                    t.fill_(int(torch.randint(1, 1000, (1, ),
-                                              generator=count_gen)))
+                    t.fill_(
+                        int(
+                            torch.randint(1, 1000, (1, ),
+                                          generator=count_gen)))
                 continue
             if name.endswith('running_var'):
                 value = torch.rand(t.shape, generator=gen) + 0.5
@@ -67,7 +69,8 @@ def randomize(module: nn.Module, seed: int = 0) -> nn.Module:
     return module
 
 
-def features(batch: int, image_size: Sequence[int],
+def features(batch: int,
+             image_size: Sequence[int],
              channels: Sequence[int] = CONVNEXT_T_CHANNELS,
              seed: int = 0) -> List[torch.Tensor]:
     """Random backbone features of an image of ``image_size`` (H, W)."""
@@ -173,8 +176,9 @@ def build_transformers(model_cfg: Dict, state: Dict) -> nn.Module:
     # a local import: transformers is an optional dependency
     from transformers import UperNetConfig, UperNetForSemanticSegmentation
 
-    classes = [f'class{i}' for i in range(
-        model_cfg['decode_head']['num_classes'])]
+    classes = [
+        f'class{i}' for i in range(model_cfg['decode_head']['num_classes'])
+    ]
     hf_cfg, _ = mm_to_hf_config(model_cfg, classes)
     model = UperNetForSemanticSegmentation(UperNetConfig(**hf_cfg))
     model.load_state_dict(

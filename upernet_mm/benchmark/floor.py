@@ -44,8 +44,9 @@ def conv_throughput(channels: int = 512,
         for fmt in (torch.contiguous_format, torch.channels_last):
             conv = nn.Conv2d(channels, channels, 3, padding=1).eval()
             conv = conv.to(dtype=dtype, memory_format=fmt)
-            x = torch.randn(1, channels, size, size, generator=gen).to(
-                dtype=dtype, memory_format=fmt)
+            x = torch.randn(
+                1, channels, size, size, generator=gen).to(
+                    dtype=dtype, memory_format=fmt)
 
             def run(conv=conv, x=x):
                 with torch.no_grad():

@@ -85,8 +85,7 @@ def ort_runner(path: str, threads: int) -> Callable[..., np.ndarray]:
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, opts,
-                                providers=['CPUExecutionProvider'])
+    sess = ort.InferenceSession(path, opts, providers=['CPUExecutionProvider'])
     name = sess.get_inputs()[0].name
 
     def run(x) -> np.ndarray:
@@ -97,16 +96,16 @@ def ort_runner(path: str, threads: int) -> Callable[..., np.ndarray]:
     return run
 
 
-def _openvino_int8_conv_seconds(conv: nn.Module, x: torch.Tensor,
-                                threads: int, reps: int) -> List[float]:
+def _openvino_int8_conv_seconds(conv: nn.Module, x: torch.Tensor, threads: int,
+                                reps: int) -> List[float]:
     """Seconds of the convolution node itself (OpenVINO's performance
     counters) in ``reps`` calls of ``conv`` quantized by NNCF: the layout
     reorders and input quantization around a lone convolution are left out,
     as the float peak's channels_last input has none."""
     with telemetry_off():
         model = ov.convert_model(conv, example_input=x)
-        quantized = nncf.quantize(model, nncf.Dataset([x.numpy()]),
-                                  subset_size=1)
+        quantized = nncf.quantize(
+            model, nncf.Dataset([x.numpy()]), subset_size=1)
     compiled = ov.Core().compile_model(
         quantized, 'CPU', {
             'INFERENCE_NUM_THREADS': threads,
@@ -118,9 +117,9 @@ def _openvino_int8_conv_seconds(conv: nn.Module, x: torch.Tensor,
     seconds = []
     for i in range(reps + 2):
         request.infer([data])
-        conv_time = sum(
-            p.real_time.total_seconds() for p in request.get_profiling_info()
-            if p.node_type == 'Convolution')
+        conv_time = sum(p.real_time.total_seconds()
+                        for p in request.get_profiling_info()
+                        if p.node_type == 'Convolution')
         if i >= 2:  # warm-up
             seconds.append(conv_time)
     return seconds
@@ -154,13 +153,14 @@ def int8_conv_throughput(tmpdir: str,
     except ImportError:
         return result
     path = osp.join(tmpdir, 'conv3x3.onnx')
-    torch.onnx.export(conv, (x, ), path, input_names=['x'],
-                      output_names=['y'], dynamo=False)
+    torch.onnx.export(
+        conv, (x, ), path, input_names=['x'], output_names=['y'], dynamo=False)
     qpath = ort_quantize_static(path, osp.join(tmpdir, 'conv3x3.int8.onnx'),
                                 [x.numpy()])
     run = ort_runner(qpath, threads)
     data = x.numpy()
-    times = interleaved_times({'onnxruntime': lambda: run(data)}, warmup=2,
+    times = interleaved_times({'onnxruntime': lambda: run(data)},
+                              warmup=2,
                               reps=reps)
     result['onnxruntime'] = macs / median(times['onnxruntime'])
     return result
@@ -171,7 +171,8 @@ def agreement(logits: torch.Tensor, reference: torch.Tensor) -> float:
     return (logits.argmax(1) == reference.argmax(1)).float().mean().item()
 
 
-def calibration_images(count: int, size: Sequence[int],
+def calibration_images(count: int,
+                       size: Sequence[int],
                        seed: int = 11) -> List[np.ndarray]:
     """``count`` seeded random (1, 3, H, W) float32 images of 0-255 values,
     the model section's calibration set (its weights are random, so no

@@ -10,8 +10,10 @@ from typing import Callable, Dict, List
 import torch.nn as nn
 
 
-def module_times(model: nn.Module, names: List[str],
-                 fn: Callable[[], object], reps: int = 1) -> Dict[str, float]:
+def module_times(model: nn.Module,
+                 names: List[str],
+                 fn: Callable[[], object],
+                 reps: int = 1) -> Dict[str, float]:
     """Median over ``reps`` calls of ``fn`` of the seconds spent in each
     module of ``names`` (summed over its calls within one call of ``fn``),
     plus ``'total'``.
@@ -28,13 +30,17 @@ def module_times(model: nn.Module, names: List[str],
     current = defaultdict(float)
 
     def pre(name):
+
         def hook(module, args):
             starts[name] = time.perf_counter()
+
         return hook
 
     def post(name):
+
         def hook(module, args, output):
             current[name] += time.perf_counter() - starts.pop(name)
+
         return hook
 
     handles = []
@@ -70,8 +76,8 @@ def uper_layers(model: nn.Module) -> List[str]:
             names.append(f'backbone.{name}')
     head = model.decode_head
     for name, child in head.named_children():
-        if name in ('loss_decode', 'dropout') or not any(
-                True for _ in child.parameters()):
+        if name in ('loss_decode',
+                    'dropout') or not any(True for _ in child.parameters()):
             continue
         if isinstance(child, nn.ModuleList) and name != 'psp_modules':
             names += [f'decode_head.{name}.{i}' for i in range(len(child))]

@@ -18,8 +18,10 @@ import subprocess
 import sys
 from typing import Callable, Dict, List
 
-WORKER_ENV = dict(MALLOC_MMAP_THRESHOLD_='65536', MALLOC_TRIM_THRESHOLD_='0',
-                  MALLOC_TOP_PAD_='0')
+WORKER_ENV = dict(
+    MALLOC_MMAP_THRESHOLD_='65536',
+    MALLOC_TRIM_THRESHOLD_='0',
+    MALLOC_TOP_PAD_='0')
 
 
 def status_kib(field: str) -> int:
@@ -81,11 +83,12 @@ def run_worker(argv: List[str], timeout: float = 3600) -> Dict[str, int]:
     """Run ``python argv...`` with :data:`WORKER_ENV`; it must print one JSON
     object (name to bytes) as its last stdout line."""
     env = dict(os.environ, **WORKER_ENV)
-    proc = subprocess.run([sys.executable] + argv,
-                          env=env,
-                          capture_output=True,
-                          text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable] + argv,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f'memory worker {argv} failed '
                            f'({proc.returncode}):\n{proc.stderr[-3000:]}')

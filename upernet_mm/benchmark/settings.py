@@ -14,8 +14,12 @@ FULL = dict(
     accuracy=dict(),
     train=dict(steps=3),
     slide=dict(
-        arch='tiny', image=(1024, 2048), crop=(512, 512), stride=(341, 341),
-        batch_size=6, reps=2),
+        arch='tiny',
+        image=(1024, 2048),
+        crop=(512, 512),
+        stride=(341, 341),
+        batch_size=6,
+        reps=2),
     conv=dict(channels=512, size=128),
 )
 QUICK = dict(
@@ -25,7 +29,11 @@ QUICK = dict(
     accuracy=dict(),
     train=dict(steps=1, batch=2, crop=(64, 64)),
     slide=dict(
-        arch='atto', image=(96, 128), crop=(64, 64), stride=(48, 48),
-        batch_size=3, reps=1),
+        arch='atto',
+        image=(96, 128),
+        crop=(64, 64),
+        stride=(48, 48),
+        batch_size=3,
+        reps=1),
     conv=dict(channels=64, size=32),
 )

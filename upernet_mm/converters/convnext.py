@@ -89,19 +89,22 @@ class ConvNextMapping(BackboneMapping):
         cfg = dict(MM_DEFAULTS, **mm_cfg)
         depths, channels = self._arch(cfg, field)
         norm = dict(cfg['norm_cfg'])
-        expect(norm.get('type'), ['LN2d'], f'{field}.norm_cfg.type',
-               'transformers ConvNext uses LayerNorm')
-        expect(norm.get('eps', 1e-5), [1e-6], f'{field}.norm_cfg.eps',
-               'transformers ConvNext fixes the LayerNorm eps to 1e-6')
+        expect(
+            norm.get('type'), ['LN2d'], f'{field}.norm_cfg.type',
+            'transformers ConvNext uses LayerNorm')
+        expect(
+            norm.get('eps', 1e-5), [1e-6], f'{field}.norm_cfg.eps',
+            'transformers ConvNext fixes the LayerNorm eps to 1e-6')
         expect_exact_gelu(dict(cfg['act_cfg']), field, 'ConvNext')
         expect(cfg['linear_pw_conv'], [True], f'{field}.linear_pw_conv',
                'transformers ConvNext uses linear point-wise layers')
         expect(cfg['use_grn'], [False], f'{field}.use_grn',
                'GRN is ConvNeXt V2, not transformers ConvNext')
-        expect(cfg['gap_before_final_norm'], [False],
-               f'{field}.gap_before_final_norm',
-               'a segmentation backbone must output feature maps, not '
-               'pooled vectors')
+        expect(
+            cfg['gap_before_final_norm'], [False],
+            f'{field}.gap_before_final_norm',
+            'a segmentation backbone must output feature maps, not '
+            'pooled vectors')
         scale = cfg['layer_scale_init_value']
         return dict(
             model_type='convnext',
@@ -141,13 +144,10 @@ class ConvNextMapping(BackboneMapping):
                 a, b = f'{mm}stages.{i}.{j}', f'{stage}.layers.{j}'
                 rules += rename_params(f'{a}.depthwise_conv', f'{b}.dwconv')
                 rules += rename_params(f'{a}.norm', f'{b}.layernorm')
-                rules += rename_params(f'{a}.pointwise_conv1',
-                                       f'{b}.pwconv1')
-                rules += rename_params(f'{a}.pointwise_conv2',
-                                       f'{b}.pwconv2')
+                rules += rename_params(f'{a}.pointwise_conv1', f'{b}.pwconv1')
+                rules += rename_params(f'{a}.pointwise_conv2', f'{b}.pwconv2')
                 if scale > 0:
                     rules.append(
                         Rule((f'{a}.gamma', ),
                              (f'{b}.layer_scale_parameter', )))
         return rules
-

@@ -90,9 +90,9 @@ def _dataset_cfgs(cfg) -> List[Any]:
     return found
 
 
-def checkpoint_or_config_classes(cfg, checkpoint_meta: Optional[Dict],
-                                 dataset_type_classes: Callable[[str], Any]
-                                 ) -> Optional[List[str]]:
+def checkpoint_or_config_classes(
+        cfg, checkpoint_meta: Optional[Dict],
+        dataset_type_classes: Callable[[str], Any]) -> Optional[List[str]]:
     """Class names of a checkpoint and its mm config, or None if neither
     names any.
 

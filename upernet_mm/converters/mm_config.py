@@ -54,9 +54,12 @@ SELF_CONTAINED = (
 )
 
 
-def config_dict(model: Dict[str, Any], classes: Sequence[str],
-                palette: List[List[int]], test_pipeline: List[Dict],
-                origin: str, root: Optional[str] = None) -> Dict[str, Any]:
+def config_dict(model: Dict[str, Any],
+                classes: Sequence[str],
+                palette: List[List[int]],
+                test_pipeline: List[Dict],
+                origin: str,
+                root: Optional[str] = None) -> Dict[str, Any]:
     """The top-level names of a config inheriting upernet_mm's base configs.
 
     Args:
@@ -76,8 +79,10 @@ def config_dict(model: Dict[str, Any], classes: Sequence[str],
     ]
     classes = tuple(str(c) for c in classes)
     palette = [list(map(int, c)) for c in palette]
-    model = dict(model, pretrained=None,
-                 backbone=dict(_delete_=True, **model['backbone']))
+    model = dict(
+        model,
+        pretrained=None,
+        backbone=dict(_delete_=True, **model['backbone']))
     model.pop('train_cfg', None)
     return dict(
         _base_=bases,
@@ -88,7 +93,8 @@ def config_dict(model: Dict[str, Any], classes: Sequence[str],
         test_pipeline=list(test_pipeline))
 
 
-def write_config(path: str, cfg: Dict[str, Any],
+def write_config(path: str,
+                 cfg: Dict[str, Any],
                  self_contained: bool = False) -> str:
     """Write ``cfg`` (from :func:`config_dict`) to ``path`` as an inert
     config; with ``self_contained`` the bases are merged in first.

@@ -63,8 +63,8 @@ def data_preprocessor_to_mm(processor: Optional[Dict[str, Any]],
         seg_pad_val=255), notes
 
 
-def resize_from_processor(processor: Optional[Dict[str, Any]]
-                          ) -> Optional[Dict[str, Any]]:
+def resize_from_processor(
+        processor: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """An mm ``Resize`` transform equal to the processor's resize, if any
     (a fixed ``height``/``width``)."""
     if not processor or not processor.get('do_resize'):
@@ -102,8 +102,9 @@ def image_processor_to_hf(cfg) -> Tuple[Dict[str, Any], List[str]]:
         tuple[dict, list[str]]: The arguments and notes.
     """
     notes = []
-    pre = dict(cfg.model.get('data_preprocessor') or
-               cfg.get('data_preprocessor') or {})
+    pre = dict(
+        cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
+        or {})
     mean = pre.get('mean') or [0.0, 0.0, 0.0]
     std = pre.get('std') or [1.0, 1.0, 1.0]
     if len(mean) != 3 or len(std) != 3:
@@ -113,9 +114,10 @@ def image_processor_to_hf(cfg) -> Tuple[Dict[str, Any], List[str]]:
     # mm loads images as BGR; either flag flips them to RGB, as
     # transformers image processors feed them
     flip = bool(pre.get('bgr_to_rgb', False) or pre.get('rgb_to_bgr', False))
-    expect(flip, [True], 'model.data_preprocessor.bgr_to_rgb',
-           'without it the model is fed BGR images, while transformers '
-           'image processors feed RGB')
+    expect(
+        flip, [True], 'model.data_preprocessor.bgr_to_rgb',
+        'without it the model is fed BGR images, while transformers '
+        'image processors feed RGB')
     args = dict(
         do_resize=False,
         do_rescale=True,

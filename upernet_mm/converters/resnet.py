@@ -17,8 +17,8 @@ from .rules import (BN_NAMES, BackboneMapping, Rule, UnsupportedOptionError,
 
 # mmseg ResNet.arch_settings: depth -> (block, blocks per stage)
 MM_ARCHS = {
-    depth: ('basic' if issubclass(block, BasicBlock) else 'bottleneck',
-            tuple(stages))
+    depth:
+    ('basic' if issubclass(block, BasicBlock) else 'bottleneck', tuple(stages))
     for depth, (block, stages) in ResNet.arch_settings.items()
 }
 _EXPANSION = {'basic': 1, 'bottleneck': 4}
@@ -28,8 +28,8 @@ def _conv_bn_rules(mm_conv: str, mm_bn: str, hf_layer: str) -> List[Rule]:
     """A bias-free convolution and its BatchNorm: two modules in mmseg, one
     ``ResNetConvLayer`` (``convolution``, ``normalization``) in
     transformers."""
-    return (rename_params(mm_conv, f'{hf_layer}.convolution', ('weight', ))
-            + rename_params(mm_bn, f'{hf_layer}.normalization', BN_NAMES))
+    return (rename_params(mm_conv, f'{hf_layer}.convolution', ('weight', )) +
+            rename_params(mm_bn, f'{hf_layer}.normalization', BN_NAMES))
 
 
 # mmseg ResNet defaults of the fields that matter here
@@ -52,9 +52,11 @@ MM_DEFAULTS = signature_defaults(ResNet, [
 ])
 
 _REFUSED_TYPES = {
-    'ResNetV1c': 'its deep stem (three 3x3 convolutions) has no '
+    'ResNetV1c':
+    'its deep stem (three 3x3 convolutions) has no '
     'counterpart in transformers ResNet, whose stem is one 7x7 convolution',
-    'ResNetV1d': 'its deep stem (three 3x3 convolutions) and average-pool '
+    'ResNetV1d':
+    'its deep stem (three 3x3 convolutions) and average-pool '
     'shortcuts have no counterpart in transformers ResNet',
 }
 
@@ -96,9 +98,10 @@ class ResNetMapping(BackboneMapping):
             raise UnsupportedOptionError(
                 f'{field}: depths={depths} and hidden_sizes={sizes} must '
                 'have the same length, 1 to 4 (mmseg ResNet num_stages)')
-        depth = next((d for d, (block, blocks) in sorted(MM_ARCHS.items())
-                      if block == layer_type
-                      and list(blocks[:num_stages]) == depths), None)
+        depth = next(
+            (d for d, (block, blocks) in sorted(MM_ARCHS.items())
+             if block == layer_type and list(blocks[:num_stages]) == depths),
+            None)
         if depth is None:
             known = {
                 d: list(b[:num_stages])
@@ -151,27 +154,31 @@ class ResNetMapping(BackboneMapping):
         block, blocks = self._arch(cfg, field)
         n = len(blocks)
         for name in ('deep_stem', 'avg_down'):
-            expect(cfg[name], [False], f'{field}.{name}',
-                   'transformers ResNet has a single 7x7 stem convolution '
-                   'and convolution shortcuts')
+            expect(
+                cfg[name], [False], f'{field}.{name}',
+                'transformers ResNet has a single 7x7 stem convolution '
+                'and convolution shortcuts')
         for name in ('dcn', 'plugins', 'multi_grid', 'conv_cfg'):
             expect(cfg[name], [None], f'{field}.{name}',
                    'transformers ResNet has plain convolutions')
-        expect(list(cfg['dilations'])[:n], [[1] * n], f'{field}.dilations',
-               'transformers ResNet has no dilated convolutions')
+        expect(
+            list(cfg['dilations'])[:n], [[1] * n], f'{field}.dilations',
+            'transformers ResNet has no dilated convolutions')
         strides = list(cfg['strides'])[:n]
-        expect(strides, [[s] + [2] * (n - 1) for s in (1, 2)],
-               f'{field}.strides',
-               'transformers ResNet strides 2 at every stage but the first, '
-               'where downsample_in_first_stage chooses 1 or 2')
+        expect(
+            strides, [[s] + [2] * (n - 1) for s in (1, 2)], f'{field}.strides',
+            'transformers ResNet strides 2 at every stage but the first, '
+            'where downsample_in_first_stage chooses 1 or 2')
         style = cfg['style']
         expect(style, ['pytorch', 'caffe'], f'{field}.style',
                'mmseg ResNet has these two styles')
         norm = dict(cfg['norm_cfg'])
-        expect(norm.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
-               'transformers ResNet uses BatchNorm')
-        expect(norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
-               'transformers ResNet uses the BatchNorm default eps 1e-5')
+        expect(
+            norm.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
+            'transformers ResNet uses BatchNorm')
+        expect(
+            norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
+            'transformers ResNet uses the BatchNorm default eps 1e-5')
         expansion = _EXPANSION[block]
         base = cfg['base_channels']
         return dict(
@@ -215,8 +222,7 @@ class ResNetMapping(BackboneMapping):
                 b = f'{hf}encoder.stages.{i}.layers.{j}'
                 for k in range(num_convs):
                     rules += _conv_bn_rules(f'{a}.conv{k + 1}',
-                                            f'{a}.bn{k + 1}',
-                                            f'{b}.layer.{k}')
+                                            f'{a}.bn{k + 1}', f'{b}.layer.{k}')
                 if j == 0 and (stride != 1 or in_channels != out_channels):
                     rules += _conv_bn_rules(f'{a}.downsample.0',
                                             f'{a}.downsample.1',

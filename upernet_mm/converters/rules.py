@@ -21,6 +21,7 @@ import torch
 
 # errors
 
+
 class ConversionError(ValueError):
     """Base class of the conversion errors."""
 
@@ -100,19 +101,19 @@ def expect(value: Any, allowed: Sequence[Any], field: str,
             f'{allowed_text})')
 
 
-def expect_exact_gelu(act_cfg: Dict[str, Any], field: str,
-                      model: str) -> None:
+def expect_exact_gelu(act_cfg: Dict[str, Any], field: str, model: str) -> None:
     """Raise unless an mm ``act_cfg`` is the exact GELU, which transformers
     ``model`` is configured with (``hidden_act='gelu'``)."""
-    expect(act_cfg.get('type'), ['GELU'], f'{field}.act_cfg.type',
-           f'transformers {model} is configured with GELU here')
-    expect(act_cfg.get('approximate', 'none'), ['none'],
-           f'{field}.act_cfg.approximate',
-           'transformers "gelu" is the exact GELU')
+    expect(
+        act_cfg.get('type'), ['GELU'], f'{field}.act_cfg.type',
+        f'transformers {model} is configured with GELU here')
+    expect(
+        act_cfg.get('approximate',
+                    'none'), ['none'], f'{field}.act_cfg.approximate',
+        'transformers "gelu" is the exact GELU')
 
 
-def square_patch_size(hf_cfg: Dict[str, Any], field: str,
-                      reason: str) -> int:
+def square_patch_size(hf_cfg: Dict[str, Any], field: str, reason: str) -> int:
     """The ``patch_size`` of an HF backbone config as one int (HF allows a
     pair); ``reason`` says why a non-square one does not map."""
     patch = hf_cfg['patch_size']
@@ -184,7 +185,6 @@ def mm_out_indices(cfg: Dict[str, Any], num_stages: int, field: str,
 
 # key rules
 
-
 Tensors = Tuple[torch.Tensor, ...]
 
 
@@ -218,8 +218,9 @@ def rename(mm_key: str, hf_key: str) -> Rule:
     return Rule((mm_key, ), (hf_key, ))
 
 
-def rename_params(mm_prefix: str, hf_prefix: str,
-                  names: Iterable[str] = ('weight', 'bias')) -> List[Rule]:
+def rename_params(
+    mm_prefix: str, hf_prefix: str,
+    names: Iterable[str] = ('weight', 'bias')) -> List[Rule]:
     """Rename rules for the parameters ``names`` of one layer."""
     return [rename(f'{mm_prefix}.{n}', f'{hf_prefix}.{n}') for n in names]
 
@@ -235,12 +236,13 @@ def _describe(keys: Sequence[str], limit: int = 8) -> str:
     return f'{shown}{more}'
 
 
-def apply_rules(rules: Sequence[Rule],
-                state: Dict[str, torch.Tensor],
-                to: str,
-                origin: str,
-                ignore: Optional[Callable[[str], bool]] = None
-                ) -> Dict[str, torch.Tensor]:
+def apply_rules(
+        rules: Sequence[Rule],
+        state: Dict[str, torch.Tensor],
+        to: str,
+        origin: str,
+        ignore: Optional[Callable[[str],
+                                  bool]] = None) -> Dict[str, torch.Tensor]:
     """Convert a state dict with ``rules``.
 
     Args:
@@ -286,13 +288,13 @@ def apply_rules(rules: Sequence[Rule],
             parts.append(f'{len(unexpected)} unexpected key(s) the config '
                          f'does not use: {_describe(unexpected)}')
         raise CheckpointMismatchError(
-            f'The {src_side} checkpoint {origin} does not match its config: '
-            + '; '.join(parts))
+            f'The {src_side} checkpoint {origin} does not match its config: ' +
+            '; '.join(parts))
 
     out = {}
     for rule in active:
-        src_keys, dst_keys, fn = ((rule.hf_keys, rule.mm_keys, rule.to_mm)
-                                  if to == 'mm' else
+        src_keys, dst_keys, fn = ((rule.hf_keys, rule.mm_keys,
+                                   rule.to_mm) if to == 'mm' else
                                   (rule.mm_keys, rule.hf_keys, rule.to_hf))
         tensors = fn(*[state[k] for k in src_keys])
         if len(tensors) != len(dst_keys):
@@ -302,9 +304,9 @@ def apply_rules(rules: Sequence[Rule],
     return out
 
 
-def check_shapes(state: Dict[str, torch.Tensor],
-                 expected: Dict[str, torch.Size], origin: str,
-                 what: str) -> None:
+def check_shapes(state: Dict[str, torch.Tensor], expected: Dict[str,
+                                                                torch.Size],
+                 origin: str, what: str) -> None:
     """Raise if ``state`` and ``expected`` differ in keys or shapes.
 
     Args:
@@ -398,8 +400,7 @@ class BackboneMapping:
         """Channels of each output of the mm backbone."""
         raise NotImplementedError
 
-    def hf_out_features(self, mm_cfg: Dict[str, Any],
-                        field: str) -> List[str]:
+    def hf_out_features(self, mm_cfg: Dict[str, Any], field: str) -> List[str]:
         """The transformers ``out_features`` of the mm backbone's
         outputs."""
         return [f'stage{i + 1}' for i in self.out_indices(mm_cfg, field)]
@@ -417,9 +418,9 @@ class BackboneMapping:
             return []
         rules = []
         for i in self.out_indices(mm_cfg, 'backbone'):
-            rules += rename_params(f'{mm_prefix}norm{i}',
-                                   f'{hf_prefix}hidden_states_norms.'
-                                   f'stage{i + 1}')
+            rules += rename_params(
+                f'{mm_prefix}norm{i}', f'{hf_prefix}hidden_states_norms.'
+                f'stage{i + 1}')
         return rules
 
     def normalize_hf_state(self, state: Dict, hf_prefix: str) -> Dict:

@@ -137,10 +137,11 @@ class SwinMapping(BackboneMapping):
     def to_mm_config(self, hf_cfg, field):
         expect(hf_cfg['hidden_act'], ['gelu'], f'{field}.hidden_act',
                'mmseg SwinTransformer is configured with exact GELU here')
-        expect(hf_cfg['layer_norm_eps'], [1e-5], f'{field}.layer_norm_eps',
-               'transformers applies it to the blocks only, while mmseg\'s '
-               'norm_cfg sets one eps for all LayerNorms and transformers '
-               'fixes the others to 1e-5')
+        expect(
+            hf_cfg['layer_norm_eps'], [1e-5], f'{field}.layer_norm_eps',
+            'transformers applies it to the blocks only, while mmseg\'s '
+            'norm_cfg sets one eps for all LayerNorms and transformers '
+            'fixes the others to 1e-5')
         depths, heads = list(hf_cfg['depths']), list(hf_cfg['num_heads'])
         if len(depths) != len(heads):
             raise UnsupportedOptionError(
@@ -177,22 +178,26 @@ class SwinMapping(BackboneMapping):
         cfg = dict(MM_DEFAULTS, **mm_cfg)
         depths = list(cfg['depths'])
         patch = cfg['patch_size']
-        expect(list(cfg['strides']), [[patch] + [2] * (len(depths) - 1)],
-               f'{field}.strides',
-               'transformers Swin embeds patches with stride patch_size and '
-               'halves the resolution at every patch merging')
-        expect(cfg['patch_norm'], [True], f'{field}.patch_norm',
-               'transformers Swin always normalises patch embeddings and '
-               'merged patches')
+        expect(
+            list(cfg['strides']), [[patch] + [2] * (len(depths) - 1)],
+            f'{field}.strides',
+            'transformers Swin embeds patches with stride patch_size and '
+            'halves the resolution at every patch merging')
+        expect(
+            cfg['patch_norm'], [True], f'{field}.patch_norm',
+            'transformers Swin always normalises patch embeddings and '
+            'merged patches')
         expect(cfg['qk_scale'], [None], f'{field}.qk_scale',
                'transformers Swin scales attention by head_dim ** -0.5')
         expect_exact_gelu(dict(cfg['act_cfg']), field, 'Swin')
         norm = dict(cfg['norm_cfg'])
-        expect(norm.get('type'), ['LN'], f'{field}.norm_cfg.type',
-               'transformers Swin uses LayerNorm')
-        expect(norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
-               'transformers Swin fixes the eps of the embedding, merging '
-               'and output LayerNorms to 1e-5')
+        expect(
+            norm.get('type'), ['LN'], f'{field}.norm_cfg.type',
+            'transformers Swin uses LayerNorm')
+        expect(
+            norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
+            'transformers Swin fixes the eps of the embedding, merging '
+            'and output LayerNorms to 1e-5')
         image_size = cfg['pretrain_img_size']
         if isinstance(image_size, (list, tuple)):
             image_size = list(image_size) if len(image_size) == 2 else \
@@ -221,9 +226,7 @@ class SwinMapping(BackboneMapping):
 
     def out_channels(self, mm_cfg) -> List[int]:
         dims = mm_cfg.get('embed_dims', MM_DEFAULTS['embed_dims'])
-        return [
-            dims * 2**i for i in self.out_indices(mm_cfg, 'backbone')
-        ]
+        return [dims * 2**i for i in self.out_indices(mm_cfg, 'backbone')]
 
     def trunk_rules(self, mm_cfg, mm_prefix, hf_prefix) -> List[Rule]:
         cfg = dict(MM_DEFAULTS, **mm_cfg)
@@ -242,7 +245,7 @@ class SwinMapping(BackboneMapping):
                 a = f'{mm}stages.{i}.blocks.{j}'
                 b = f'{hf}encoder.layers.{i}.blocks.{j}'
                 rules += rename_params(f'{a}.norm1', f'{b}.layernorm_before')
-                names = ('weight', 'bias') if cfg['qkv_bias'] else ('weight',)
+                names = ('weight', 'bias') if cfg['qkv_bias'] else ('weight', )
                 for n in names:
                     rules.append(
                         Rule((f'{a}.attn.w_msa.qkv.{n}', ),
@@ -254,8 +257,9 @@ class SwinMapping(BackboneMapping):
                     Rule((f'{a}.attn.w_msa.relative_position_bias_table', ),
                          (f'{b}.attention.relative_position_bias.'
                           'relative_position_bias_table', )))
-                rules.append(_index_rule(
-                    f'{a}.attn.w_msa.relative_position_index', index))
+                rules.append(
+                    _index_rule(f'{a}.attn.w_msa.relative_position_index',
+                                index))
                 rules += rename_params(f'{a}.norm2', f'{b}.layernorm_after')
                 rules += rename_params(f'{a}.ffn.layers.0.0', f'{b}.mlp.fc1')
                 rules += rename_params(f'{a}.ffn.layers.1', f'{b}.mlp.fc2')
@@ -264,14 +268,14 @@ class SwinMapping(BackboneMapping):
                 b = f'{hf}encoder.layers.{i}.downsample'
                 rules.append(
                     Rule((f'{a}.reduction.weight', ),
-                         (f'{b}.reduction.weight', ),
-                         lambda w: (_merge_weight(w), ),
-                         lambda w: (_merge_weight_to_hf(w), )))
+                         (f'{b}.reduction.weight', ), lambda w:
+                         (_merge_weight(w), ), lambda w:
+                         (_merge_weight_to_hf(w), )))
                 for n in ('weight', 'bias'):
                     rules.append(
                         Rule((f'{a}.norm.{n}', ), (f'{b}.norm.{n}', ),
-                             lambda v: (_merge_norm(v), ),
-                             lambda v: (_merge_norm_to_hf(v), )))
+                             lambda v: (_merge_norm(v), ), lambda v:
+                             (_merge_norm_to_hf(v), )))
         # SwinModel's final LayerNorm, which the backbone never applies
         last = cfg['embed_dims'] * 2**(len(depths) - 1)
         rules.append(

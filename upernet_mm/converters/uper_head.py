@@ -46,8 +46,7 @@ NORM_CFG = dict(type='SyncBN', requires_grad=True)
 
 
 def _loss(weight: float) -> Dict[str, Any]:
-    return dict(
-        type='CrossEntropyLoss', use_sigmoid=False, loss_weight=weight)
+    return dict(type='CrossEntropyLoss', use_sigmoid=False, loss_weight=weight)
 
 
 def _shared_head_fields(hf_cfg: Dict[str, Any],
@@ -63,8 +62,7 @@ def _shared_head_fields(hf_cfg: Dict[str, Any],
 
 
 def heads_to_mm(hf_cfg: Dict[str, Any], in_channels: List[int],
-                num_classes: int,
-                field: str) -> Tuple[Dict, Optional[Dict]]:
+                num_classes: int, field: str) -> Tuple[Dict, Optional[Dict]]:
     """mm ``decode_head`` and ``auxiliary_head`` configs of an HF UperNet.
 
     Args:
@@ -132,13 +130,16 @@ def _check_common(cfg: Dict[str, Any], field: str) -> None:
             f'{field}.norm_cfg=None cannot be converted: transformers '
             'UperNet always has BatchNorm after its convolutions (supported: '
             "dict(type='BN') or dict(type='SyncBN'))")
-    expect(norm.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
-           'transformers UperNet uses BatchNorm2d')
-    expect(norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
-           'transformers UperNet uses the BatchNorm default eps')
+    expect(
+        norm.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
+        'transformers UperNet uses BatchNorm2d')
+    expect(
+        norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
+        'transformers UperNet uses the BatchNorm default eps')
     act = cfg['act_cfg']
-    expect(act.get('type') if act else None, ['ReLU'],
-           f'{field}.act_cfg.type', 'transformers UperNet uses ReLU')
+    expect(
+        act.get('type') if act else None, ['ReLU'], f'{field}.act_cfg.type',
+        'transformers UperNet uses ReLU')
     expect(cfg['align_corners'], [False], f'{field}.align_corners',
            'transformers UperNet resizes with align_corners=False')
     if cfg['out_channels'] is not None and \
@@ -170,9 +171,9 @@ def _loss_notes(cfg: Dict[str, Any], field: str,
     return losses[0].get('loss_weight', 1.0), notes
 
 
-def heads_to_hf(model_cfg: Dict[str, Any], in_channels: List[int],
-                field: str = 'model') -> Tuple[Dict[str, Any], int,
-                                               List[str]]:
+def heads_to_hf(model_cfg: Dict[str, Any],
+                in_channels: List[int],
+                field: str = 'model') -> Tuple[Dict[str, Any], int, List[str]]:
     """HF UperNet head fields of an mm model config.
 
     Args:
@@ -197,16 +198,20 @@ def heads_to_hf(model_cfg: Dict[str, Any], in_channels: List[int],
             'directly')
     f = f'{field}.decode_head'
     decode = dict(MM_DECODE_DEFAULTS, **model_cfg['decode_head'])
-    expect(strip_scope(decode.get('type')), ['UPerHead'], f'{f}.type',
-           'transformers UperNet has a UPerNet decode head')
+    expect(
+        strip_scope(decode.get('type')), ['UPerHead'], f'{f}.type',
+        'transformers UperNet has a UPerNet decode head')
     n = len(in_channels)
-    expect(_as_list(decode.get('in_index')), [list(range(n))],
-           f'{f}.in_index', 'transformers UperNet feeds all backbone '
-           f'outputs ({n}) to the decode head in order')
-    expect(_as_list(decode.get('in_channels')), [list(in_channels)],
-           f'{f}.in_channels', 'they must be the backbone output channels')
-    expect(decode.get('fusion'), [True], f'{f}.fusion',
-           'transformers UperNet always fuses all pyramid levels')
+    expect(
+        _as_list(decode.get('in_index')), [list(range(n))], f'{f}.in_index',
+        'transformers UperNet feeds all backbone '
+        f'outputs ({n}) to the decode head in order')
+    expect(
+        _as_list(decode.get('in_channels')), [list(in_channels)],
+        f'{f}.in_channels', 'they must be the backbone output channels')
+    expect(
+        decode.get('fusion'), [True], f'{f}.fusion',
+        'transformers UperNet always fuses all pyramid levels')
     _check_common(decode, f)
     num_classes = decode['num_classes']
     weight, more = _loss_notes(decode, f, 1.0)
@@ -232,23 +237,27 @@ def heads_to_hf(model_cfg: Dict[str, Any], in_channels: List[int],
             f'{f} holds {len(aux_cfg)} heads: transformers UperNet has at '
             'most one auxiliary head')
     aux = dict(MM_AUX_DEFAULTS, **aux_cfg)
-    expect(strip_scope(aux.get('type')), ['FCNHead'], f'{f}.type',
-           'transformers UperNet\'s auxiliary head is an FCN head')
+    expect(
+        strip_scope(aux.get('type')), ['FCNHead'], f'{f}.type',
+        'transformers UperNet\'s auxiliary head is an FCN head')
     index = aux.get('in_index')
     if isinstance(index, int) and index < 0:
         index += n
-    expect(index, [HF_AUX_IN_INDEX], f'{f}.in_index',
-           'transformers UperNet feeds backbone output 2 to the auxiliary '
-           'head')
-    expect(aux.get('input_transform'), [None], f'{f}.input_transform',
-           'the auxiliary head reads one feature map')
+    expect(
+        index, [HF_AUX_IN_INDEX], f'{f}.in_index',
+        'transformers UperNet feeds backbone output 2 to the auxiliary '
+        'head')
+    expect(
+        aux.get('input_transform'), [None], f'{f}.input_transform',
+        'the auxiliary head reads one feature map')
     expect(aux['kernel_size'], [3], f'{f}.kernel_size',
            'transformers UperNet\'s auxiliary convolutions are 3x3')
     expect(aux['dilation'], [1], f'{f}.dilation',
            'transformers UperNet\'s auxiliary convolutions are not dilated')
-    expect(aux.get('in_channels'), [in_channels[HF_AUX_IN_INDEX]],
-           f'{f}.in_channels', 'they must be the channels of backbone '
-           'output 2')
+    expect(
+        aux.get('in_channels'), [in_channels[HF_AUX_IN_INDEX]],
+        f'{f}.in_channels', 'they must be the channels of backbone '
+        'output 2')
     _check_common(aux, f)
     expect(aux['num_classes'], [num_classes], f'{f}.num_classes',
            'transformers UperNet has one num_labels for both heads')

@@ -4,17 +4,17 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import torch
 
-from .rules import (BackboneMapping, Rule, UnsupportedBackboneError,
-                   UnsupportedOptionError, apply_rules, strip_scope,
-                   with_defaults)
 from .convnext import ConvNextMapping
 from .metainfo import classes_from_id2label
 from .resnet import ResNetMapping, refused_reason
+from .rules import (BackboneMapping, Rule, UnsupportedBackboneError,
+                    UnsupportedOptionError, apply_rules, strip_scope,
+                    with_defaults)
 from .swin import SwinMapping
 from .uper_head import HF_DEFAULTS, head_rules, heads_to_hf, heads_to_mm
 
-BACKBONES: Tuple[BackboneMapping, ...] = (ConvNextMapping(), SwinMapping(),
-                                          ResNetMapping())
+BACKBONES: Tuple[BackboneMapping,
+                 ...] = (ConvNextMapping(), SwinMapping(), ResNetMapping())
 HF_ARCHITECTURE = 'UperNetForSemanticSegmentation'
 # UperNetConfig's default backbone when config.json has none
 HF_DEFAULT_BACKBONE = dict(
@@ -56,8 +56,8 @@ def mm_backbone_mapping(type_name: str, field: str) -> BackboneMapping:
         'mmpretrain)')
 
 
-def read_upernet_config(hf_config: Dict[str, Any], origin: str
-                        ) -> Tuple[Dict, Dict, BackboneMapping]:
+def read_upernet_config(hf_config: Dict[str, Any],
+                        origin: str) -> Tuple[Dict, Dict, BackboneMapping]:
     """A transformers UperNet config with every default filled in.
 
     Args:
@@ -87,7 +87,8 @@ def read_upernet_config(hf_config: Dict[str, Any], origin: str
     return head, with_defaults(backbone, mapping.hf_defaults), mapping
 
 
-def hf_to_mm_model(hf_config: Dict[str, Any], origin: str,
+def hf_to_mm_model(hf_config: Dict[str, Any],
+                   origin: str,
                    data_preprocessor: Optional[Dict] = None) -> Dict:
     """The mm ``model`` config of a transformers UperNet config.
 
@@ -117,8 +118,7 @@ def hf_to_mm_model(hf_config: Dict[str, Any], origin: str,
     return model
 
 
-def model_rules(model_cfg: Dict[str, Any],
-                field: str = 'model') -> List[Rule]:
+def model_rules(model_cfg: Dict[str, Any], field: str = 'model') -> List[Rule]:
     """All state-dict rules of an mm model config (mm ``backbone.``,
     ``decode_head.``, ``auxiliary_head.`` <-> the same in transformers)."""
     backbone = model_cfg['backbone']
@@ -148,11 +148,15 @@ def hf_state_to_mm(model_cfg: Dict[str, Any], hf_state: Dict[str, Any],
     mapping = mm_backbone_mapping(model_cfg['backbone']['type'], 'backbone')
     state = mapping.normalize_hf_state(hf_state, 'backbone.')
     return apply_rules(
-        model_rules(model_cfg), state, 'mm', origin,
+        model_rules(model_cfg),
+        state,
+        'mm',
+        origin,
         ignore=mapping.hf_ignorable)
 
 
-def mm_to_hf_config(model_cfg: Dict[str, Any], classes: List[str],
+def mm_to_hf_config(model_cfg: Dict[str, Any],
+                    classes: List[str],
                     field: str = 'model') -> Tuple[Dict[str, Any], List[str]]:
     """The transformers UperNet config of an mm model config.
 
@@ -185,8 +189,14 @@ def mm_to_hf_config(model_cfg: Dict[str, Any], classes: List[str],
         model_type='upernet',
         architectures=[HF_ARCHITECTURE],
         backbone_config=backbone_hf,
-        id2label={i: str(c) for i, c in enumerate(classes)},
-        label2id={str(c): i for i, c in enumerate(classes)})
+        id2label={
+            i: str(c)
+            for i, c in enumerate(classes)
+        },
+        label2id={
+            str(c): i
+            for i, c in enumerate(classes)
+        })
     hf.update(head)
     return hf, notes
 
@@ -201,8 +211,8 @@ def mm_state_to_hf(model_cfg: Dict[str, Any], mm_state: Dict[str, Any],
     return apply_rules(model_rules(model_cfg), mm_state, 'hf', origin)
 
 
-def hf_backbone_state_to_mm(hf_config: Dict[str, Any],
-                            hf_state: Dict[str, Any],
+def hf_backbone_state_to_mm(hf_config: Dict[str, Any], hf_state: Dict[str,
+                                                                      Any],
                             origin: str) -> Dict[str, torch.Tensor]:
     """Backbone weights (``backbone.*``) of a transformers backbone-only
     directory (``*Model``, ``*Backbone``, ``*ForImageClassification``).
@@ -233,9 +243,8 @@ def hf_backbone_state_to_mm(hf_config: Dict[str, Any],
 
     def ignore(key):
         # classification heads and the final norm of *Model
-        return (key.startswith(('classifier.', f'{prefix}layernorm.',
-                                f'{base}layernorm.'))
+        return (key.startswith(
+            ('classifier.', f'{prefix}layernorm.', f'{base}layernorm.'))
                 or mapping.hf_ignorable(key))
 
     return apply_rules(rules, state, 'mm', origin, ignore=ignore)
-

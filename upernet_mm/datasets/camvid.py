@@ -86,9 +86,9 @@ class CamVidDataset(BaseSegDataset):
                     f'not exist (data_root={self.data_root!r}, data_prefix='
                     f'{self.data_prefix!r}). data_root must hold the SegNet '
                     'layout (train/, trainannot/, val/, valannot/, test/, '
-                    'testannot/): link a copy there (e.g. from the repository root '
-                    '`ln -s "$(realpath ../shared/data/camvid)" '
-                    'data/camvid`) or convert the '
+                    'testannot/): link a copy there (e.g. from the '
+                    'repository root `ln -s "$(realpath '
+                    '../shared/data/camvid)" data/camvid`) or convert the '
                     'original release with '
                     'tools/dataset_converters/camvid.py')
         data_list = super().load_data_list()

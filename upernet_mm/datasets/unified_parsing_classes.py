@@ -56,15 +56,15 @@ TEXTURE_CLASSES = ('blotchy', 'chequered', 'dotted', 'fibrous', 'grid',
 
 # RGB
 MATERIAL_PALETTE = [[135, 206, 235], [178, 34, 34], [169, 169, 169],
-                    [255, 228, 181], [0, 255, 255], [255, 0, 255],
-                    [139, 69, 19], [34, 139, 34], [64, 64, 64],
-                    [192, 192, 192], [20, 20, 20], [0, 0, 205],
-                    [255, 160, 122], [75, 0, 130], [255, 215, 0],
+                    [255, 228, 181], [0, 255, 255], [255, 0,
+                                                     255], [139, 69, 19],
+                    [34, 139, 34], [64, 64, 64], [192, 192, 192], [20, 20, 20],
+                    [0, 0, 205], [255, 160, 122], [75, 0, 130], [255, 215, 0],
                     [240, 248, 255], [128, 0, 0], [255, 105, 180]]
 
 # part 0 ('other') of every object is grey; parts 1.. get distinct colours
-_PART_COLOURS = [[230, 25, 75], [60, 180, 75], [255, 225, 25],
-                 [0, 130, 200], [245, 130, 48], [145, 30, 180]]
+_PART_COLOURS = [[230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200],
+                 [245, 130, 48], [145, 30, 180]]
 PART_PALETTE = {
     name: [[128, 128, 128]] + _PART_COLOURS[:len(parts) - 1]
     for name, parts in PART_CLASSES.items()
@@ -75,7 +75,10 @@ MATERIAL_INDEX = {name: index for index, name in enumerate(MATERIAL_CLASSES)}
 SCENE_INDEX = {name: index for index, name in enumerate(SCENE_CLASSES)}
 TEXTURE_INDEX = {name: index for index, name in enumerate(TEXTURE_CLASSES)}
 PART_INDEX = {
-    obj: {part: index for index, part in enumerate(parts)}
+    obj: {
+        part: index
+        for index, part in enumerate(parts)
+    }
     for obj, parts in PART_CLASSES.items()
 }
 

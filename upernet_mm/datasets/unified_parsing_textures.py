@@ -116,8 +116,9 @@ def _marbled(rng, size, s):
     a = rng.uniform(170, 240, 3).astype(np.float32)
     b = rng.uniform(20, 120, 3).astype(np.float32)
     u, _ = _rotated(rng, size)
-    turbulence = (smooth_noise(rng, size, size, 24 * s) +
-                  0.5 * smooth_noise(rng, size, size, 8 * s))
+    turbulence = (
+        smooth_noise(rng, size, size, 24 * s) +
+        0.5 * smooth_noise(rng, size, size, 8 * s))
     phase = u / (rng.uniform(14, 28) * s) + rng.uniform(1.0, 2.0) * turbulence
     vein = np.abs(np.sin(np.pi * phase))
     return _mix(a, b, 1 - vein / rng.uniform(0.12, 0.25))

@@ -145,9 +145,10 @@ def model_levels(model) -> dict:
         first part class, or -1.
     """
     meta = dict(model.dataset_meta)
-    levels = dict(object=dict(
-        classes=list(meta['classes']),
-        palette=[[int(c) for c in colour] for colour in meta['palette']]))
+    levels = dict(
+        object=dict(
+            classes=list(meta['classes']),
+            palette=[[int(c) for c in colour] for colour in meta['palette']]))
     tasks = getattr(model.decode_head, 'tasks', None)
     if not tasks:
         return levels
@@ -164,14 +165,14 @@ def model_levels(model) -> dict:
                     list(colours[i]) if i < len(colours) else [128, 128, 128])
         classes.append(NO_PARTS)
         palette.append(NO_PARTS_COLOUR)
-        levels['part'] = dict(classes=classes, palette=palette,
-                              offsets=offsets)
+        levels['part'] = dict(
+            classes=classes, palette=palette, offsets=offsets)
     if 'material' in tasks:
         classes = list(meta['material_classes'])
-        palette = meta.get('material_palette') or [[128, 128, 128]] * len(
-            classes)
-        levels['material'] = dict(classes=classes,
-                                  palette=[list(c) for c in palette])
+        palette = meta.get('material_palette') or [[128, 128, 128]
+                                                   ] * len(classes)
+        levels['material'] = dict(
+            classes=classes, palette=[list(c) for c in palette])
     for task in ('scene', 'texture'):
         if task in tasks:
             levels[task] = dict(classes=list(meta[f'{task}_classes']))
@@ -202,7 +203,9 @@ class DemoApp:
             offered as examples.
     """
 
-    def __init__(self, model, title: str = 'upernet_mm',
+    def __init__(self,
+                 model,
+                 title: str = 'upernet_mm',
                  examples: Optional[list] = None):
         self.model = model
         self.title = title
@@ -222,8 +225,10 @@ class DemoApp:
             title=self.title,
             device=str(next(self.model.parameters()).device),
             levels=[
-                dict(name=name, classes=self.levels[name]['classes'],
-                     palette=self.levels[name]['palette'])
+                dict(
+                    name=name,
+                    classes=self.levels[name]['classes'],
+                    palette=self.levels[name]['palette'])
                 for name, _ in PIXEL_LEVELS if name in self.levels
             ],
             image_tasks=[

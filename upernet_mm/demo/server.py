@@ -43,9 +43,12 @@ SECURITY_HEADERS = {
     "default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data: blob:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
+    'X-Content-Type-Options':
+    'nosniff',
+    'Referrer-Policy':
+    'no-referrer',
+    'Cache-Control':
+    'no-store',
 }
 
 
@@ -167,8 +170,11 @@ class DemoServer(ThreadingHTTPServer):
     """
     daemon_threads = True
 
-    def __init__(self, app: DemoApp, host: str = '127.0.0.1',
-                 port: int = 7860, verbose: bool = False):
+    def __init__(self,
+                 app: DemoApp,
+                 host: str = '127.0.0.1',
+                 port: int = 7860,
+                 verbose: bool = False):
         self.app = app
         self.verbose = verbose
         if ':' in host:

@@ -13,20 +13,23 @@ from mmengine.registry import DefaultScope
 
 from upernet_mm.registry import DATASETS, SCOPE
 
-SPLITS = {'train': 'train_dataloader', 'val': 'val_dataloader',
-          'test': 'test_dataloader'}
+SPLITS = {
+    'train': 'train_dataloader',
+    'val': 'val_dataloader',
+    'test': 'test_dataloader'
+}
 
 
 def _test_pipeline(cfg: Config) -> list:
-    pipeline = cfg.get('test_pipeline') or cfg.get(
-        'test_dataloader', {}).get('dataset', {}).get('pipeline')
+    pipeline = cfg.get('test_pipeline') or cfg.get('test_dataloader', {}).get(
+        'dataset', {}).get('pipeline')
     if not pipeline:
         raise ValueError('the config has neither test_pipeline nor '
                          'test_dataloader.dataset.pipeline')
     # the images only: annotations are not needed (and may be absent)
     return [
-        dict(step) for step in pipeline if step['type'] not in (
-            'LoadAnnotations', 'LoadDepthAnnotation')
+        dict(step) for step in pipeline
+        if step['type'] not in ('LoadAnnotations', 'LoadDepthAnnotation')
     ]
 
 
@@ -74,8 +77,7 @@ def calibration_images(cfg: Config,
     test_cfg = cfg.model.get('test_cfg') or {}
     crop = test_cfg.get('crop_size') if test_cfg.get(
         'mode') == 'slide' else None
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope',
-                                                      SCOPE)):
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', SCOPE)):
         dataset = DATASETS.build(dataset_cfg)
     indices = spaced_indices(len(dataset), num_images)
     images, names = [], []

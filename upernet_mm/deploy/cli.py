@@ -50,6 +50,6 @@ def deploy_kwargs(args) -> Optional[dict]:
             raise ValueError('--compile needs --deploy')
         return None
     if args.deploy not in PRECISIONS:
-        raise ArtefactError(int8_needs_artefact(
-            getattr(args, 'checkpoint', 'the checkpoint')))
+        raise ArtefactError(
+            int8_needs_artefact(getattr(args, 'checkpoint', 'the checkpoint')))
     return dict(precision=args.deploy, compile=getattr(args, 'compile', False))

@@ -24,7 +24,6 @@ from upernet_mm.registry import MODELS
 _HEAD_ATTRIBUTES = ('num_classes', 'out_channels', 'align_corners',
                     'threshold', 'ignore_index')
 
-
 # segmentor types a runtime can stand in for (one logits map per image)
 SEGMENTOR_TYPES = ('EncoderDecoder', 'UPerEncoderDecoder',
                    'mmseg.EncoderDecoder', 'upernet_mm.UPerEncoderDecoder')
@@ -49,7 +48,10 @@ def runtime_model_cfg(model_cfg, kind: str, **fields) -> dict:
             f'{SEGMENTOR_TYPES}; the config\'s model is {source!r}')
     cfg = copy.deepcopy(dict(model_cfg))
     cfg.update(
-        type=kind, pretrained=None, train_cfg=None, auxiliary_head=None,
+        type=kind,
+        pretrained=None,
+        train_cfg=None,
+        auxiliary_head=None,
         **fields)
     backbone = cfg.get('backbone')
     if backbone is not None and 'init_cfg' in backbone:

@@ -51,8 +51,10 @@ def configure_amp(cfg, requested: bool, has_amp_device=None) -> str:
         has_amp_device = _has_amp_device()
     if requested:
         if kind in ('AmpOptimWrapper', 'BF16AmpOptimWrapper'):
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
+            print_log(
+                'AMP training is already enabled in your config.',
+                logger='current',
+                level=logging.WARNING)
         elif kind != 'OptimWrapper':
             raise ValueError(
                 '--amp needs optim_wrapper.type "OptimWrapper" (it becomes '
@@ -68,13 +70,15 @@ def configure_amp(cfg, requested: bool, has_amp_device=None) -> str:
         wrapper.device_type = 'cpu'
         print_log(
             'No CUDA/NPU/MLU/MUSA device: mixed precision uses bfloat16 '
-            'autocast on the CPU (BF16AmpOptimWrapper, no loss scaling)'
-            + (f'; ignored AmpOptimWrapper options {dropped}'
-               if dropped else ''),
-            logger='current', level=logging.WARNING)
+            'autocast on the CPU (BF16AmpOptimWrapper, no loss scaling)' +
+            (f'; ignored AmpOptimWrapper options {dropped}'
+             if dropped else ''),
+            logger='current',
+            level=logging.WARNING)
         if not _native_bf16():
             print_log(
                 'This CPU has no native bfloat16 instructions '
                 '(AVX512-BF16/AMX); bfloat16 may be slower than float32.',
-                logger='current', level=logging.WARNING)
+                logger='current',
+                level=logging.WARNING)
     return wrapper.type

@@ -27,9 +27,11 @@ def _first_slurm_host(nodelist: str) -> str:
         RuntimeError: If scontrol is missing, fails or prints nothing.
     """
     try:
-        out = subprocess.run(
-            ['scontrol', 'show', 'hostnames', nodelist],
-            capture_output=True, text=True, timeout=60, check=True).stdout
+        out = subprocess.run(['scontrol', 'show', 'hostnames', nodelist],
+                             capture_output=True,
+                             text=True,
+                             timeout=60,
+                             check=True).stdout
     except (OSError, subprocess.SubprocessError) as error:
         raise RuntimeError(
             f'--launcher slurm: cannot expand SLURM_NODELIST={nodelist!r} '
@@ -47,8 +49,10 @@ def _env_from_launcher(launcher: str) -> None:
     """Set RANK, WORLD_SIZE, LOCAL_RANK (and MASTER_* for slurm) from the
     launcher's own variables, as mmengine's ``init_dist`` does."""
     if launcher == 'pytorch':
-        missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR',
-                               'MASTER_PORT') if k not in os.environ]
+        missing = [
+            k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+            if k not in os.environ
+        ]
         if missing:
             raise RuntimeError(
                 f'--launcher pytorch needs the environment variables '

@@ -19,10 +19,11 @@ from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.datasets import UnifiedParsingDataset
-from upernet_mm.datasets.checks import (
-    DataCheckError, check_annotations_exist,
-    check_annotations_without_images, check_data_folders, check_folder_tree,
-    check_not_empty, check_samples)
+from upernet_mm.datasets.checks import (DataCheckError,
+                                        check_annotations_exist,
+                                        check_annotations_without_images,
+                                        check_data_folders, check_folder_tree,
+                                        check_not_empty, check_samples)
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
 from upernet_mm.registry import DATASETS
@@ -49,8 +50,8 @@ def head_num_classes(model_cfg) -> dict:
         items = value if isinstance(value, (list, tuple)) else [value]
         for i, head in enumerate(items):
             if isinstance(head, dict) and 'num_classes' in head:
-                path = f'model.{key}' + (
-                    f'[{i}]' if isinstance(value, (list, tuple)) else '')
+                path = f'model.{key}' + (f'[{i}]' if isinstance(
+                    value, (list, tuple)) else '')
                 heads[path] = (head['num_classes'],
                                head.get('ignore_index', 255))
     return heads
@@ -92,8 +93,8 @@ def check_pad_values(cfg: Config) -> None:
         for head, (num_classes, ignore_index) in heads.items():
             if pad == ignore_index:
                 continue
-            effect = (f'trained as class {pad}' if 0 <= pad < num_classes
-                      else 'a label value outside the classes, which stops '
+            effect = (f'trained as class {pad}' if 0 <= pad < num_classes else
+                      'a label value outside the classes, which stops '
                       'training')
             raise DataCheckError(
                 f'{pad_field}={pad} but {head}.ignore_index={ignore_index}: '
@@ -156,8 +157,11 @@ def check_classes(heads: dict, dataset, where: str) -> None:
                 'head, or metainfo.classes of the dataset')
 
 
-def check_data(cfg: Config, check_files: bool = False,
-               loaders=('train_dataloader', 'val_dataloader')) -> dict:
+def check_data(
+    cfg: Config,
+    check_files: bool = False,
+    loaders=('train_dataloader', 'val_dataloader')
+) -> dict:
     """Check the datasets of a config before training.
 
     Args:
@@ -186,10 +190,12 @@ def check_data(cfg: Config, check_files: bool = False,
                                                     f'{loader}.dataset'):
                 dataset = _build_lazy(dataset_cfg)
                 if dataset is None:
-                    print_log(f'Data check skipped for {path}: '
-                              f'{dataset_cfg.get("type")} is not an mmseg '
-                              'BaseSegDataset', logger='current',
-                              level=logging.WARNING)
+                    print_log(
+                        f'Data check skipped for {path}: '
+                        f'{dataset_cfg.get("type")} is not an mmseg '
+                        'BaseSegDataset',
+                        logger='current',
+                        level=logging.WARNING)
                     continue
                 if not getattr(dataset, 'generate_if_missing', False):
                     check_data_folders(dataset)
@@ -201,13 +207,16 @@ def check_data(cfg: Config, check_files: bool = False,
                 check_classes(heads, dataset, path)
                 check_level_classes(cfg.get('model', {}), dataset, path)
                 if check_files:
-                    check_samples(dataset, heads or {
-                        path: (len(dataset.metainfo['classes']), 255)})
+                    check_samples(
+                        dataset, heads
+                        or {path: (len(dataset.metainfo['classes']), 255)})
                     if isinstance(dataset, UnifiedParsingDataset):
                         counts = check_unified_parsing_samples(dataset)
-                        print_log(f'Data check of {path}: every task\'s '
-                                  f'labels checked, samples per source '
-                                  f'{counts}', logger='current')
+                        print_log(
+                            f'Data check of {path}: every task\'s '
+                            f'labels checked, samples per source '
+                            f'{counts}',
+                            logger='current')
                 sizes[path] = len(dataset)
     what = 'files decoded and checked' if check_files else \
         'folders and classes checked (--check-data decodes every file)'
@@ -215,5 +224,7 @@ def check_data(cfg: Config, check_files: bool = False,
     return sizes
 
 
-__all__ = ['DataCheckError', 'check_classes', 'check_data',
-           'check_pad_values', 'head_num_classes']
+__all__ = [
+    'DataCheckError', 'check_classes', 'check_data', 'check_pad_values',
+    'head_num_classes'
+]

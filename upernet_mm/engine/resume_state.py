@@ -22,7 +22,7 @@ from mmengine.dist import all_gather_object, get_rank, get_world_size
 from mmengine.logging import print_log
 
 from upernet_mm.safe_io.checkpoint_format import (from_weights_only,
-                                                 to_weights_only)
+                                                  to_weights_only)
 
 RNG_KEY = 'rng_state'
 
@@ -51,13 +51,13 @@ def rng_state() -> dict:
 def restore_rng_state(state: dict) -> None:
     """Set this process's generators to a state from :func:`rng_state`."""
     python = state['python']
-    random.setstate((python['version'], tuple(python['internal']),
-                     python['gauss']))
+    random.setstate(
+        (python['version'], tuple(python['internal']), python['gauss']))
     numpy_state = dict(state['numpy'])
     key = numpy_state['state']['key']
     key = key.numpy() if isinstance(key, torch.Tensor) else np.asarray(key)
-    numpy_state['state'] = dict(numpy_state['state'],
-                                key=key.astype(np.uint32))
+    numpy_state['state'] = dict(
+        numpy_state['state'], key=key.astype(np.uint32))
     np.random.set_state(numpy_state)
     torch.set_rng_state(state['torch'])
     if 'cuda' in state and torch.cuda.is_available():
@@ -73,8 +73,7 @@ def gather_rng_states(state=None) -> list:
     return all_gather_object(state)
 
 
-def checkpoint_for_save(checkpoint: dict, where: str,
-                        rng_states=None) -> dict:
+def checkpoint_for_save(checkpoint: dict, where: str, rng_states=None) -> dict:
     """The checkpoint as it is written: the random states of the ranks
     added, history buffers and numpy values converted so that it loads with
     ``torch.load(weights_only=True)``.
@@ -190,9 +189,11 @@ def resume_checkpoint(cfg):
         return path or None
     moved = osp.join(cfg.work_dir, osp.basename(path))
     if osp.isfile(moved):
-        print_log(f'{pointer} names {path}, which does not exist; resuming '
-                  f'from {moved} (the work dir was moved)', logger='current',
-                  level=logging.WARNING)
+        print_log(
+            f'{pointer} names {path}, which does not exist; resuming '
+            f'from {moved} (the work dir was moved)',
+            logger='current',
+            level=logging.WARNING)
         return moved
     return path
 
@@ -203,8 +204,8 @@ def checkpoint_seed(path):
     if '://' in str(path) or not osp.isfile(path):
         return None
     try:
-        checkpoint = torch.load(path, map_location='cpu', mmap=True,
-                                weights_only=True)
+        checkpoint = torch.load(
+            path, map_location='cpu', mmap=True, weights_only=True)
     except Exception:  # the resume itself reports what is wrong
         return None
     meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
@@ -237,8 +238,11 @@ def prepare_resume(cfg) -> None:
         return
     randomness = dict(cfg.get('randomness') or {})
     if randomness.get('seed') not in (None, seed):
-        print_log(f'randomness.seed={randomness["seed"]} of the config is '
-                  f'replaced by {seed}, the seed of the resumed checkpoint '
-                  f'{path}', logger='current', level=logging.WARNING)
+        print_log(
+            f'randomness.seed={randomness["seed"]} of the config is '
+            f'replaced by {seed}, the seed of the resumed checkpoint '
+            f'{path}',
+            logger='current',
+            level=logging.WARNING)
     randomness['seed'] = seed
     cfg.randomness = randomness

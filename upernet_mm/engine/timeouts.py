@@ -40,8 +40,10 @@ def apply_timeouts(cfg: Config) -> None:
         cfg.env_cfg.dist_cfg = {}
     if cfg.env_cfg.dist_cfg.get('timeout') is None:
         cfg.env_cfg.dist_cfg.timeout = DIST_TIMEOUT
-    _check('env_cfg.dist_cfg.timeout', cfg.env_cfg.dist_cfg.timeout,
-           positive=True)
+    _check(
+        'env_cfg.dist_cfg.timeout',
+        cfg.env_cfg.dist_cfg.timeout,
+        positive=True)
     for key in _LOADERS:
         loader = cfg.get(key)
         if not loader or not loader.get('num_workers', 0):

@@ -6,9 +6,8 @@ the first forward (for mmseg's heads, inside a convolution, with a message
 about weights and inputs). :func:`check_head_inputs` runs the backbone (and
 neck) once on a small zero image when the segmentor is built and compares.
 """
-from typing import List, Optional, Tuple
-
 import logging
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -18,14 +17,16 @@ DRY_RUN_SIZE = (64, 64)
 
 
 def _input_channels(module: nn.Module) -> int:
-    conv = next((m for m in module.modules()
-                 if isinstance(m, nn.modules.conv._ConvNd)), None)
+    conv = next(
+        (m
+         for m in module.modules() if isinstance(m, nn.modules.conv._ConvNd)),
+        None)
     return conv.in_channels if conv is not None else 3
 
 
-def feature_channels(segmentor,
-                     size: Tuple[int, int] = DRY_RUN_SIZE
-                     ) -> Optional[List[int]]:
+def feature_channels(
+        segmentor,
+        size: Tuple[int, int] = DRY_RUN_SIZE) -> Optional[List[int]]:
     """Channels of the feature maps that ``segmentor.extract_feat`` returns.
 
     The backbone (and neck) run once, without gradients and in eval mode, on
@@ -49,10 +50,13 @@ def feature_channels(segmentor,
         with torch.no_grad():
             feats = segmentor.extract_feat(image)
     except Exception as error:  # the check must never break a valid model
-        print_log(f'Head input check skipped: the dry run of the backbone '
-                  f'on a {size} image failed ({error!r}); a head whose '
-                  'in_channels disagree with the backbone fails at the first '
-                  'forward instead', logger='current', level=logging.WARNING)
+        print_log(
+            f'Head input check skipped: the dry run of the backbone '
+            f'on a {size} image failed ({error!r}); a head whose '
+            'in_channels disagree with the backbone fails at the first '
+            'forward instead',
+            logger='current',
+            level=logging.WARNING)
         return None
     finally:
         for module, training in modes:
@@ -88,8 +92,9 @@ def _selected(head):
     return list(index), list(channels), None
 
 
-def check_head_inputs(segmentor, size: Tuple[int, int] = DRY_RUN_SIZE
-                      ) -> Optional[List[int]]:
+def check_head_inputs(
+        segmentor,
+        size: Tuple[int, int] = DRY_RUN_SIZE) -> Optional[List[int]]:
     """Raise if a head selects a missing feature map or expects other
     channels than the backbone (and neck) give.
 

@@ -13,6 +13,6 @@ from .checkpoint_loading import (UnsafeCheckpointError, load_from_local,
 __all__ = [
     'AtomicLocalBackend', 'UnsafeCheckpointError', 'atomic_write',
     'from_weights_only', 'load_from_local', 'register_safe_loaders',
-    'remove_stale_temporaries', 'require_inside', 'sanitize',
-    'sha256_of_file', 'to_weights_only', 'trust_checkpoint', 'trusted_sha256'
+    'remove_stale_temporaries', 'require_inside', 'sanitize', 'sha256_of_file',
+    'to_weights_only', 'trust_checkpoint', 'trusted_sha256'
 ]

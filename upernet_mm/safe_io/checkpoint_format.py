@@ -56,9 +56,8 @@ def to_weights_only(obj, path='checkpoint', unsupported=None):
         return OrderedDict(items) if isinstance(obj, OrderedDict) \
             else dict(items)
     if isinstance(obj, (list, tuple)) and type(obj) in (list, tuple):
-        return type(obj)(
-            to_weights_only(v, f'{path}[{i}]', unsupported)
-            for i, v in enumerate(obj))
+        return type(obj)(to_weights_only(v, f'{path}[{i}]', unsupported)
+                         for i, v in enumerate(obj))
     if unsupported is not None:
         unsupported.append((path, type(obj).__name__))
     return obj
@@ -75,9 +74,9 @@ def from_weights_only(obj):
     """
     if isinstance(obj, dict):
         if obj.get(_BUFFER_TAG) is True:
-            return HistoryBuffer(
-                obj['log_history'].numpy(), obj['count_history'].numpy(),
-                obj['max_length'])
+            return HistoryBuffer(obj['log_history'].numpy(),
+                                 obj['count_history'].numpy(),
+                                 obj['max_length'])
         if set(obj) == {_ARRAY_TAG}:
             return obj[_ARRAY_TAG].numpy()
         items = ((k, from_weights_only(v)) for k, v in obj.items())

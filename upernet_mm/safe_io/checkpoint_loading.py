@@ -93,8 +93,10 @@ def _rejection_detail(error) -> str:
     """The line of torch's weights-only error that names what was
     rejected."""
     reason = str(error).strip().splitlines() or ['']
-    return next((line for line in reason if 'Unsupported global' in line
-                 or 'Unsupported operand' in line), reason[0]).strip()
+    return next(
+        (line for line in reason
+         if 'Unsupported global' in line or 'Unsupported operand' in line),
+        reason[0]).strip()
 
 
 def require_inside(path, folder, field: str) -> str:

@@ -59,9 +59,10 @@ def _literal(node: ast.AST, where: str) -> Any:
             node.value, (str, int, float, bool, type(None))):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(
-            node.op, (ast.USub, ast.UAdd)) and isinstance(
-                node.operand, ast.Constant) and isinstance(
-                    node.operand.value, (int, float)):
+            node.op,
+        (ast.USub, ast.UAdd)) and isinstance(
+            node.operand, ast.Constant) and isinstance(node.operand.value,
+                                                       (int, float)):
         value = node.operand.value
         return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.List):
@@ -71,8 +72,10 @@ def _literal(node: ast.AST, where: str) -> Any:
     if isinstance(node, ast.Dict) and all(
             isinstance(k, ast.Constant) and isinstance(k.value, str)
             for k in node.keys):
-        return {k.value: _literal(v, where)
-                for k, v in zip(node.keys, node.values)}
+        return {
+            k.value: _literal(v, where)
+            for k, v in zip(node.keys, node.values)
+        }
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
             and node.func.id == 'dict' and not node.args
             and all(k.arg is not None for k in node.keywords)):
@@ -114,8 +117,7 @@ def _as_lists(value):
     return value
 
 
-def inert_config_text(cfg: Dict[str, Any],
-                      header: Sequence[str] = ()) -> str:
+def inert_config_text(cfg: Dict[str, Any], header: Sequence[str] = ()) -> str:
     """A config file's text for ``cfg``: mmengine's ``Config.pretty_text``,
     made inert and checked (see the module's docstring).
 
@@ -149,7 +151,8 @@ def inert_config_text(cfg: Dict[str, Any],
     return '\n'.join(lines + [body.rstrip('\n'), ''])
 
 
-def write_inert_config(path: str, cfg: Dict[str, Any],
+def write_inert_config(path: str,
+                       cfg: Dict[str, Any],
                        header: Sequence[str] = ()) -> str:
     """Write :func:`inert_config_text` to ``path`` atomically; returns
     ``path``."""

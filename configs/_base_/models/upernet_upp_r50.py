@@ -19,8 +19,6 @@ model = dict(
         style='pytorch',
         contract_dilation=True),
     decode_head=dict(
-        in_channels=[256, 512, 1024, 2048],
-        channels=512,
-        norm_cfg=norm_cfg),
+        in_channels=[256, 512, 1024, 2048], channels=512, norm_cfg=norm_cfg),
     # the authors' multi-task UPerNet has no auxiliary head
     auxiliary_head=None)

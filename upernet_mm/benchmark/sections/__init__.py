@@ -7,8 +7,12 @@ measured 3x3 convolution throughput per precision, MAC/s); ``head`` and
 measures in a worker process."""
 from . import accuracy, head, layers, model, slide, train
 
-RUNNERS = dict(head=head.run, model=model.run, layers=layers.run,
-               train=train.run, slide=slide.run, accuracy=accuracy.run)
+RUNNERS = dict(
+    head=head.run,
+    model=model.run,
+    layers=layers.run,
+    train=train.run,
+    slide=slide.run,
+    accuracy=accuracy.run)
 
-__all__ = ['RUNNERS', 'accuracy', 'head', 'layers', 'model', 'slide',
-           'train']
+__all__ = ['RUNNERS', 'accuracy', 'head', 'layers', 'model', 'slide', 'train']

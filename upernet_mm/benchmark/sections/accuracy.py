@@ -48,8 +48,8 @@ def _mmseg_heads(cfg: Config, model) -> torch.nn.Module:
     return mmseg.eval()
 
 
-def variants(cfg: Config, opts, model, example_size, notes: List[str]
-             ) -> Dict[str, torch.nn.Module]:
+def variants(cfg: Config, opts, model, example_size,
+             notes: List[str]) -> Dict[str, torch.nn.Module]:
     """The evaluated forms of ``model`` by row name."""
     forms = {ORIGINAL: model}
     if cfg.model.get('type') in ('UPerEncoderDecoder', 'EncoderDecoder'):
@@ -61,18 +61,23 @@ def variants(cfg: Config, opts, model, example_size, notes: List[str]
     if not opts.no_onnx or with_openvino(opts):
         start = time.perf_counter()
         calibration, how = calibration_images(
-            cfg, **(dict(num_images=CALIBRATION_IMAGES_QUICK)
-                    if opts.quick else {}))
+            cfg,
+            **(dict(
+                num_images=CALIBRATION_IMAGES_QUICK) if opts.quick else {}))
         notes.append(f'int8 calibration: {len(calibration)} images of the '
                      f'{how.get("split", "train")} split '
                      f'({time.perf_counter() - start:.0f} s to load)')
     if not opts.no_onnx:
-        onnx_path = export_onnx(model, osp.join(opts.tmpdir, 'accuracy.onnx'),
-                                example_size=example_size)
+        onnx_path = export_onnx(
+            model,
+            osp.join(opts.tmpdir, 'accuracy.onnx'),
+            example_size=example_size)
         start = time.perf_counter()
-        paths = dict(fp32=onnx_path, int8=int8.ort_quantize_static(
-            onnx_path, osp.join(opts.tmpdir, 'accuracy.int8.onnx'),
-            calibration))
+        paths = dict(
+            fp32=onnx_path,
+            int8=int8.ort_quantize_static(
+                onnx_path, osp.join(opts.tmpdir, 'accuracy.int8.onnx'),
+                calibration))
         notes.append(f'onnxruntime int8: quantize_static (QDQ, MinMax) in '
                      f'{time.perf_counter() - start:.0f} s')
         for precision, path in paths.items():
@@ -83,7 +88,10 @@ def variants(cfg: Config, opts, model, example_size, notes: List[str]
             out_dir = osp.join(opts.tmpdir, f'accuracy_openvino_{precision}')
             start = time.perf_counter()
             export_openvino(
-                model, out_dir, precision, example_size=example_size,
+                model,
+                out_dir,
+                precision,
+                example_size=example_size,
                 calibration=calibration if precision == 'int8' else None,
                 calibration_info=how if precision == 'int8' else None)
             if precision == 'int8':
@@ -111,8 +119,8 @@ def run(settings, opts, conv_peak):
         forms = variants(cfg, opts, model, example_size, notes)
         metrics = {}
         for name in forms:
-            metric = METRICS.build(dict(type='IoUMetric',
-                                        iou_metrics=['mIoU']))
+            metric = METRICS.build(
+                dict(type='IoUMetric', iou_metrics=['mIoU']))
             metric.dataset_meta = loader.dataset.metainfo
             metrics[name] = metric
     same = {n: 0 for n in forms}
@@ -127,16 +135,18 @@ def run(settings, opts, conv_peak):
         ref = preds[ORIGINAL]
         total += sum(r.numel() for r in ref)
         for name in forms:
-            same[name] += sum((p == r).sum().item()
-                              for p, r in zip(preds[name], ref))
+            same[name] += sum(
+                (p == r).sum().item() for p, r in zip(preds[name], ref))
     n = len(loader.dataset)
     rows = []
     results = {}
     for name, metric in metrics.items():
         miou = metric.compute_metrics(metric.results)['mIoU']
         results[name] = dict(mIoU=miou, same_class=same[name] / total)
-        rows.append([name, fmt(miou, '.2f'),
-                     fmt(100 * same[name] / total, '.3f')])
+        rows.append(
+            [name,
+             fmt(miou, '.2f'),
+             fmt(100 * same[name] / total, '.3f')])
     title = (f'Accuracy on the validation split of {osp.relpath(opts.config)}'
              f' ({n} images), checkpoint {opts.checkpoint}')
     table = format_table(['model', 'mIoU', 'same class as fp32 %'], rows)

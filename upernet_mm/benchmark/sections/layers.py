@@ -36,10 +36,13 @@ def onnx_node_modules(path: str) -> Dict[str, Optional[str]]:
     modules = {}
     for node in model.graph.node:
         meta = {p.key: p.value for p in node.metadata_props}
-        scopes = [s.split(':')[0].strip()
-                  for s in meta.get('namespace', '').split('/')]
-        scopes = [s for s in scopes
-                  if s.startswith(('backbone', 'decode_head'))]
+        scopes = [
+            s.split(':')[0].strip()
+            for s in meta.get('namespace', '').split('/')
+        ]
+        scopes = [
+            s for s in scopes if s.startswith(('backbone', 'decode_head'))
+        ]
         for name in [node.name, *node.output]:
             modules[name] = scopes[-1] if scopes else None
     return modules
@@ -91,19 +94,22 @@ def openvino_times(path: str, image: torch.Tensor, precision: str,
             acc[current] += info.real_time.total_seconds()
         acc['total'] = sum(acc.values())
         runs.append(acc)
-    return {k: statistics.median(r.get(k, 0.0) for r in runs)
-            for k in list(rows) + ['other', 'total']}
+    return {
+        k: statistics.median(r.get(k, 0.0) for r in runs)
+        for k in list(rows) + ['other', 'total']
+    }
 
 
 def run(settings, opts, conv_peak):
-    model_cfg = candidates.convnext_model_cfg(
-        settings['arch'], settings['channels'], settings['classes'])
+    model_cfg = candidates.convnext_model_cfg(settings['arch'],
+                                              settings['channels'],
+                                              settings['classes'])
     models = candidates.build_segmentors(model_cfg)
     ours = models['upernet_mm']
     h, w = settings['image']
     pre = ours.data_preprocessor
-    image = torch.rand(1, 3, h, w,
-                       generator=torch.Generator().manual_seed(7)) * 255
+    image = torch.rand(
+        1, 3, h, w, generator=torch.Generator().manual_seed(7)) * 255
     x = (image.flip(1) - pre.mean) / pre.std
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
     macs = macs_by_module(SegmentorLogits(ours).eval(), (x, ))
@@ -115,17 +121,19 @@ def run(settings, opts, conv_peak):
     names = uper_layers(ours)
     times = {}
     for label, model in variants.items():
+
         def run(model=model):
             with torch.no_grad():
                 model.encode_decode(x, metas)
+
         run()  # warm-up
         times[label] = module_times(model, names, run, reps=opts.reps)
-        times[label]['other'] = times[label]['total'] - sum(
-            times[label][n] for n in names)
+        times[label]['other'] = times[label]['total'] - sum(times[label][n]
+                                                            for n in names)
     notes = []
     if ov is not None and not getattr(opts, 'no_openvino', False):
-        path = export_onnx(ours, osp.join(opts.tmpdir, 'layers.onnx'),
-                           example_size=(h, w))
+        path = export_onnx(
+            ours, osp.join(opts.tmpdir, 'layers.onnx'), example_size=(h, w))
         for precision in ('f32', 'bf16'):
             times[f'OpenVINO {precision}'] = openvino_times(
                 path, image, precision, names, opts.reps)

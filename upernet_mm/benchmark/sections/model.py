@@ -22,8 +22,7 @@ from upernet_mm.apis import build_segmentor
 from upernet_mm.deploy import deploy_segmentor
 from upernet_mm.deploy.onnx.export import export_onnx
 from upernet_mm.deploy.segmentor_logits import SegmentorLogits
-from .. import candidates
-from .. import int8
+from .. import candidates, int8
 from ..floor import count_macs
 from ..memory import reset_peak, status_kib
 from ..table import fmt, format_table
@@ -84,8 +83,9 @@ def prepare(settings, opts) -> Dict:
     """Write what every candidate is built from into ``opts.tmpdir``: the
     model config, its seeded random weights, our ONNX export and its int8
     copy, our OpenVINO IRs; return the manifest naming them."""
-    model_cfg = candidates.convnext_model_cfg(
-        settings['arch'], settings['channels'], settings['classes'])
+    model_cfg = candidates.convnext_model_cfg(settings['arch'],
+                                              settings['channels'],
+                                              settings['classes'])
     ours = candidates.build_segmentors(model_cfg)[OURS]
     state_path = osp.join(opts.tmpdir, 'model_state.pth')
     torch.save(ours.state_dict(), state_path)
@@ -93,8 +93,10 @@ def prepare(settings, opts) -> Dict:
         CALIBRATION_IMAGES if not opts.quick else 2, settings['image'])
     manifest = dict(model_cfg=model_cfg, state=state_path, notes=[])
     if not opts.no_onnx:
-        onnx_path = export_onnx(ours, osp.join(opts.tmpdir, 'model.onnx'),
-                                example_size=settings['image'])
+        onnx_path = export_onnx(
+            ours,
+            osp.join(opts.tmpdir, 'model.onnx'),
+            example_size=settings['image'])
         start = time.perf_counter()
         manifest['onnx fp32'] = onnx_path
         manifest['onnx int8'] = int8.ort_quantize_static(
@@ -107,8 +109,10 @@ def prepare(settings, opts) -> Dict:
         for precision in ('fp32', 'bf16', 'int8'):
             start = time.perf_counter()
             manifest[f'openvino {precision}'] = export_openvino(
-                ours, osp.join(opts.tmpdir, f'openvino_{precision}'),
-                precision=precision, example_size=settings['image'],
+                ours,
+                osp.join(opts.tmpdir, f'openvino_{precision}'),
+                precision=precision,
+                example_size=settings['image'],
                 calibration=calib if precision == 'int8' else None)
             if precision == 'int8':
                 manifest['notes'].append(
@@ -117,9 +121,13 @@ def prepare(settings, opts) -> Dict:
     return manifest
 
 
-def build(name: str, manifest: Dict, settings, threads: int,
-          compile_notes: Optional[List[str]] = None
-          ) -> Callable[[], torch.Tensor]:
+def build(
+        name: str,
+        manifest: Dict,
+        settings,
+        threads: int,
+        compile_notes: Optional[List[str]] = None
+) -> Callable[[], torch.Tensor]:
     """The callable of row ``name``: logits of :func:`_image` (float32)."""
     image = _image(settings)
     model_cfg = manifest['model_cfg']
@@ -140,6 +148,7 @@ def build(name: str, manifest: Dict, settings, threads: int,
         def hf_fn():
             with torch.no_grad():
                 return hf(pixel_values=x).logits
+
         return hf_fn
     cfg = candidates.with_mmseg_heads(model_cfg) if name == MMSEG \
         else model_cfg
@@ -148,8 +157,10 @@ def build(name: str, manifest: Dict, settings, threads: int,
     del state
     model.eval()
     if name.startswith(f'{OURS} deploy'):
-        deploy_segmentor(model, precision=precision_of(name),
-                         compile=name.endswith('compiled'))
+        deploy_segmentor(
+            model,
+            precision=precision_of(name),
+            compile=name.endswith('compiled'))
     h, w = settings['image']
     x = _normalized(image, model_cfg)
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))]
@@ -157,18 +168,18 @@ def build(name: str, manifest: Dict, settings, threads: int,
     def run():
         with torch.no_grad():
             return model.encode_decode(x, metas).float()
+
     if name.endswith('compiled'):
         start = time.perf_counter()
         run()
         if compile_notes is not None:
-            compile_notes.append(
-                f'{name}: first call (compilation) '
-                f'{time.perf_counter() - start:.0f} s')
+            compile_notes.append(f'{name}: first call (compilation) '
+                                 f'{time.perf_counter() - start:.0f} s')
     return run
 
 
-def form_memory(fn_builder: Callable[[], Callable[[], object]]
-                ) -> Tuple[int, int]:
+def form_memory(
+        fn_builder: Callable[[], Callable[[], object]]) -> Tuple[int, int]:
     """Resident memory of a deploy form, in bytes: what it holds after it
     is built and has run once (weights, packed weights, runtime arenas),
     and the growth at the peak of one more call (activations, scratch).
@@ -189,8 +200,7 @@ def form_memory(fn_builder: Callable[[], Callable[[], object]]
     return held * 1024, call * 1024
 
 
-def build_forms(settings, opts
-                ) -> Tuple[Dict, Dict[str, Callable], List[str]]:
+def build_forms(settings, opts) -> Tuple[Dict, Dict[str, Callable], List[str]]:
     """The manifest of :func:`prepare`, the callable of every row and the
     notes under the table."""
     manifest = prepare(settings, opts)
@@ -199,8 +209,10 @@ def build_forms(settings, opts
     if not opts.no_openvino and OPENVINO_MISSING:
         notes.append(f'OpenVINO skipped: {OPENVINO_MISSING} (pip install '
                      'openvino nncf)')
-    fns = {n: build(n, manifest, settings, torch.get_num_threads(), notes)
-           for n in names}
+    fns = {
+        n: build(n, manifest, settings, torch.get_num_threads(), notes)
+        for n in names
+    }
     return manifest, fns, notes
 
 
@@ -210,12 +222,12 @@ def run(settings, opts, conv_peak):
     ref_out = outs[OURS]
     ours = build_segmentor(manifest['model_cfg']).eval()
     h, w = settings['image']
-    macs = count_macs(SegmentorLogits(ours).eval(),
-                      (torch.zeros(1, 3, h, w), ))
+    macs = count_macs(
+        SegmentorLogits(ours).eval(), (torch.zeros(1, 3, h, w), ))
     del ours
     times = interleaved_times(fns, opts.warmup, opts.reps)
-    mem = opts.memory_of_forms(
-        'model', manifest, [n for n in fns if not n.endswith('compiled')])
+    mem = opts.memory_of_forms('model', manifest,
+                               [n for n in fns if not n.endswith('compiled')])
     ref = median(times[MMSEG])
     rows = []
     for n in fns:
@@ -224,7 +236,9 @@ def run(settings, opts, conv_peak):
         peak = conv_peak.get(precision)
         held, call = mem.get(n, (None, None))
         rows.append([
-            n, precision, fmt(t * 1e3, '.0f'), fmt(ref / t, '.2f'),
+            n, precision,
+            fmt(t * 1e3, '.0f'),
+            fmt(ref / t, '.2f'),
             fmt(macs / peak / t if peak else None, '.2f'),
             fmt(None if held is None else (held + call) / 2**20, '.0f'),
             fmt((outs[n] - ref_out).abs().max().item(), '.1e'),
@@ -264,5 +278,5 @@ def _load_runtimes() -> None:
 def memory_worker(settings, opts, manifest, name) -> Tuple[int, int]:
     """Worker side of the peak-memory column: one candidate."""
     _load_runtimes()
-    return form_memory(lambda: build(name, manifest, settings,
-                                     torch.get_num_threads()))
+    return form_memory(
+        lambda: build(name, manifest, settings, torch.get_num_threads()))

@@ -18,8 +18,7 @@ def batched_slide_available() -> str:
     the reason."""
     try:
         check_test_cfg(
-            dict(mode='slide', crop_size=(8, 8), stride=(4, 4),
-                 batch_size=2))
+            dict(mode='slide', crop_size=(8, 8), stride=(4, 4), batch_size=2))
     except ValueError as e:
         return f'test_cfg.batch_size is not accepted: {e}'
     return ''
@@ -39,34 +38,38 @@ def run(settings, opts, conv_peak):
     base = dict(
         mode='slide', crop_size=settings['crop'], stride=settings['stride'])
     modes = {
-        'sequential (mmseg slide)': dict(base),
-        f'batched, batch_size={settings["batch_size"]}': dict(
-            base, batch_size=settings['batch_size'])
+        'sequential (mmseg slide)':
+        dict(base),
+        f'batched, batch_size={settings["batch_size"]}':
+        dict(base, batch_size=settings['batch_size'])
     }
 
     def fn(test_cfg):
+
         def run():
             model.test_cfg = ConfigDict(test_cfg)
             with torch.no_grad():
                 return model.inference(x, copy.deepcopy(metas))
+
         return run
 
     fns = {n: fn(c) for n, c in modes.items()}
     outs = {n: f() for n, f in fns.items()}
     first = next(iter(outs.values()))
-    times = interleaved_times(fns, 0, settings['reps'] if opts.reps_default
-                              else opts.reps)
+    times = interleaved_times(
+        fns, 0, settings['reps'] if opts.reps_default else opts.reps)
     ref = median(times[next(iter(fns))])
     crops = _num_crops((h, w), settings['crop'], settings['stride'])
     rows = [[
-        n, fmt(median(t), '.2f'), fmt(ref / median(t), '.3f'),
+        n,
+        fmt(median(t), '.2f'),
+        fmt(ref / median(t), '.3f'),
         fmt((outs[n] - first).abs().max().item(), '.1e')
     ] for n, t in times.items()]
     title = (f'Sliding window on a {w}x{h} image '
              f'(ConvNeXt-{settings["arch"]}, crop {settings["crop"][0]}, '
              f'stride {settings["stride"][0]}, {crops} crops, fp32)')
-    table = format_table(['mode', 'median s', 'speed-up', 'max |diff|'],
-                         rows)
+    table = format_table(['mode', 'median s', 'speed-up', 'max |diff|'], rows)
     return title, table, dict(times=times)
 
 

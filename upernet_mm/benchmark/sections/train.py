@@ -67,8 +67,8 @@ def callables(settings):
     ours = build_segmentor(model_cfg)
     state = copy.deepcopy(ours.state_dict())
     gen = torch.Generator().manual_seed(3)
-    images = torch.randint(0, 256, (batch, 3) + crop, generator=gen,
-                           dtype=torch.uint8)
+    images = torch.randint(
+        0, 256, (batch, 3) + crop, generator=gen, dtype=torch.uint8)
     labels = torch.randint(0, num_classes, (batch, 1) + crop, generator=gen)
     fns = {}
     for name, (mmseg, fast, bf16, hooks) in ROWS.items():
@@ -126,11 +126,9 @@ def step_parts(model, optim, data):
         feats = model.extract_feat(data['inputs'])
         lap()
         leaves = [f.detach().requires_grad_() for f in feats]
-        losses = model._decode_head_forward_train(leaves,
-                                                  data['data_samples'])
+        losses = model._decode_head_forward_train(leaves, data['data_samples'])
         losses.update(
-            model._auxiliary_head_forward_train(leaves,
-                                                data['data_samples']))
+            model._auxiliary_head_forward_train(leaves, data['data_samples']))
         loss, _ = model.parse_losses(losses)
         lap()
     loss.backward()
@@ -182,8 +180,10 @@ def run(settings, opts, conv_peak):
         precision = 'bf16' if ROWS[n][2] else 'fp32'
         floor = 3 * macs * settings['steps'] / conv_peak[precision]
         rows.append([
-            n, precision, fmt(1e3 * t / settings['steps'], '.1f'),
-            fmt(batch * settings['steps'] / t, '.1f'), fmt(ref / t, '.3f'),
+            n, precision,
+            fmt(1e3 * t / settings['steps'], '.1f'),
+            fmt(batch * settings['steps'] / t, '.1f'),
+            fmt(ref / t, '.3f'),
             fmt(floor / t, '.2f'),
             fmt(mem.get(n, 0) / 2**20, '.0f') if mem else None
         ])

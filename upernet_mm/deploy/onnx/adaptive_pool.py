@@ -21,8 +21,7 @@ def _pool_dim(x: torch.Tensor, size: int, dim: int) -> torch.Tensor:
     length = x.shape[dim]
     idx = torch.arange(size, device=x.device)
     start = torch.div(idx * length, size, rounding_mode='floor')
-    end = torch.div((idx + 1) * length + size - 1, size,
-                    rounding_mode='floor')
+    end = torch.div((idx + 1) * length + size - 1, size, rounding_mode='floor')
     pad = [0, 0] * (x.dim() - 1 - dim) + [1, 0]
     cum = F.pad(x.cumsum(dim), pad)
     total = cum.index_select(dim, end) - cum.index_select(dim, start)

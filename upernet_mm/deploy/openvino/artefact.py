@@ -203,11 +203,17 @@ def read_sidecar(path) -> dict:
     check = _get(data, 'check', dict, where, optional=True)
     # the checked fields, and where the files are
     return dict(
-        format=FORMAT, version=version, precision=precision,
+        format=FORMAT,
+        version=version,
+        precision=precision,
         runtime=dict(inference_precision_hint=hint, performance_hint=perf),
-        num_classes=num_classes, source_checkpoint_sha256=sha,
-        calibration=calibration, check=check,
-        dir=directory, xml_path=xml_path, bin_path=bin_path)
+        num_classes=num_classes,
+        source_checkpoint_sha256=sha,
+        calibration=calibration,
+        check=check,
+        dir=directory,
+        xml_path=xml_path,
+        bin_path=bin_path)
 
 
 def write_sidecar(directory: str, fields: dict) -> str:

@@ -39,7 +39,6 @@ from .artefact import (BIN, PRECISIONS, XML, ArtefactError, telemetry_off,
                        write_sidecar)
 from .runtime import load_openvino
 
-
 with telemetry_off():  # both initialise their telemetry on import
     import nncf
     import openvino as ov
@@ -65,8 +64,9 @@ KEEP_FLOAT_GROUPS = tuple(KEEP_FLOAT_PATTERNS) + tuple(KEEP_FLOAT_TYPES)
 KEEP_FLOAT = ('classifier', )
 
 
-def convert(segmentor: nn.Module,
-            example_size: Sequence[int] = (512, 512)) -> 'ov.Model':
+def convert(
+    segmentor: nn.Module,
+    example_size: Sequence[int] = (512, 512)) -> 'ov.Model':
     """``openvino.Model`` of :class:`SegmentorLogits` of a copy of
     ``segmentor`` (BatchNorm folded), dynamic N, H, W; float32."""
     model = copy.deepcopy(segmentor).float().eval()
@@ -282,11 +282,12 @@ def export_openvino(segmentor: nn.Module,
         if calibration is None:
             raise ValueError('int8 export needs calibration images')
         images = [_as_array(image) for image in calibration]
-        ov_model = quantize(ov_model, images, keep_float,
-                            fast_bias_correction, transformer)
+        ov_model = quantize(ov_model, images, keep_float, fast_bias_correction,
+                            transformer)
         fields['calibration'] = dict(
             images=len(images),
-            sizes=sorted({tuple(i.shape[2:]) for i in images}),
+            sizes=sorted({tuple(i.shape[2:])
+                          for i in images}),
             keep_float=list(keep_float),
             fast_bias_correction=fast_bias_correction,
             model_type='transformer' if transformer else 'default',

@@ -57,8 +57,12 @@ class OpenVINOLogits:
             compiled from memory.
     """
 
-    def __init__(self, compiled, precision: str, num_classes: int,
-                 config: dict, info: Optional[dict] = None):
+    def __init__(self,
+                 compiled,
+                 precision: str,
+                 num_classes: int,
+                 config: dict,
+                 info: Optional[dict] = None):
         self.compiled = compiled
         self.precision = precision
         self.num_classes = num_classes
@@ -83,13 +87,15 @@ class OpenVINOLogits:
                 f'num_classes={self.num_classes}, config={self.config})')
 
 
-def compile_ir(model, precision: str, inference_precision: str,
-               num_classes: int, num_threads: Optional[int] = None,
+def compile_ir(model,
+               precision: str,
+               inference_precision: str,
+               num_classes: int,
+               num_threads: Optional[int] = None,
                performance_hint: str = 'LATENCY',
                info: Optional[dict] = None) -> OpenVINOLogits:
     """Compile an ``openvino.Model`` (or an IR path) for the CPU."""
-    config = compile_config(inference_precision, num_threads,
-                            performance_hint)
+    config = compile_config(inference_precision, num_threads, performance_hint)
     compiled = ov.Core().compile_model(model, 'CPU', config)
     return OpenVINOLogits(compiled, precision, num_classes, config, info)
 

@@ -12,14 +12,19 @@ from .artefact import ArtefactError
 from .runtime import load_openvino
 
 
-def openvino_model_cfg(model_cfg, artefact, deploy: Optional[str] = None,
+def openvino_model_cfg(model_cfg,
+                       artefact,
+                       deploy: Optional[str] = None,
                        num_threads: Optional[int] = None) -> dict:
     """The config of an :class:`OpenVINOSegmentor` running ``artefact`` in
     place of the config's model (see
     :func:`~upernet_mm.deploy.logits_segmentor.runtime_model_cfg`)."""
     return runtime_model_cfg(
-        model_cfg, 'upernet_mm.OpenVINOSegmentor', artefact=str(artefact),
-        deploy=deploy, num_threads=num_threads)
+        model_cfg,
+        'upernet_mm.OpenVINOSegmentor',
+        artefact=str(artefact),
+        deploy=deploy,
+        num_threads=num_threads)
 
 
 @MODELS.register_module()

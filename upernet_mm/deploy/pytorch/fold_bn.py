@@ -95,8 +95,7 @@ def _walk(module: nn.Module, prefix: str, folded: List[str]) -> None:
         _walk(child, f'{prefix}{name}.', folded)
 
 
-def fold_batchnorm(model: nn.Module,
-                   prefix: Optional[str] = '') -> FoldReport:
+def fold_batchnorm(model: nn.Module, prefix: Optional[str] = '') -> FoldReport:
     """Fold every BatchNorm that directly follows a convolution into it,
     in place.
 

@@ -134,8 +134,7 @@ class FusedSplitConv(nn.Module):
         if not (act is None or isinstance(act, nn.ReLU)):
             raise ValueError('FusedSplitConv: ReLU or no activation only')
         self.splits = list(module.splits)
-        self.weights = nn.ParameterList(
-            [_frozen(w) for w in module.weights])
+        self.weights = nn.ParameterList([_frozen(w) for w in module.weights])
         self.bias = None if module.bias is None else _frozen(module.bias)
         self.geometry = (list(module.padding), list(module.stride),
                          list(module.dilation))
@@ -155,8 +154,7 @@ class FusedSplitConv(nn.Module):
             unary = 'relu' if self.relu and i == last else 'none'
             # oneDNN's binary fusion needs NHWC operands (its fallback has
             # no bfloat16 add_relu); a no-op in the deploy form
-            part = part.to(dtype).contiguous(
-                memory_format=torch.channels_last)
+            part = part.to(dtype).contiguous(memory_format=torch.channels_last)
             if out is None:
                 out = torch.ops.mkldnn._convolution_pointwise(
                     part, weight, self.bias, padding, stride, dilation, 1,
@@ -164,8 +162,7 @@ class FusedSplitConv(nn.Module):
             else:
                 out = torch.ops.mkldnn._convolution_pointwise.binary(
                     part, out, weight, None, padding, stride, dilation, 1,
-                    'add', None, unary if unary != 'none' else None, [],
-                    None)
+                    'add', None, unary if unary != 'none' else None, [], None)
         return out
 
 
@@ -214,8 +211,8 @@ def fuse_convnext_blocks(backbone: nn.Module) -> int:
             continue
         block.pointwise_conv1 = FusedLinear(block.pointwise_conv1, 'gelu')
         block.act = nn.Identity()
-        block.pointwise_conv2 = FusedLinear(block.pointwise_conv2, 'none',
-                                            scale=block.gamma)
+        block.pointwise_conv2 = FusedLinear(
+            block.pointwise_conv2, 'none', scale=block.gamma)
         block.gamma = None
         count += 1
     return count

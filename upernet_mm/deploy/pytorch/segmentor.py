@@ -92,7 +92,9 @@ def deploy_segmentor(model: nn.Module,
             print_log(
                 f'deploy_segmentor: {len(report.kept)} BatchNorm layers '
                 f'are not directly after a convolution and stay: '
-                f'{report.kept[:5]}', logger='current', level=logging.INFO)
+                f'{report.kept[:5]}',
+                logger='current',
+                level=logging.INFO)
     if fold_bn and split_concat:
         for head in heads:
             split_fpn_bottleneck(head)
@@ -145,7 +147,12 @@ def deploy_segmentor(model: nn.Module,
     # the options in effect (winograd and fuse resolved), which also marks
     # the model as deployed
     model._upernet_mm_deployed = dict(
-        precision=precision, fold_bn=fold_bn, channels_last=channels_last,
-        split_concat=split_concat, winograd=winograd, fuse=fuse,
-        fp32_classifier=fp32_classifier, compile=compile)
+        precision=precision,
+        fold_bn=fold_bn,
+        channels_last=channels_last,
+        split_concat=split_concat,
+        winograd=winograd,
+        fuse=fuse,
+        fp32_classifier=fp32_classifier,
+        compile=compile)
     return model

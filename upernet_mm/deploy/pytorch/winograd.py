@@ -68,8 +68,10 @@ def _vandermonde(points: Sequence[Fraction], cols: int) -> List[List]:
 def _inverse(mat: List[List[Fraction]]) -> List[List[Fraction]]:
     """Exact inverse by Gauss-Jordan elimination."""
     n = len(mat)
-    aug = [list(row) + [Fraction(int(i == j)) for j in range(n)]
-           for i, row in enumerate(mat)]
+    aug = [
+        list(row) + [Fraction(int(i == j)) for j in range(n)]
+        for i, row in enumerate(mat)
+    ]
     for col in range(n):
         piv = next(r for r in range(col, n) if aug[r][col] != 0)
         aug[col], aug[piv] = aug[piv], aug[col]
@@ -133,8 +135,8 @@ def transform_weight(weight: torch.Tensor, m: int) -> torch.Tensor:
 _KRON: Dict[Tuple[int, torch.dtype], Tuple[torch.Tensor, torch.Tensor]] = {}
 
 
-def kron_transforms(m: int, dtype: torch.dtype
-                    ) -> Tuple[torch.Tensor, torch.Tensor]:
+def kron_transforms(m: int,
+                    dtype: torch.dtype) -> Tuple[torch.Tensor, torch.Tensor]:
     """``B^T (x) B^T`` (n^2 x n^2) and ``A^T (x) A^T`` (m^2 x n^2) in
     ``dtype``, tile entries in row-major order (cached)."""
     key = (m, dtype)
@@ -182,8 +184,8 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
     k = weight.shape[2]
     # NHWC views of the parts (no copy for channels_last inputs)
     nhwc = [p.permute(0, 2, 3, 1).to(weight.dtype) for p in parts]
-    out = torch.empty(batch, th * m, tw * m, k, dtype=weight.dtype,
-                      device=weight.device)
+    out = torch.empty(
+        batch, th * m, tw * m, k, dtype=weight.dtype, device=weight.device)
     if chunk_tiles is None:
         chunk_tiles = CHUNK_TILES * torch.get_num_threads()
     rows = max(1, min(th, chunk_tiles // max(1, batch * tw)))
@@ -194,21 +196,28 @@ def winograd_conv2d(parts: Sequence[torch.Tensor],
         # image, enough after it for whole tiles): only the chunk's rows
         # are copied, so the padded input never exists at full size
         lo, hi = r0 * m - 1, (r0 + r) * m + 1
-        gathered = torch.empty(n, n, batch, r, tw, channels,
-                               dtype=weight.dtype, device=weight.device)
+        gathered = torch.empty(
+            n,
+            n,
+            batch,
+            r,
+            tw,
+            channels,
+            dtype=weight.dtype,
+            device=weight.device)
         c0 = 0
         for d in nhwc:
             c = d.shape[3]
-            block = F.pad(d[:, max(lo, 0):min(hi, h)],
-                          (0, 0, 1, tw * m + 1 - w, max(0, -lo),
-                           hi - min(hi, h)))
+            block = F.pad(
+                d[:, max(lo, 0):min(hi, h)],
+                (0, 0, 1, tw * m + 1 - w, max(0, -lo), hi - min(hi, h)))
             s_n, s_h, s_w, s_c = block.stride()
             gathered[..., c0:c0 + c].copy_(
                 block.as_strided((n, n, batch, r, tw, c),
                                  (s_h, s_w, s_n, m * s_h, m * s_w, s_c)))
             c0 += c
-        v = torch.mm(kin, gathered.view(n * n, -1)).view(n * n, tiles,
-                                                          channels)
+        v = torch.mm(kin, gathered.view(n * n,
+                                        -1)).view(n * n, tiles, channels)
         del gathered
         prod = torch.bmm(v, weight)  # (n*n, tiles, K)
         del v
@@ -269,8 +278,8 @@ class WinogradConv2d(nn.Module):
             raise ValueError('WinogradConv2d replaces a ConvModule (norm '
                              'folded, order conv, act) or a '
                              'SplitInputConvModule')
-        if tuple(weight.shape[2:]) != (3, 3) or geometry != (
-                (1, 1), (1, 1), (1, 1), 1):
+        if tuple(weight.shape[2:]) != (3, 3) or geometry != ((1, 1), (1, 1),
+                                                             (1, 1), 1):
             raise ValueError('WinogradConv2d: needs a 3x3 convolution with '
                              'stride 1, padding 1, dilation 1, groups 1')
         self.weight = nn.Parameter(weight.contiguous(), requires_grad=False)
@@ -300,9 +309,13 @@ class WinogradConv2d(nn.Module):
         parts = list(x) if isinstance(x, (list, tuple)) else [x]
         m = self.tile_size(*parts[0].shape[2:])
         if m:
-            out = winograd_conv2d(parts, self.transformed_weight(m), m,
-                                  self.bias, relu=self.relu,
-                                  chunk_tiles=self.chunk_tiles)
+            out = winograd_conv2d(
+                parts,
+                self.transformed_weight(m),
+                m,
+                self.bias,
+                relu=self.relu,
+                chunk_tiles=self.chunk_tiles)
         else:
             inp = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
             out = F.conv2d(inp, self.weight, self.bias, padding=1)

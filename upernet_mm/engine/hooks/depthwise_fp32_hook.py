@@ -74,9 +74,12 @@ class DepthwiseFP32Hook(Hook):
             print_log(
                 f'DepthwiseFP32Hook: the model is on {param.device}, not '
                 'the CPU; depthwise convolutions left as they are',
-                logger='current', level=logging.INFO)
+                logger='current',
+                level=logging.INFO)
             return
         count = depthwise_to_fp32(model)
         print_log(
             f'DepthwiseFP32Hook: {count} depthwise convolutions compute in '
-            'float32 under autocast', logger='current', level=logging.INFO)
+            'float32 under autocast',
+            logger='current',
+            level=logging.INFO)

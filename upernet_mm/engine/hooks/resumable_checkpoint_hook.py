@@ -6,7 +6,7 @@ from mmengine.hooks import CheckpointHook
 from upernet_mm.registry import HOOKS
 from upernet_mm.safe_io import UnsafeCheckpointError, require_inside
 from upernet_mm.safe_io.atomic import (BACKEND_NAME, atomic_write,
-                                      remove_stale_temporaries)
+                                       remove_stale_temporaries)
 from .resume_state_mixin import ResumeStateMixin
 
 
@@ -59,9 +59,9 @@ class ResumableCheckpointHook(ResumeStateMixin, CheckpointHook):
             self.out_dir = osp.abspath(self.out_dir)
         out_dir = self.out_dir if self.out_dir is not None \
             else osp.abspath(runner.work_dir)
-        self._atomic = (self.backend_args is None
-                        and self.file_client_args is None
-                        and _is_local(out_dir))
+        self._atomic = (
+            self.backend_args is None and self.file_client_args is None
+            and _is_local(out_dir))
         if self._atomic:
             self.backend_args = dict(backend=BACKEND_NAME)
             self.out_dir = out_dir
@@ -70,8 +70,9 @@ class ResumableCheckpointHook(ResumeStateMixin, CheckpointHook):
             folders = {runner.work_dir}
             if self._atomic:
                 folders.add(self.out_dir)
-            removed = [p for f in sorted(folders)
-                       for p in remove_stale_temporaries(f)]
+            removed = [
+                p for f in sorted(folders) for p in remove_stale_temporaries(f)
+            ]
             if removed:
                 runner.logger.warning(
                     'Removed files of an interrupted checkpoint save: '
@@ -108,11 +109,12 @@ class ResumableCheckpointHook(ResumeStateMixin, CheckpointHook):
             **self.args)
         if not is_main_process():
             return
-        atomic_write(osp.join(runner.work_dir, 'last_checkpoint'),
-                     self.last_ckpt)
+        atomic_write(
+            osp.join(runner.work_dir, 'last_checkpoint'), self.last_ckpt)
         if expired is not None:
-            self._remove(self.file_backend.join_path(
-                self.out_dir, self.filename_tmpl.format(expired)))
+            self._remove(
+                self.file_backend.join_path(
+                    self.out_dir, self.filename_tmpl.format(expired)))
 
     def _remove(self, path) -> bool:
         if self.file_backend.isfile(path):
@@ -158,8 +160,8 @@ class ResumableCheckpointHook(ResumeStateMixin, CheckpointHook):
             path_key = 'best_ckpt' if single else f'best_ckpt_{key_indicator}'
             previous = self.best_ckpt_path if single \
                 else self.best_ckpt_path_dict[key_indicator]
-            best_score = runner.message_hub.get_info(
-                score_key, self.init_value_map[rule])
+            best_score = runner.message_hub.get_info(score_key,
+                                                     self.init_value_map[rule])
             score = metrics[key_indicator]
             if score is None or not self.is_better_than[key_indicator](
                     score, best_score):

@@ -75,7 +75,10 @@ class UPerHead(CheckedDecodeHead):
         for level, in_channels in enumerate(self.in_channels[:-1]):
             self.lateral_convs.append(
                 ConvModule(
-                    in_channels, self.channels, 1, inplace=False,
+                    in_channels,
+                    self.channels,
+                    1,
+                    inplace=False,
                     **conv_kwargs))
             if not fusion and level > 0:
                 continue  # without fusion only the finest level is used

@@ -35,8 +35,8 @@ class TaskHead(BaseModule):
                  conv_cfg=None,
                  norm_cfg=None,
                  act_cfg=dict(type='ReLU'),
-                 init_cfg=dict(type='Normal', std=0.01,
-                               override=dict(name='cls'))):
+                 init_cfg=dict(
+                     type='Normal', std=0.01, override=dict(name='cls'))):
         super().__init__(init_cfg=init_cfg)
         self.convs = nn.Sequential(*[
             ConvModule(

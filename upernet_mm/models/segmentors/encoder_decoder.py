@@ -11,9 +11,9 @@ from ..head_input_check import check_head_inputs
 
 
 def _is_pair(value) -> bool:
-    return (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-                    for v in value))
+    return (isinstance(value, (list, tuple)) and len(value) == 2 and all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0
+        for v in value))
 
 
 def check_test_cfg(test_cfg) -> None:
@@ -31,8 +31,9 @@ def check_test_cfg(test_cfg) -> None:
         return
     mode = test_cfg.get('mode', 'whole')
     if mode not in ('whole', 'slide'):
-        raise ValueError('UPerEncoderDecoder: test_cfg.mode must be "whole" or '
-                         f'"slide", got {mode!r}')
+        raise ValueError(
+            'UPerEncoderDecoder: test_cfg.mode must be "whole" or '
+            f'"slide", got {mode!r}')
     batch_size = test_cfg.get('batch_size')
     if mode == 'whole':
         if batch_size is not None:
@@ -137,9 +138,8 @@ class UPerEncoderDecoder(MMSegEncoderDecoder):
         crop_shape = None
         for start in range(0, len(jobs), batch_size):
             chunk = jobs[start:start + batch_size]
-            crops = torch.stack([
-                inputs[i, :, y1:y2, x1:x2] for i, (y1, y2, x1, x2) in chunk
-            ])
+            crops = torch.stack(
+                [inputs[i, :, y1:y2, x1:x2] for i, (y1, y2, x1, x2) in chunk])
             crop_shape = crops.shape[2:]
             metas = [
                 dict(batch_img_metas[i], img_shape=crop_shape)
