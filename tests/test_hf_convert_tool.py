@@ -14,11 +14,10 @@ transformers = pytest.importorskip(
     reason='converting needs transformers to build and load '
     'the transformers models')
 
-# yapf: disable
+from helpers import ROOT  # noqa: E402
 from helpers.hf import convert_hf_main  # noqa: E402
-from helpers.hf import (CLASSES, ROOT, STAGES, save_hf_upernet, tiny_convnext,
+from helpers.hf import (CLASSES, STAGES, save_hf_upernet, tiny_convnext,
                         tiny_swin)
-# yapf: enable
 from upernet_mm.apis import build_segmentor, to_mm  # noqa: E402
 from upernet_mm.benchmark.candidates import randomize  # noqa: E402
 
