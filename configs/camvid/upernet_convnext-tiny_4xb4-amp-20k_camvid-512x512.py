@@ -41,26 +41,13 @@ model = dict(
             use_sigmoid=False,
             loss_weight=0.4,
             class_weight={{_base_.class_weight}})))
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.5, 2.0),
-        keep_ratio=True),
-    dict(type='RandomCrop', crop_size=crop_size, cat_max_ratio=0.75),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
-    dict(type='PackSegInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    # annotations are loaded after Resize: metrics at the labels' size
-    dict(type='LoadAnnotations'),
-    dict(type='PackSegInputs')
-]
+# the CPU recipe's pipelines at 960x720 with 512x512 crops; annotations are
+# loaded after Resize, so the metrics are at the labels' size
+train_pipeline = [*_base_.train_pipeline]
+train_pipeline[2] = dict(train_pipeline[2], scale=img_scale)
+train_pipeline[3] = dict(train_pipeline[3], crop_size=crop_size)
+test_pipeline = [*_base_.test_pipeline]
+test_pipeline.insert(1, dict(type='Resize', scale=img_scale, keep_ratio=True))
 train_dataloader = dict(batch_size=4, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
