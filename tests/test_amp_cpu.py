@@ -24,7 +24,8 @@ def _cfg(**wrapper):
 
 def test_amp_on_cpu_becomes_bf16_autocast():
     cfg = _cfg(type='OptimWrapper')
-    assert configure_amp(cfg, True, has_amp_device=False) == \
+    assert configure_amp(
+        cfg, True, has_amp_device=False, native_bf16=True) == \
         'upernet_mm.BF16AmpOptimWrapper'
     assert 'loss_scale' not in cfg.optim_wrapper
     assert cfg.optim_wrapper.device_type == 'cpu'
@@ -38,9 +39,29 @@ def test_amp_with_accelerator_keeps_mmengine_amp():
 
 def test_config_amp_wrapper_on_cpu_is_converted_even_without_flag():
     cfg = _cfg(type='AmpOptimWrapper', loss_scale='dynamic')
-    assert configure_amp(cfg, False, has_amp_device=False) == \
+    assert configure_amp(
+        cfg, False, has_amp_device=False, native_bf16=True) == \
         'upernet_mm.BF16AmpOptimWrapper'
     assert 'loss_scale' not in cfg.optim_wrapper
+
+
+def test_amp_on_cpu_without_bf16_instructions_trains_in_float32():
+    # where bfloat16 is emulated, --amp and an AmpOptimWrapper in the config
+    # both give the float32 OptimWrapper with the same optimizer
+    plain = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1))
+    cfg = _cfg(type='OptimWrapper')
+    assert configure_amp(
+        cfg, True, has_amp_device=False, native_bf16=False) == 'OptimWrapper'
+    assert cfg.optim_wrapper.to_dict() == plain
+    cfg = _cfg(type='AmpOptimWrapper', loss_scale='dynamic')
+    assert configure_amp(
+        cfg, False, has_amp_device=False, native_bf16=False) == 'OptimWrapper'
+    assert cfg.optim_wrapper.to_dict() == plain
+    # a config naming the bfloat16 wrapper itself keeps it
+    cfg = _cfg(type='upernet_mm.BF16AmpOptimWrapper', device_type='cpu')
+    assert configure_amp(
+        cfg, False, has_amp_device=False,
+        native_bf16=False) == 'upernet_mm.BF16AmpOptimWrapper'
 
 
 def test_no_amp_leaves_config_alone_and_bad_wrapper_is_refused():

@@ -17,7 +17,7 @@ from helpers import ROOT, run_tool
 from helpers.train_fast import (QUICK_START, QUICK_START_FP32,
                                 tiny_quick_start_config)
 from upernet_mm.apis import build_segmentor
-from upernet_mm.engine.amp import configure_amp
+from upernet_mm.engine.amp import configure_amp, cpu_has_native_bf16
 from upernet_mm.engine.hooks import ChannelsLastHook, DepthwiseFP32Hook
 from upernet_mm.engine.hooks.depthwise_fp32_hook import (AutocastFP32Conv2d,
                                                          depthwise_to_fp32)
@@ -129,7 +129,8 @@ def test_quick_start_config_is_the_fast_path_and_fp32_child_is_plain():
         ['ChannelsLastHook', 'DepthwiseFP32Hook']
     # on a CPU tools/train.py makes it bfloat16 autocast
     cpu = copy.deepcopy(fast)
-    assert configure_amp(cpu, False, has_amp_device=False) == \
+    assert configure_amp(
+        cpu, False, has_amp_device=False, native_bf16=True) == \
         'upernet_mm.BF16AmpOptimWrapper'
     fp32 = Config.fromfile(QUICK_START_FP32)
     assert fp32.optim_wrapper.type == 'OptimWrapper'
@@ -155,7 +156,8 @@ def _train(path, tmp_path):
     does; record the memory format the stem sees and the dtypes of a
     depthwise conv and the classifier."""
     cfg = tiny_quick_start_config(path, tmp_path / 'data', tmp_path / 'work')
-    configure_amp(cfg, False)
+    # bfloat16 autocast as on a CPU with bfloat16 instructions, on any host
+    configure_amp(cfg, False, native_bf16=True)
     runner = build_runner(cfg)
     model = runner.model
     seen = {}
@@ -214,7 +216,9 @@ def test_train_tool_runs_the_fast_quick_start(tmp_path):
         *options,
         cwd=str(tmp_path))
     log = out.stdout + out.stderr
-    assert 'bfloat16 autocast' in log
+    # float32 on a CPU without bfloat16 instructions (engine/amp.py)
+    assert ('bfloat16 autocast'
+            if cpu_has_native_bf16() else 'training in float32') in log
     assert 'DepthwiseFP32Hook: 12 depthwise convolutions' in log
     (scalars, ) = (tmp_path / 'work').glob('*/vis_data/scalars.json')
     records = [json.loads(line) for line in scalars.read_text().splitlines()]
@@ -265,7 +269,8 @@ def test_amp_recipe_children_change_only_precision_and_layout(parent):
     for key in ('model', 'train_dataloader', 'param_scheduler', 'train_cfg'):
         assert cfg[key] == base[key], key
     # on a CPU, tools/train.py makes it bfloat16 autocast
-    assert configure_amp(cfg, False, has_amp_device=False) == \
+    assert configure_amp(
+        cfg, False, has_amp_device=False, native_bf16=True) == \
         'upernet_mm.BF16AmpOptimWrapper'
 
 

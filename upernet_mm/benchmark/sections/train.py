@@ -51,7 +51,8 @@ def _optim_cfg(cfg, fast, bf16):
         if bf16:
             optim.type = 'AmpOptimWrapper'
     wrapped = Config(dict(optim_wrapper=optim))
-    configure_amp(wrapped, False, has_amp_device=False)
+    # the bf16 rows measure bfloat16 autocast on every host
+    configure_amp(wrapped, False, has_amp_device=False, native_bf16=True)
     return wrapped.optim_wrapper.to_dict()
 
 
