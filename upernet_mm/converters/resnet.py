@@ -13,7 +13,8 @@ from mmseg.models.backbones import ResNet
 from mmseg.models.backbones.resnet import BasicBlock
 
 from .rules import (BN_NAMES, BackboneMapping, Rule, UnsupportedOptionError,
-                    expect, hf_out_indices, rename_params, signature_defaults)
+                    expect, expect_batchnorm, hf_out_indices, rename_params,
+                    signature_defaults)
 
 # mmseg ResNet.arch_settings: depth -> (block, blocks per stage)
 MM_ARCHS = {
@@ -173,12 +174,7 @@ class ResNetMapping(BackboneMapping):
         expect(style, ['pytorch', 'caffe'], f'{field}.style',
                'mmseg ResNet has these two styles')
         norm = dict(cfg['norm_cfg'])
-        expect(
-            norm.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
-            'transformers ResNet uses BatchNorm')
-        expect(
-            norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
-            'transformers ResNet uses the BatchNorm default eps 1e-5')
+        expect_batchnorm(norm, field, 'ResNet')
         expansion = _EXPANSION[block]
         base = cfg['base_channels']
         return dict(

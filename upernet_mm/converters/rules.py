@@ -113,6 +113,18 @@ def expect_exact_gelu(act_cfg: Dict[str, Any], field: str, model: str) -> None:
         'transformers "gelu" is the exact GELU')
 
 
+def expect_batchnorm(norm_cfg: Dict[str, Any], field: str,
+                     model: str) -> None:
+    """Raise unless an mm ``norm_cfg`` is BatchNorm (``BN`` or ``SyncBN``)
+    with the default eps 1e-5, which transformers ``model`` has."""
+    expect(
+        norm_cfg.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
+        f'transformers {model} uses BatchNorm')
+    expect(
+        norm_cfg.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
+        f'transformers {model} uses the BatchNorm default eps 1e-5')
+
+
 def square_patch_size(hf_cfg: Dict[str, Any], field: str, reason: str) -> int:
     """The ``patch_size`` of an HF backbone config as one int (HF allows a
     pair); ``reason`` says why a non-square one does not map."""

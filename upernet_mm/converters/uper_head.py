@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from upernet_mm.models.decode_heads import FCNHead, UPerHead
 from .rules import (BN_NAMES, Rule, UnsupportedOptionError, expect,
-                    rename_params, signature_defaults, strip_scope)
+                    expect_batchnorm, rename_params, signature_defaults,
+                    strip_scope)
 
 # transformers 5 UperNetConfig defaults of the head fields
 HF_DEFAULTS = dict(
@@ -130,12 +131,7 @@ def _check_common(cfg: Dict[str, Any], field: str) -> None:
             f'{field}.norm_cfg=None cannot be converted: transformers '
             'UperNet always has BatchNorm after its convolutions (supported: '
             "dict(type='BN') or dict(type='SyncBN'))")
-    expect(
-        norm.get('type'), ['BN', 'SyncBN'], f'{field}.norm_cfg.type',
-        'transformers UperNet uses BatchNorm2d')
-    expect(
-        norm.get('eps', 1e-5), [1e-5], f'{field}.norm_cfg.eps',
-        'transformers UperNet uses the BatchNorm default eps')
+    expect_batchnorm(norm, field, 'UperNet')
     act = cfg['act_cfg']
     expect(
         act.get('type') if act else None, ['ReLU'], f'{field}.act_cfg.type',
