@@ -42,7 +42,7 @@ from ..unified_parsing_writer import (empty_label_map, new_source_dir,
                                       write_metainfo, write_source_json)
 from .ade20k150_names import ADE20K150_WORDNET_NAMES
 from .common import (OTHER, SAFE_STEM, check_part_classes, derive_part_classes,
-                     open_image, shown)
+                     open_image, part_indices, shown)
 
 TASKS = ('object', 'part', 'scene')
 # the largest class index the RGB coding can hold (R // 10 * 256 + G)
@@ -391,14 +391,7 @@ def convert_ade20k_full(root,
                                if n >= min_scene_images)
     metainfo['part_classes'] = part_classes
     metainfo['scene_classes'] = list(scene_classes)
-    part_index = {
-        classes.index(obj): {
-            p: i
-            for i, p in enumerate(parts)
-        }
-        for obj, parts in part_classes.items()
-    }
-    num_parts = max([len(p) for p in part_classes.values()] + [1])
+    part_index, num_parts = part_indices(part_classes, classes)
     new_source_dir(out)
     counts, unknown = {}, 0
     for split, split_images in images.items():

@@ -79,3 +79,18 @@ def check_part_classes(part_classes, classes):
             raise ValueError(f'object {obj!r} has no part besides "other"')
         result[obj] = parts
     return result
+
+
+def part_indices(part_classes, classes):
+    """How a converter writes part maps: per object class index, part name
+    -> index in the object's part list; and the length of the longest part
+    list (at least 1)."""
+    part_index = {
+        classes.index(obj): {
+            part: index
+            for index, part in enumerate(parts)
+        }
+        for obj, parts in part_classes.items()
+    }
+    num_parts = max([len(parts) for parts in part_classes.values()] + [1])
+    return part_index, num_parts

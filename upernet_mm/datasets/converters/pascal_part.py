@@ -36,7 +36,7 @@ from ..unified_parsing_writer import (empty_label_map, new_source_dir,
                                       write_label_map, write_metainfo,
                                       write_source_json)
 from .common import (OTHER, SAFE_STEM, check_part_classes, derive_part_classes,
-                     open_image, shown)
+                     open_image, part_indices, shown)
 
 TASKS = ('object', 'part')
 MAX_MAT_BYTES = 256 << 20
@@ -272,14 +272,7 @@ def convert_pascal_part(root,
         part_classes = derive_part_classes(counts, classes, min_part_images)
     else:
         part_classes = check_part_classes(part_classes, classes)
-    part_index = {
-        classes.index(obj): {
-            p: i
-            for i, p in enumerate(parts)
-        }
-        for obj, parts in part_classes.items()
-    }
-    num_parts = max([len(p) for p in part_classes.values()] + [1])
+    part_index, num_parts = part_indices(part_classes, classes)
     new_source_dir(out)
     for split, names in splits.items():
         dirs = split_dirs(out, split, TASKS)
