@@ -142,17 +142,12 @@ class UnifiedParsingMetric(BaseMetric):
             self.results.append(self._process_one(sample))
 
     def _process_one(self, sample: dict) -> dict:
-        ignore = self.ignore_index
         result = {}
         gt_obj = _field(sample, 'gt_sem_seg')
         pred_obj = _field(sample, 'pred_sem_seg')
-        if self._named(sample, 'object') and gt_obj is not None \
-                and pred_obj is not None:
-            self._check_shapes(sample, 'pred_sem_seg', pred_obj, gt_obj)
-            valid = gt_obj != ignore
-            if valid.any():
-                result['object'] = _areas(pred_obj, gt_obj,
-                                          len(self._meta('classes')), valid)
+        objects = self._class_areas(sample, 'object', 'sem_seg', 'classes')
+        if objects is not None:
+            result['object'] = objects
         gt_part = _field(sample, 'gt_part_seg')
         pred_part = _field(sample, 'pred_part_seg')
         if self._named(sample, 'part') and gt_part is not None \
@@ -162,16 +157,10 @@ class UnifiedParsingMetric(BaseMetric):
             parts = self._part_areas(pred_obj, pred_part, gt_obj, gt_part)
             if parts is not None:
                 result['part'] = parts
-        gt_mat = _field(sample, 'gt_material_seg')
-        pred_mat = _field(sample, 'pred_material_seg')
-        if self._named(sample, 'material') and gt_mat is not None \
-                and pred_mat is not None:
-            self._check_shapes(sample, 'pred_material_seg', pred_mat, gt_mat)
-            valid = gt_mat != ignore
-            if valid.any():
-                result['material'] = _areas(
-                    pred_mat, gt_mat, len(self._meta('material_classes')),
-                    valid)
+        materials = self._class_areas(sample, 'material', 'material_seg',
+                                      'material_classes')
+        if materials is not None:
+            result['material'] = materials
         for task in ('scene', 'texture'):
             label = sample.get(f'{task}_label', -1)
             pred = sample.get(f'pred_{task}')
@@ -189,6 +178,20 @@ class UnifiedParsingMetric(BaseMetric):
             rank = int((score > score[int(label)]).sum())
             result[task] = rank
         return result
+
+    def _class_areas(self, sample, task, seg, classes_key):
+        """The areas (see :func:`_areas`) of a task labelled per pixel by
+        classes (``gt_<seg>``, ``pred_<seg>``); None if the sample does not
+        label it or has no labelled pixel."""
+        gt = _field(sample, f'gt_{seg}')
+        pred = _field(sample, f'pred_{seg}')
+        if not self._named(sample, task) or gt is None or pred is None:
+            return None
+        self._check_shapes(sample, f'pred_{seg}', pred, gt)
+        valid = gt != self.ignore_index
+        if not valid.any():
+            return None
+        return _areas(pred, gt, len(self._meta(classes_key)), valid)
 
     @staticmethod
     def _check_shapes(sample, field, pred, gt) -> None:
