@@ -13,14 +13,20 @@ over an existing, non-empty folder.
 * :func:`write_or_reuse`: what a tool does (generate, or accept a complete
   folder made with the same settings);
 * :func:`file_problems`: the per-folder part of a completeness check
-  (:func:`some_names` names a few of many files in a message);
+  (:func:`some_names` names a few of many files in a message;
+  :func:`regenerate_hint` and :func:`incomplete_message` word the error);
+* :class:`GeneratedOnFirstUse`: the datasets' part (generate or check the
+  folder when the dataset is fully initialised, and log it);
 * :func:`disk_usage`: bytes under a folder, for the tools' summaries.
 """
 import errno
+import logging
 import os
 import os.path as osp
 import shutil
 import tempfile
+
+from mmengine.logging import print_log
 
 
 def is_empty_or_missing(root, what) -> bool:
@@ -106,6 +112,60 @@ def generate_once(root, write_into, what) -> bool:
     return True
 
 
+def log_generation(root, settings, manifest, generated, what) -> None:
+    """Log that a dataset generated ``root`` with ``settings``, or warn when
+    the generated folder it found there was made with other settings (it is
+    used as it is).
+
+    Args:
+        root (str): The data root.
+        settings (dict): The configured generation settings.
+        manifest (dict | None): The folder's manifest (None: not generated
+            data, nothing to compare).
+        generated (bool): Whether this process generated the folder.
+        what (str): The dataset's name, for the messages.
+    """
+    if generated:
+        print_log(
+            f'Generated {what} into {root} with {settings}', logger='current')
+    elif manifest is not None and manifest.get('generator') != settings:
+        print_log(
+            f'{what} in {root} was generated with '
+            f'{manifest.get("generator")}, not with the configured '
+            f'{settings}; using it as it is (remove the folder to generate '
+            'it with the configured settings)',
+            logger='current',
+            level=logging.WARNING)
+
+
+class GeneratedOnFirstUse:
+    """Mixin of a dataset (an mmengine ``BaseDataset``) whose folder is
+    generated on first use: with ``generate_if_missing``, ``full_init``
+    generates ``data_root`` (or checks the folder there) before the data
+    list is loaded, and logs what it did.
+
+    A class defines ``generated_name`` (the dataset's name in messages) and
+    the static method ``ensure_folder(root, settings) -> (manifest,
+    generated)`` (manifest None: not generated data), and its ``__init__``
+    sets ``generate_if_missing`` and ``generator_cfg``.
+    """
+
+    def full_init(self) -> None:
+        """Generate or check the data folder, then load the data list."""
+        if self._fully_initialized:
+            return
+        if self.generate_if_missing:
+            if not self.data_root:
+                raise ValueError(
+                    f'{type(self).__name__} with generate_if_missing=True '
+                    'needs data_root, the folder to generate into or check')
+            manifest, generated = self.ensure_folder(self.data_root,
+                                                     self.generator_cfg)
+            log_generation(self.data_root, self.generator_cfg, manifest,
+                           generated, self.generated_name)
+        super().full_init()
+
+
 def write_or_reuse(root, settings, write, check, manifest, what) -> bool:
     """Generate ``root`` with ``settings``, or accept the complete folder
     already there if it was generated with the same settings (what a tool
@@ -155,6 +215,20 @@ def some_names(names, limit=3) -> str:
     names = sorted(names)
     more = f' and {len(names) - limit} more' if len(names) > limit else ''
     return ', '.join(names[:limit]) + more
+
+
+def regenerate_hint(root) -> str:
+    """What to do about a generated folder that fails its check."""
+    return (f'remove {root} to generate it again, or point data_root to '
+            'another folder')
+
+
+def incomplete_message(root, problems, manifest, what) -> str:
+    """The error of a generated folder with ``problems`` (see
+    :func:`file_problems`) against its ``manifest`` file."""
+    return (f'{what} folder {root} is incomplete or inconsistent with its '
+            f'{manifest}: ' + '; '.join(problems) +
+            f'. {regenerate_hint(root)}')
 
 
 def file_problems(folder, wanted, suffix) -> list:

@@ -1,11 +1,9 @@
 """SyntheticScenesDataset: procedural street and room scenes, generated on
 first use, so training needs no download."""
-import logging
-
-from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.registry import DATASETS
+from .generated_folder import GeneratedOnFirstUse
 from .synthetic_scenes_classes import METAINFO
 from .synthetic_scenes_folder import (IMG_SUFFIX, SEG_MAP_SUFFIX,
                                       check_generator_cfg,
@@ -13,7 +11,7 @@ from .synthetic_scenes_folder import (IMG_SUFFIX, SEG_MAP_SUFFIX,
 
 
 @DATASETS.register_module()
-class SyntheticScenesDataset(BaseSegDataset):
+class SyntheticScenesDataset(GeneratedOnFirstUse, BaseSegDataset):
     """SyntheticScenes in the ADE20K layout (``images/{training,validation}``
     with ``.jpg`` images, ``annotations/{training,validation}`` with ``.png``
     label maps).
@@ -44,6 +42,8 @@ class SyntheticScenesDataset(BaseSegDataset):
         **kwargs: Arguments of :class:`mmseg.datasets.BaseSegDataset`.
     """
     METAINFO = METAINFO
+    generated_name = 'SyntheticScenes'
+    ensure_folder = staticmethod(ensure_synthetic_scenes)
 
     def __init__(self,
                  img_suffix=IMG_SUFFIX,
@@ -59,32 +59,3 @@ class SyntheticScenesDataset(BaseSegDataset):
             seg_map_suffix=seg_map_suffix,
             reduce_zero_label=reduce_zero_label,
             **kwargs)
-
-    def full_init(self) -> None:
-        """Generate or check the data folder, then load the data list."""
-        if self._fully_initialized:
-            return
-        if self.generate_if_missing:
-            self._prepare_folder()
-        super().full_init()
-
-    def _prepare_folder(self) -> None:
-        if not self.data_root:
-            raise ValueError(
-                'SyntheticScenesDataset with generate_if_missing=True needs '
-                'data_root, the folder to generate into or check')
-        manifest, generated = ensure_synthetic_scenes(self.data_root,
-                                                      self.generator_cfg)
-        if generated:
-            print_log(
-                f'Generated SyntheticScenes into {self.data_root} with '
-                f'{self.generator_cfg}',
-                logger='current')
-        elif manifest.get('generator') != self.generator_cfg:
-            print_log(
-                f'SyntheticScenes in {self.data_root} was generated with '
-                f'{manifest.get("generator")}, not with the configured '
-                f'{self.generator_cfg}; using it as it is (remove the folder '
-                'to generate it with the configured settings)',
-                logger='current',
-                level=logging.WARNING)

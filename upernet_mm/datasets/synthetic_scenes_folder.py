@@ -18,7 +18,8 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .generated_folder import file_problems, generate_once, write_atomically
+from .generated_folder import (file_problems, generate_once, incomplete_message,
+                               regenerate_hint, write_atomically)
 from .synthetic_scenes_classes import CLASSES, PALETTE
 from .synthetic_scenes_generator import MIN_SIZE, SCENE_KINDS, render_scene
 
@@ -173,8 +174,7 @@ def check_synthetic_scenes(root):
         SyntheticScenesFolderError: Naming the folder and what is missing,
             unexpected or empty.
     """
-    hint = (f'remove {root} to generate it again, or point data_root to '
-            'another folder')
+    hint = regenerate_hint(root)
     if not osp.isdir(root):
         raise SyntheticScenesFolderError(
             f'SyntheticScenes data root {root} does not exist')
@@ -205,8 +205,7 @@ def check_synthetic_scenes(root):
                 [name + suffix for name in scene_names(num)], suffix)
     if problems:
         raise SyntheticScenesFolderError(
-            f'SyntheticScenes folder {root} is incomplete or inconsistent '
-            f'with its {MANIFEST}: ' + '; '.join(problems) + f'. {hint}')
+            incomplete_message(root, problems, MANIFEST, 'SyntheticScenes'))
     return manifest
 
 

@@ -4,13 +4,12 @@ texture), read from the layout of ``unified_parsing_layout``; the embedded
 data is generated on first use, so training needs no download."""
 import copy
 import json
-import logging
 import os.path as osp
 
-from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset
 
 from upernet_mm.registry import DATASETS
+from .generated_folder import GeneratedOnFirstUse
 from .unified_parsing_classes import METAINFO
 from .unified_parsing_embedded import (check_generator_cfg,
                                        ensure_unified_parsing)
@@ -34,7 +33,7 @@ def _same(a, b):
 
 
 @DATASETS.register_module()
-class UnifiedParsingDataset(BaseSegDataset):
+class UnifiedParsingDataset(GeneratedOnFirstUse, BaseSegDataset):
     """Samples of one split of every source (or of the chosen ``sources``)
     under ``data_root``, in the order of the source folders and then of the
     image names.
@@ -87,6 +86,8 @@ class UnifiedParsingDataset(BaseSegDataset):
             255, at most 65535) is the in-memory value of "not labelled".
     """
     METAINFO = METAINFO
+    generated_name = 'unified parsing data'
+    ensure_folder = staticmethod(ensure_unified_parsing)
 
     def __init__(self,
                  data_root,
@@ -206,11 +207,10 @@ class UnifiedParsingDataset(BaseSegDataset):
         return super()._update_palette()
 
     def full_init(self) -> None:
-        """Generate or check the data folder, then load the data list."""
+        """Generate or check the data folder, load the data list, then
+        index the samples of each source."""
         if self._fully_initialized:
             return
-        if self.generate_if_missing:
-            self._prepare_folder()
         super().full_init()
         # after any subset (``indices``) has been taken
         self._source_indices, self._source_tasks = {}, {}
@@ -218,24 +218,6 @@ class UnifiedParsingDataset(BaseSegDataset):
             info = super().get_data_info(index)
             self._source_indices.setdefault(info['source'], []).append(index)
             self._source_tasks[info['source']] = tuple(info['tasks'])
-
-    def _prepare_folder(self):
-        manifest, generated = ensure_unified_parsing(self.data_root,
-                                                     self.generator_cfg)
-        if generated:
-            print_log(
-                f'Generated unified parsing data into {self.data_root} with '
-                f'{self.generator_cfg}',
-                logger='current')
-        elif manifest is not None and \
-                manifest.get('generator') != self.generator_cfg:
-            print_log(
-                f'Unified parsing data in {self.data_root} was generated '
-                f'with {manifest.get("generator")}, not with the configured '
-                f'{self.generator_cfg}; using it as it is (remove the folder '
-                'to generate it with the configured settings)',
-                logger='current',
-                level=logging.WARNING)
 
     def load_data_list(self):
         """Samples of every chosen source's split, with every file the

@@ -10,22 +10,20 @@ generator) and ``textures`` (image-level texture only, images of
 ``unified_parsing_textures``). Every object with parts has them drawn, so
 its part maps have no "parts not annotated" pixels.
 """
-import errno
 import json
 import os
 import os.path as osp
-import shutil
-import tempfile
 
 import numpy as np
 
+from .generated_folder import (file_problems, generate_once, incomplete_message,
+                               regenerate_hint, write_atomically)
 from .synthetic_scenes_generator import MIN_SIZE, render_layered_scene
 from .unified_parsing_classes import (IMAGE_TASKS, PIXEL_TASKS, SCENE_CLASSES,
                                       TEXTURE_CLASSES)
 from .unified_parsing_layout import (IMG_DIR, IMG_SUFFIX, LABELS_DIR,
                                      SEG_MAP_SUFFIX, SPLITS,
-                                     UnifiedParsingDataError, read_json,
-                                     some_names)
+                                     UnifiedParsingDataError, read_json)
 from .unified_parsing_textures import render_texture
 from .unified_parsing_writer import (sample_paths, split_dirs, write_image,
                                      write_image_labels, write_label_map,
@@ -33,6 +31,7 @@ from .unified_parsing_writer import (sample_paths, split_dirs, write_image,
 
 MANIFEST = 'unified_parsing.json'
 FORMAT_VERSION = 1
+WHAT = 'unified parsing'  # the data's name in messages
 
 # The embedded sources: name -> tasks (the order of the sources is the
 # order of their folders).
@@ -169,22 +168,12 @@ def _write_folder(folder, cfg):
     return manifest
 
 
-def _is_empty_or_missing(root):
-    if not osp.lexists(root):
-        return True
-    if not osp.isdir(root):
-        raise NotADirectoryError(
-            f'unified parsing data root {root} exists and is not a folder')
-    return not os.listdir(root)
-
-
 def write_unified_parsing(root, generator_cfg=None):
     """Generate the embedded unified parsing data into ``root``, which must
-    be missing or an empty folder.
-
-    The data is written to a temporary folder next to ``root`` and renamed
-    to ``root`` at the end; if another process put a folder at ``root`` in
-    the meantime, its folder is kept and ``FileExistsError`` is raised.
+    be missing or an empty folder, atomically (see
+    :func:`.generated_folder.write_atomically`: if another process put a
+    folder at ``root`` in the meantime, its folder is kept and
+    ``FileExistsError`` is raised).
 
     Args:
         root (str): Folder to create.
@@ -194,30 +183,8 @@ def write_unified_parsing(root, generator_cfg=None):
         dict: The manifest written to ``root/unified_parsing.json``.
     """
     cfg = check_generator_cfg(generator_cfg)
-    if not _is_empty_or_missing(root):
-        raise FileExistsError(
-            f'unified parsing data root {root} exists and is not empty; it '
-            'is never written over (remove it to generate again)')
-    target = osp.realpath(root)
-    parent = osp.dirname(target)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(target)}.tmp-', dir=parent)
-    try:
-        manifest = _write_folder(tmp, cfg)
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private
-        try:
-            os.rename(tmp, target)
-        except OSError as e:
-            if e.errno in (errno.ENOTEMPTY, errno.EEXIST):
-                raise FileExistsError(
-                    f'unified parsing data root {root} was created by '
-                    'another process while generating; keeping that one'
-                ) from e
-            raise
-    finally:
-        if osp.isdir(tmp):
-            shutil.rmtree(tmp, ignore_errors=True)
-    return manifest
+    return write_atomically(root, lambda folder: _write_folder(folder, cfg),
+                            WHAT)
 
 
 def check_generated_folder(root):
@@ -230,8 +197,7 @@ def check_generated_folder(root):
     Raises:
         UnifiedParsingFolderError: Naming what is missing.
     """
-    hint = (f'remove {root} to generate it again, or point data_root to '
-            'another folder')
+    hint = regenerate_hint(root)
     path = osp.join(root, MANIFEST)
     try:
         manifest = read_json(path, 'manifest')
@@ -256,24 +222,15 @@ def check_generated_folder(root):
                        ] + [(osp.join(root, name, task, split), SEG_MAP_SUFFIX)
                             for task in tasks if task in PIXEL_TASKS]
             for folder, suffix in folders:
-                if not osp.isdir(folder):
-                    problems.append(f'folder {folder} is missing')
-                    continue
-                files = set(os.listdir(folder))
-                missing = [
-                    s + suffix for s in stems if s + suffix not in files
-                ]
-                if missing:
-                    problems.append(f'{folder} lacks {len(missing)} of {num} '
-                                    f'files ({some_names(missing)})')
+                problems += file_problems(folder,
+                                          [s + suffix for s in stems], suffix)
             if any(task in IMAGE_TASKS for task in tasks):
                 labels = osp.join(root, name, LABELS_DIR, split + '.json')
                 if not osp.isfile(labels):
                     problems.append(f'{labels} is missing')
     if problems:
         raise UnifiedParsingFolderError(
-            f'unified parsing folder {root} is incomplete or inconsistent '
-            f'with its {MANIFEST}: ' + '; '.join(problems) + f'. {hint}')
+            incomplete_message(root, problems, MANIFEST, WHAT))
     return manifest
 
 
@@ -287,14 +244,8 @@ def ensure_unified_parsing(root, generator_cfg=None):
         generated) and whether this call generated the data.
     """
     cfg = check_generator_cfg(generator_cfg)
-    generated = False
-    if _is_empty_or_missing(root):
-        try:
-            write_unified_parsing(root, cfg)
-            generated = True
-        except FileExistsError:
-            if _is_empty_or_missing(root):
-                raise
+    generated = generate_once(root, lambda folder: _write_folder(folder, cfg),
+                              WHAT)
     if not osp.isfile(osp.join(root, MANIFEST)):
         return None, generated
     return check_generated_folder(root), generated

@@ -42,6 +42,7 @@ import os.path as osp
 
 import numpy as np
 
+from .generated_folder import some_names
 from .unified_parsing_classes import IMAGE_TASKS, PIXEL_TASKS, TASKS
 
 SOURCE_FILE = 'source.json'
@@ -183,13 +184,6 @@ def find_sources(root):
     return sorted(
         name for name in os.listdir(root)
         if osp.isfile(osp.join(root, name, SOURCE_FILE)))
-
-
-def some_names(names, limit=3):
-    """The first ``limit`` of ``names`` (sorted) for a message."""
-    names = sorted(names)
-    more = f' and {len(names) - limit} more' if len(names) > limit else ''
-    return ', '.join(names[:limit]) + more
 
 
 def read_image_labels(path, stems, tasks, class_lists):
