@@ -1,5 +1,6 @@
 """tools/ablate.py: what the seed changes, the table maths, resumed studies
 and failed runs."""
+import argparse
 import itertools
 import json
 import os
@@ -12,9 +13,11 @@ import pytest
 import torch
 
 from helpers import ROOT, load_tool, tiny_uper_model
-from upernet_mm.ablation import compare, summarize, to_markdown
+from upernet_mm.ablation import RunSpec, compare, summarize, to_markdown
 from upernet_mm.ablation.runner import run_study
 from upernet_mm.ablation.table import fmt_diff, fmt_stat
+from upernet_mm.cli_args import add_train_args, load_config
+from upernet_mm.engine.runner_setup import build_runner
 
 TINY_DATA = dict(seed=0, num_train=8, num_val=3, size=64)
 
@@ -168,15 +171,13 @@ def test_table_lists_every_logged_metric_and_failed_runs():
 
 def _runner_for_seed(tool, config, seed, work_dir):
     """Build the Runner the way tools/ablate.py's run of ``seed`` does:
-    its tools/train.py command line, parsed by tools/train.py."""
-    from upernet_mm.ablation import RunSpec
-    from upernet_mm.cli_args import load_config
-    from upernet_mm.engine.runner_setup import build_runner
-    train = _load_tool('train')
+    its tools/train.py command line, parsed with tools/train.py's
+    arguments."""
     cmd = tool.train_command(RunSpec(config, 'x', seed, str(work_dir)), [])
     assert cmd[1] == tool.TRAIN
-    cfg = load_config(train.parse_args(cmd[2:]))
-    return build_runner(cfg)
+    parser = argparse.ArgumentParser()
+    add_train_args(parser)
+    return build_runner(load_config(parser.parse_args(cmd[2:])))
 
 
 def test_seed_changes_initialisation_data_order_and_augmentation(tmp_path):

@@ -10,7 +10,8 @@ every tool and every tool fails the same way:
 * ``--trust-checkpoint SHA256`` (repeatable): allow full unpickling of the
   checkpoint file with that content hash, and of no other file;
 * the arguments of tools/train.py and tools/test.py
-  (:func:`add_runner_args`, :func:`load_config`);
+  (:func:`add_runner_args`, :func:`load_config`; tools/train.py's own:
+  :func:`add_train_args`, which tools/ablate.py's runs are given);
 * ``--out``, ``--seed``, ``--size`` of the tools that generate an embedded
   dataset (:func:`add_generation_args`).
 
@@ -160,6 +161,28 @@ def add_runner_args(parser) -> None:
         'package of requirements/optional.txt)')
     # torch.distributed.launch passes --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def add_train_args(parser) -> None:
+    """Add the arguments of tools/train.py: ``CONFIG``, ``--resume``,
+    ``--amp``, ``--check-data`` and those of :func:`add_runner_args`."""
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='resume from the latest checkpoint in the work_dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: float16 with loss scaling on CUDA, '
+        'bfloat16 autocast on a CPU-only machine')
+    parser.add_argument(
+        '--check-data',
+        action='store_true',
+        help='before training, decode every image and annotation of the '
+        'train and val sets and check sizes and label values (folders, '
+        'empty splits and num_classes are always checked)')
+    add_runner_args(parser)
 
 
 def load_config(args) -> Config:
