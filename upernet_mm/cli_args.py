@@ -13,7 +13,11 @@ every tool and every tool fails the same way:
   (:func:`add_runner_args`, :func:`load_config`; tools/train.py's own:
   :func:`add_train_args`, which tools/ablate.py's runs are given);
 * ``--out``, ``--seed``, ``--size`` of the tools that generate an embedded
-  dataset (:func:`add_generation_args`).
+  dataset (:func:`add_generation_args`) and their run
+  (:func:`generate_dataset`);
+* ``ROOT --out SOURCE --classes JSON`` of the converters into a source of
+  the unified parsing layout (:func:`add_source_converter_args`,
+  :func:`read_classes_arg`, :func:`convert_or_exit`).
 
 A tool reports a bad input with ``sys.exit('error: ...')``: the message on
 stderr, exit code 1, no traceback.
@@ -22,11 +26,14 @@ import argparse
 import os
 import os.path as osp
 import sys
+import time
 
 from mmengine.config import Config, DictAction
 
 from upernet_mm.apis import init_model
 from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
+from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
+from upernet_mm.datasets.unified_parsing_layout import read_metainfo_file
 from upernet_mm.engine.runner_setup import enable_tensorboard
 from upernet_mm.safe_io import UnsafeCheckpointError, trust_checkpoint
 from upernet_mm.safe_io.checkpoint_loading import parse_sha256
@@ -48,6 +55,10 @@ CHECKPOINT_HELP = (
 # input: a missing file, a checkpoint that is refused (pickled code) or
 # that does not fit the config.
 MODEL_ERRORS = (FileNotFoundError, UnsafeCheckpointError, ValueError)
+# What converting a dataset into the unified parsing layout raises for a bad
+# input: data that is unreadable or inconsistent (UnifiedParsingDataError,
+# a ValueError), bad class lists, an output folder that is not empty.
+CONVERSION_ERRORS = (ValueError, FileExistsError)
 
 
 def tool_parser(doc) -> argparse.ArgumentParser:
@@ -224,3 +235,79 @@ def add_generation_args(parser, default_out) -> None:
         type=int,
         default=128,
         help='image height and width, >= 64 (default: 128)')
+
+
+def generate_dataset(out, check_settings, settings, write, check, manifest,
+                     what, errors=()):
+    """Generate an embedded dataset into ``out`` with
+    :func:`~upernet_mm.datasets.generated_folder.write_or_reuse`, as the
+    tools of :func:`add_generation_args` do; exits with ``error: ...`` on
+    bad settings, a folder that holds something else, or ``errors``.
+
+    Args:
+        out (str): The folder.
+        check_settings (Callable[[dict], dict]): Completes and checks
+            ``settings`` (raising ``ValueError``).
+        settings (dict): The settings given on the command line.
+        write (Callable[[str, dict], Any]): Writes the dataset with the
+            completed settings into the folder it is given.
+        check, manifest, what: As in ``write_or_reuse``.
+        errors (tuple[type]): The dataset's own folder error.
+
+    Returns:
+        tuple[dict, str | None]: The completed settings, and
+        ``'SIZE MB in SECONDS s'`` for a folder this call wrote, None for
+        one that was there (reported and left unchanged).
+    """
+    start = time.perf_counter()
+    try:
+        cfg = check_settings(settings)
+        written = write_or_reuse(out, cfg, lambda root: write(root, cfg),
+                                 check, manifest, what)
+    except (ValueError, OSError) + tuple(errors) as error:
+        sys.exit(f'error: {error}')
+    if not written:
+        print(f'{out} already holds {what} with {cfg}; left unchanged')
+        return cfg, None
+    seconds = time.perf_counter() - start
+    return cfg, f'{disk_usage(out) / 2**20:.1f} MB in {seconds:.1f} s'
+
+
+def add_source_converter_args(parser, root_help, classes_help) -> None:
+    """Add ``ROOT``, ``--out`` and ``--classes``, the arguments of every
+    converter into a source folder of the unified parsing layout
+    (docs/unified_parsing.md)."""
+    parser.add_argument('root', help=root_help)
+    parser.add_argument(
+        '--out',
+        required=True,
+        help='source folder to create (missing or empty)')
+    parser.add_argument('--classes', help=classes_help)
+
+
+def add_min_part_images_arg(parser) -> None:
+    """Add ``--min-part-images`` of the converters that derive part lists
+    from the training images."""
+    parser.add_argument(
+        '--min-part-images',
+        type=int,
+        default=1,
+        help='default part lists: parts annotated on their object in at '
+        'least this many training images (default: %(default)s)')
+
+
+def convert_or_exit(convert, *args, **kwargs):
+    """``convert(*args, **kwargs)``; exits with ``error: ...`` on the
+    errors of :data:`CONVERSION_ERRORS`."""
+    try:
+        return convert(*args, **kwargs)
+    except CONVERSION_ERRORS as error:
+        sys.exit(f'error: {error}')
+
+
+def read_classes_arg(args) -> dict:
+    """The class lists of the JSON file given with ``--classes`` (empty
+    without it); exits with ``error: ...`` if it cannot be read."""
+    if not args.classes:
+        return {}
+    return convert_or_exit(read_metainfo_file, args.classes)

@@ -16,9 +16,9 @@ Example:
     python tools/analysis_tools/check_unified_parsing.py data/unified_parsing
     python tools/analysis_tools/check_unified_parsing.py data/my_broden --quick
 """
-import argparse
 import sys
 
+from upernet_mm.cli_args import tool_parser
 from upernet_mm.datasets.unified_parsing import UnifiedParsingDataset
 from upernet_mm.datasets.unified_parsing_check import \
     check_unified_parsing_samples
@@ -29,7 +29,7 @@ from upernet_mm.datasets.unified_parsing_layout import (
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = tool_parser(__doc__)
     parser.add_argument('data_root', help='folder with one folder per source')
     parser.add_argument(
         '--splits',
@@ -61,7 +61,7 @@ def main(argv=None):
         try:
             metainfo = read_metainfo_file(args.metainfo)
         except UnifiedParsingDataError as e:
-            raise SystemExit(f'error: --metainfo: {e}')
+            sys.exit(f'error: --metainfo: {e}')
     found = False
     for split in args.splits:
         try:
@@ -76,9 +76,9 @@ def main(argv=None):
             if 'has images in' in str(e):  # the split does not exist
                 print(f'{split}: no images')
                 continue
-            raise SystemExit(f'error: {e}')
+            sys.exit(f'error: {e}')
         except (UnifiedParsingFolderError, ValueError, TypeError) as e:
-            raise SystemExit(f'error: {e}')
+            sys.exit(f'error: {e}')
         found = True
         tasks = dataset.source_tasks()
         sizes = {
@@ -89,14 +89,14 @@ def main(argv=None):
             try:
                 check_unified_parsing_samples(dataset)
             except UnifiedParsingDataError as e:
-                raise SystemExit(f'error: {e}')
+                sys.exit(f'error: {e}')
         what = 'files exist' if args.quick else 'decoded and checked'
         for name in tasks:
             print(f'{split}: {name}: {sizes[name]} images, tasks '
                   f'{", ".join(tasks[name])} ({what})')
     if not found:
-        raise SystemExit(f'error: no split of {args.splits} has images in '
-                         f'{args.data_root}')
+        sys.exit(f'error: no split of {args.splits} has images in '
+                 f'{args.data_root}')
     return 0
 
 

@@ -10,42 +10,30 @@ the dataset (metainfo) and to tools/analysis_tools/check_unified_parsing.py
 training images, and the training images' scenes.
 
 Example:
-    python tools/dataset_converters/ade20k_full.py data/ADE20K_2021_17_01 \
+    python tools/dataset_converters/ade20k_full.py data/ADE20K_2021_17_01 \\
         --out data/broden_plus/ade20k
-    python tools/analysis_tools/check_unified_parsing.py data/broden_plus \
+    python tools/analysis_tools/check_unified_parsing.py data/broden_plus \\
         --metainfo data/broden_plus/ade20k/metainfo.json
 """
-import argparse
 import sys
 
+from upernet_mm.cli_args import (add_min_part_images_arg,
+                                 add_source_converter_args, convert_or_exit,
+                                 read_classes_arg, tool_parser)
 from upernet_mm.datasets.converters.ade20k_full import convert_ade20k_full
-from upernet_mm.datasets.unified_parsing_layout import (
-    UnifiedParsingDataError, read_metainfo_file)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        'root',
-        help='the ADE20K release folder (holding '
-        'images/ADE/training)')
-    parser.add_argument(
-        '--out',
-        required=True,
-        help='source folder to create (missing or empty)')
-    parser.add_argument(
-        '--classes',
-        help='JSON file with the class lists to use instead of the '
+    parser = tool_parser(__doc__)
+    add_source_converter_args(
+        parser,
+        root_help='the ADE20K release folder (holding images/ADE/training)',
+        classes_help='JSON file with the class lists to use instead of the '
         'defaults: "objects" (class name -> WordNet name or list of names '
         'of the full release), "part_classes" (object -> part names), '
         '"scene_classes" (list); e.g. the metainfo.json of a training '
         'conversion for its "part_classes" and "scene_classes"')
-    parser.add_argument(
-        '--min-part-images',
-        type=int,
-        default=1,
-        help='default part lists: parts annotated on their object in at '
-        'least this many training images (default: %(default)s)')
+    add_min_part_images_arg(parser)
     parser.add_argument(
         '--min-scene-images',
         type=int,
@@ -57,20 +45,16 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    given = {}
-    try:
-        if args.classes:
-            given = read_metainfo_file(args.classes)
-        result = convert_ade20k_full(
-            args.root,
-            args.out,
-            object_names=given.get('objects'),
-            part_classes=given.get('part_classes'),
-            scene_classes=given.get('scene_classes'),
-            min_part_images=args.min_part_images,
-            min_scene_images=args.min_scene_images)
-    except (UnifiedParsingDataError, FileExistsError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
+    given = read_classes_arg(args)
+    result = convert_or_exit(
+        convert_ade20k_full,
+        args.root,
+        args.out,
+        object_names=given.get('objects'),
+        part_classes=given.get('part_classes'),
+        scene_classes=given.get('scene_classes'),
+        min_part_images=args.min_part_images,
+        min_scene_images=args.min_scene_images)
     meta = result['metainfo']
     print(f'wrote {args.out}: {len(meta["classes"])} object classes, '
           f'{len(meta["part_classes"])} with parts, '

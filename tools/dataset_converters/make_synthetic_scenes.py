@@ -6,19 +6,17 @@ An existing folder is never written over: a complete one with the same
 settings is left as it is, anything else is an error.
 
 Example:
-    python tools/dataset_converters/make_synthetic_scenes.py \
+    python tools/dataset_converters/make_synthetic_scenes.py \\
         --out data/synthetic_scenes
-    python tools/dataset_converters/make_synthetic_scenes.py \
+    python tools/dataset_converters/make_synthetic_scenes.py \\
         --out data/ss_seed1 --seed 1 --num-train 800 --num-val 200 --size 160
-    python tools/dataset_converters/make_synthetic_scenes.py \
+    python tools/dataset_converters/make_synthetic_scenes.py \\
         --out data/synthetic_scenes_far256 --size 256 --far-context
 """
 import sys
-import time
-from functools import partial
 
-from upernet_mm.cli_args import add_generation_args, tool_parser
-from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
+from upernet_mm.cli_args import (add_generation_args, generate_dataset,
+                                 tool_parser)
 from upernet_mm.datasets.synthetic_scenes_folder import (
     MANIFEST, SyntheticScenesFolderError, check_generator_cfg,
     check_synthetic_scenes, write_synthetic_scenes)
@@ -42,31 +40,21 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    start = time.perf_counter()
-    try:
-        cfg = check_generator_cfg(
-            dict(
-                seed=args.seed,
-                num_train=args.num_train,
-                num_val=args.num_val,
-                size=args.size,
-                far_context=args.far_context))
-        written = write_or_reuse(args.out, cfg,
-                                 partial(write_synthetic_scenes,
-                                         **cfg), check_synthetic_scenes,
-                                 MANIFEST, 'SyntheticScenes')
-    except (ValueError, OSError, SyntheticScenesFolderError) as e:
-        sys.exit(f'error: {e}')
-    if not written:
-        print(f'{args.out} already holds SyntheticScenes with {cfg}; left '
-              'unchanged')
-        return 0
-    seconds = time.perf_counter() - start
-    size_mb = disk_usage(args.out) / 2**20
-    print(f'wrote SyntheticScenes to {args.out}: {cfg["num_train"]} '
-          f'training and {cfg["num_val"]} validation scenes of '
-          f'{cfg["size"]}x{cfg["size"]}, seed {cfg["seed"]}, '
-          f'{size_mb:.1f} MB in {seconds:.1f} s')
+    cfg, made = generate_dataset(
+        args.out, check_generator_cfg,
+        dict(
+            seed=args.seed,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            size=args.size,
+            far_context=args.far_context),
+        lambda root, cfg: write_synthetic_scenes(root, **cfg),
+        check_synthetic_scenes, MANIFEST, 'SyntheticScenes',
+        (SyntheticScenesFolderError, ))
+    if made:
+        print(f'wrote SyntheticScenes to {args.out}: {cfg["num_train"]} '
+              f'training and {cfg["num_val"]} validation scenes of '
+              f'{cfg["size"]}x{cfg["size"]}, seed {cfg["seed"]}, {made}')
     return 0
 
 

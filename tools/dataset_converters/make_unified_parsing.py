@@ -7,18 +7,17 @@ An existing folder is never written over: a complete one with the same
 settings is left as it is, anything else is an error.
 
 Example:
-    python tools/dataset_converters/make_unified_parsing.py \
+    python tools/dataset_converters/make_unified_parsing.py \\
         --out data/unified_parsing
-    python tools/dataset_converters/make_unified_parsing.py \
-        --out data/up_seed1 --seed 1 --num-train scenes=800 materials=600 \
+    python tools/dataset_converters/make_unified_parsing.py \\
+        --out data/up_seed1 --seed 1 --num-train scenes=800 materials=600 \\
         --size 160
 """
 import argparse
 import sys
-import time
 
-from upernet_mm.cli_args import add_generation_args, tool_parser
-from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
+from upernet_mm.cli_args import (add_generation_args, generate_dataset,
+                                 tool_parser)
 from upernet_mm.datasets.unified_parsing_embedded import (
     EMBEDDED_SOURCES, MANIFEST, UnifiedParsingFolderError,
     check_generated_folder, check_generator_cfg, write_unified_parsing)
@@ -61,32 +60,22 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    start = time.perf_counter()
-    try:
-        cfg = check_generator_cfg(
-            dict(
-                seed=args.seed,
-                size=args.size,
-                num_train=dict(args.num_train),
-                num_val=dict(args.num_val)))
-        written = write_or_reuse(args.out, cfg,
-                                 lambda root: write_unified_parsing(root, cfg),
-                                 check_generated_folder, MANIFEST,
-                                 'unified parsing data')
-    except (ValueError, OSError, UnifiedParsingFolderError) as e:
-        sys.exit(f'error: {e}')
-    if not written:
-        print(f'{args.out} already holds unified parsing data with {cfg}; '
-              'left unchanged')
-        return 0
-    seconds = time.perf_counter() - start
-    size_mb = disk_usage(args.out) / 2**20
-    counts = ', '.join(
-        f'{name} {cfg["num_train"][name]}+{cfg["num_val"][name]}'
-        for name in EMBEDDED_SOURCES)
-    print(f'wrote unified parsing data to {args.out}: {counts} '
-          f'(training+validation) images of {cfg["size"]}x{cfg["size"]}, '
-          f'seed {cfg["seed"]}, {size_mb:.1f} MB in {seconds:.1f} s')
+    cfg, made = generate_dataset(
+        args.out, check_generator_cfg,
+        dict(
+            seed=args.seed,
+            size=args.size,
+            num_train=dict(args.num_train),
+            num_val=dict(args.num_val)), write_unified_parsing,
+        check_generated_folder, MANIFEST, 'unified parsing data',
+        (UnifiedParsingFolderError, ))
+    if made:
+        counts = ', '.join(
+            f'{name} {cfg["num_train"][name]}+{cfg["num_val"][name]}'
+            for name in EMBEDDED_SOURCES)
+        print(f'wrote unified parsing data to {args.out}: {counts} '
+              f'(training+validation) images of {cfg["size"]}x{cfg["size"]}, '
+              f'seed {cfg["seed"]}, {made}')
     return 0
 
 

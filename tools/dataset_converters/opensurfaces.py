@@ -8,28 +8,24 @@ label-substance-colors.csv; writes SOURCE/ with the task material and
 SOURCE/metainfo.json (material_classes).
 
 Example:
-    python tools/dataset_converters/opensurfaces.py data/opensurfaces \
+    python tools/dataset_converters/opensurfaces.py data/opensurfaces \\
         --out data/broden_plus/opensurfaces
 """
-import argparse
 import sys
 
+from upernet_mm.cli_args import (add_source_converter_args, convert_or_exit,
+                                 read_classes_arg, tool_parser)
 from upernet_mm.datasets.converters.opensurfaces import convert_opensurfaces
-from upernet_mm.datasets.unified_parsing_layout import (
-    UnifiedParsingDataError, read_metainfo_file)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('root', help='folder of the release script outputs')
-    parser.add_argument(
-        '--out',
-        required=True,
-        help='source folder to create (missing or empty)')
-    parser.add_argument(
-        '--classes',
-        help='JSON file with "material_classes" (names as normalised from '
-        'label-substance-colors.csv) instead of every substance')
+    parser = tool_parser(__doc__)
+    add_source_converter_args(
+        parser,
+        root_help='folder of the release script outputs',
+        classes_help='JSON file with "material_classes" (names as '
+        'normalised from label-substance-colors.csv) instead of every '
+        'substance')
     parser.add_argument(
         '--val-every',
         type=int,
@@ -41,15 +37,13 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        given = read_metainfo_file(args.classes) if args.classes else {}
-        result = convert_opensurfaces(
-            args.root,
-            args.out,
-            material_classes=given.get('material_classes'),
-            val_every=args.val_every)
-    except (UnifiedParsingDataError, FileExistsError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
+    given = read_classes_arg(args)
+    result = convert_or_exit(
+        convert_opensurfaces,
+        args.root,
+        args.out,
+        material_classes=given.get('material_classes'),
+        val_every=args.val_every)
     print(f'wrote {args.out}: '
           f'{len(result["metainfo"]["material_classes"])} materials, '
           f'{result["counts"]} images')

@@ -6,17 +6,18 @@ images; writes SOURCE/ with the tasks object and part and
 SOURCE/metainfo.json (classes, part_classes).
 
 Example:
-    python tools/dataset_converters/pascal_part.py data/pascal_part \
-        --images data/VOC2010/JPEGImages --out data/broden_plus/pascal_part \
-        --split training=data/VOC2010/ImageSets/Main/train.txt \
+    python tools/dataset_converters/pascal_part.py data/pascal_part \\
+        --images data/VOC2010/JPEGImages --out data/broden_plus/pascal_part \\
+        --split training=data/VOC2010/ImageSets/Main/train.txt \\
         validation=data/VOC2010/ImageSets/Main/val.txt
 """
 import argparse
 import sys
 
+from upernet_mm.cli_args import (add_min_part_images_arg,
+                                 add_source_converter_args, convert_or_exit,
+                                 read_classes_arg, tool_parser)
 from upernet_mm.datasets.converters.pascal_part import convert_pascal_part
-from upernet_mm.datasets.unified_parsing_layout import (
-    UnifiedParsingDataError, read_metainfo_file)
 
 
 def _split(text):
@@ -28,18 +29,17 @@ def _split(text):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        'root', help='Pascal-Part folder (holding '
-        'Annotations_Part)')
+    parser = tool_parser(__doc__)
+    add_source_converter_args(
+        parser,
+        root_help='Pascal-Part folder (holding Annotations_Part)',
+        classes_help='JSON file with "objects" (class -> VOC class names) '
+        'and/or "part_classes" (object -> part names) instead of the '
+        'defaults')
     parser.add_argument(
         '--images',
         required=True,
         help='folder of the images (VOC2010 JPEGImages)')
-    parser.add_argument(
-        '--out',
-        required=True,
-        help='source folder to create (missing or empty)')
     parser.add_argument(
         '--split',
         type=_split,
@@ -47,33 +47,22 @@ def parse_args(argv=None):
         default=[],
         metavar='SPLIT=FILE',
         help='image names of each split (default: all in training)')
-    parser.add_argument(
-        '--classes',
-        help='JSON file with "objects" (class -> VOC class names) and/or '
-        '"part_classes" (object -> part names) instead of the defaults')
-    parser.add_argument(
-        '--min-part-images',
-        type=int,
-        default=1,
-        help='default part lists: parts annotated on their object in at '
-        'least this many training images (default: %(default)s)')
+    add_min_part_images_arg(parser)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        given = read_metainfo_file(args.classes) if args.classes else {}
-        result = convert_pascal_part(
-            args.root,
-            args.images,
-            args.out,
-            split_files=dict(args.split),
-            object_names=given.get('objects'),
-            part_classes=given.get('part_classes'),
-            min_part_images=args.min_part_images)
-    except (UnifiedParsingDataError, FileExistsError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
+    given = read_classes_arg(args)
+    result = convert_or_exit(
+        convert_pascal_part,
+        args.root,
+        args.images,
+        args.out,
+        split_files=dict(args.split),
+        object_names=given.get('objects'),
+        part_classes=given.get('part_classes'),
+        min_part_images=args.min_part_images)
     meta = result['metainfo']
     print(f'wrote {args.out}: {len(meta["classes"])} object classes, '
           f'{len(meta["part_classes"])} with parts, {result["counts"]} '
