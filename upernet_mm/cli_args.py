@@ -9,6 +9,8 @@ every tool and every tool fails the same way:
   into the config with ``Config.merge_from_dict``;
 * ``--trust-checkpoint SHA256`` (repeatable): allow full unpickling of the
   checkpoint file with that content hash, and of no other file;
+* ``--shape H W`` of the tools that trace a model (:func:`add_shape_arg`)
+  and their optional packages (:func:`optional_packages`);
 * the arguments of tools/train.py and tools/test.py
   (:func:`add_runner_args`, :func:`load_config`; tools/train.py's own:
   :func:`add_train_args`, which tools/ablate.py's runs are given);
@@ -23,6 +25,7 @@ A tool reports a bad input with ``sys.exit('error: ...')``: the message on
 stderr, exit code 1, no traceback.
 """
 import argparse
+import contextlib
 import os
 import os.path as osp
 import sys
@@ -150,6 +153,32 @@ def load_model(args, device='cpu', **kwargs):
                           device, args.cfg_options, **kwargs)
     except MODEL_ERRORS as error:
         sys.exit(f'error: {error}')
+
+
+def add_shape_arg(parser, also='') -> None:
+    """Add ``--shape H W`` (default 512 512) of the tools that trace a
+    model: the size of the example input; ``also`` says, for the help, what
+    else the tool uses it for."""
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=(512, 512),
+        metavar=('H', 'W'),
+        help=f'size of the example input used for tracing{also} (default '
+        '512 512)')
+
+
+@contextlib.contextmanager
+def optional_packages(what, packages, where=''):
+    """Exit with ``error: WHAT needs PACKAGES ...: pip install PACKAGES``
+    if the imports in the ``with`` block fail: a tool's optional
+    dependencies (``where``: the requirements file that lists them)."""
+    try:
+        yield
+    except ImportError as error:
+        sys.exit(f'error: {what} needs {packages} ({error}): pip install '
+                 f'{packages}{where}')
 
 
 def add_runner_args(parser) -> None:

@@ -13,11 +13,17 @@ Example:
 """
 import sys
 
+import mmcv
 import numpy as np
 import torch
+from mmengine.registry import DefaultScope
 from mmseg.evaluation.metrics import IoUMetric
 
-from upernet_mm.cli_args import add_model_args, load_model, tool_parser
+from upernet_mm.cli_args import (add_model_args, add_shape_arg, load_model,
+                                 optional_packages, tool_parser)
+from upernet_mm.deploy.calibration import calibration_images, spaced_indices
+from upernet_mm.deploy.segmentor_logits import SegmentorLogits
+from upernet_mm.registry import DATASETS
 
 # (label, number of calibration images (None: --calib-images),
 #  arguments of upernet_mm.deploy.openvino.export.quantize)
@@ -36,13 +42,7 @@ VARIANTS = [
 def parse_args(argv=None):
     parser = tool_parser(__doc__)
     add_model_args(parser)
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        default=(512, 512),
-        metavar=('H', 'W'),
-        help='tracing size (default 512 512)')
+    add_shape_arg(parser)
     parser.add_argument(
         '--calib-images',
         type=int,
@@ -71,15 +71,11 @@ def miou(preds, labels, num_classes, ignore_index=255):
 
 def main(argv=None):
     args = parse_args(argv)
-    import mmcv
-    from mmengine.registry import DefaultScope
-
-    from upernet_mm.deploy.calibration import (calibration_images,
-                                               spaced_indices)
-    from upernet_mm.deploy.openvino import export as oe
-    from upernet_mm.deploy.openvino.runtime import compile_ir
-    from upernet_mm.deploy.segmentor_logits import SegmentorLogits
-    from upernet_mm.registry import DATASETS
+    # here, not at the top: optional packages
+    with optional_packages('int8 quantization', 'openvino nncf',
+                           ' (requirements/optional.txt)'):
+        from upernet_mm.deploy.openvino import export as oe
+        from upernet_mm.deploy.openvino.runtime import compile_ir
     model = load_model(args, strict=True)
     cfg = model.cfg
     num_classes = model.decode_head.num_classes

@@ -17,20 +17,16 @@ import sys
 
 import torch
 
-from upernet_mm.cli_args import add_model_args, load_model, tool_parser
+from upernet_mm.cli_args import (add_model_args, add_shape_arg, load_model,
+                                 optional_packages, tool_parser)
+from upernet_mm.deploy.segmentor_logits import INPUT_NAME, SegmentorLogits
 
 
 def parse_args(argv=None):
     parser = tool_parser(__doc__)
     add_model_args(parser)
     parser.add_argument('out', help='the .onnx file to write')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        default=(512, 512),
-        metavar=('H', 'W'),
-        help='size of the example input used for tracing (default 512 512)')
+    add_shape_arg(parser)
     parser.add_argument('--opset', type=int, help='ONNX opset version')
     parser.add_argument(
         '--verify',
@@ -45,9 +41,7 @@ def parse_args(argv=None):
 
 def verify(model, path, sizes):
     """Largest |onnxruntime - PyTorch| logit difference per input size."""
-    import onnxruntime as ort
-
-    from upernet_mm.deploy.segmentor_logits import INPUT_NAME, SegmentorLogits
+    import onnxruntime as ort  # here, not at the top: an optional package
     session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
     reference = SegmentorLogits(model).eval()
     gen = torch.Generator().manual_seed(0)
@@ -63,13 +57,11 @@ def verify(model, path, sizes):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
+    # here, not at the top: optional packages
+    with optional_packages('ONNX export', 'onnx onnxscript onnxruntime'):
         import onnxscript  # noqa: F401
 
         from upernet_mm.deploy.onnx.export import export_onnx
-    except ImportError as e:
-        sys.exit(f'error: ONNX export needs onnx and onnxscript ({e}): '
-                 'pip install onnx onnxscript onnxruntime')
     # strict: every key of the checkpoint must match the model
     model = load_model(args, strict=True)
     out_dir = osp.dirname(osp.abspath(args.out))

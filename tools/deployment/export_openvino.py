@@ -18,7 +18,8 @@ Examples:
 """
 import sys
 
-from upernet_mm.cli_args import add_model_args, load_model, tool_parser
+from upernet_mm.cli_args import (add_model_args, add_shape_arg, load_model,
+                                 optional_packages, tool_parser)
 
 
 def parse_args(argv=None):
@@ -35,14 +36,8 @@ def parse_args(argv=None):
         default='fp32',
         help='fp32: float32 IR run in f32; bf16: the same IR run in '
         'bfloat16; int8: NNCF-quantized IR (default fp32)')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        default=(512, 512),
-        metavar=('H', 'W'),
-        help='size of the example input used for tracing, and of the '
-        'random check image without --check-images (default 512 512)')
+    add_shape_arg(
+        parser, also=', and of the random check image without --check-images')
     parser.add_argument(
         '--verify',
         type=int,
@@ -98,11 +93,10 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    try:
+    # here, not at the top: optional packages
+    with optional_packages('OpenVINO export', 'openvino nncf',
+                           ' (requirements/optional.txt)'):
         from upernet_mm.deploy.openvino import export as openvino_export
-    except ImportError as e:
-        sys.exit(f'error: OpenVINO export needs openvino and nncf ({e}): pip '
-                 'install openvino nncf (requirements/optional.txt)')
     from upernet_mm.deploy.calibration import calibration_images
     from upernet_mm.deploy.openvino.artefact import read_sidecar, sha256_file
     model = load_model(args, strict=True)
