@@ -11,6 +11,8 @@ every tool and every tool fails the same way:
   checkpoint file with that content hash, and of no other file;
 * ``--shape H W`` of the tools that trace a model (:func:`add_shape_arg`)
   and their optional packages (:func:`optional_packages`);
+* ``CONFIG --split --cfg-options`` of the tools that read a config's
+  dataset (:func:`add_dataset_args`, :func:`load_dataset`);
 * the arguments of tools/train.py and tools/test.py
   (:func:`add_runner_args`, :func:`load_config`; tools/train.py's own:
   :func:`add_train_args`, which tools/ablate.py's runs are given);
@@ -34,12 +36,14 @@ import time
 from mmengine.config import Config, DictAction
 
 from upernet_mm.apis import init_model
+from upernet_mm.apis.config_dataset import build_split_dataset
 from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.datasets.generated_folder import disk_usage, write_or_reuse
 from upernet_mm.datasets.unified_parsing_layout import read_metainfo_file
 from upernet_mm.engine.runner_setup import enable_tensorboard
 from upernet_mm.safe_io import UnsafeCheckpointError, trust_checkpoint
 from upernet_mm.safe_io.checkpoint_loading import parse_sha256
+from upernet_mm.utils import register_all_modules
 
 CFG_OPTIONS_HELP = (
     'override config settings, key=value pairs such as '
@@ -153,6 +157,40 @@ def load_model(args, device='cpu', **kwargs):
                           device, args.cfg_options, **kwargs)
     except MODEL_ERRORS as error:
         sys.exit(f'error: {error}')
+
+
+def add_dataset_args(parser, split_help) -> None:
+    """Add ``CONFIG``, ``--split {train,val,test}`` (which dataloader's
+    dataset; ``split_help`` says what the tool reads of it) and
+    ``--cfg-options``: what :func:`load_dataset` reads."""
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--split',
+        choices=['train', 'val', 'test'],
+        default='train',
+        help=f'{split_help} (default train)')
+    add_cfg_options_arg(parser)
+
+
+def load_dataset(args):
+    """The config of :func:`add_dataset_args` (with ``--cfg-options``) and
+    the dataset of its ``--split`` dataloader, built with its pipeline;
+    exits with ``error: ...`` if the config has no such dataset or it is
+    empty.
+
+    Returns:
+        tuple[Config, BaseDataset]: The config and the dataset.
+    """
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    merge_cfg_options(cfg, args)
+    try:
+        dataset = build_split_dataset(cfg, args.split)
+    except ValueError as error:
+        sys.exit(f'error: {args.config}: {error}')
+    if len(dataset) == 0:
+        sys.exit(f'error: the {args.split} dataset of {args.config} is empty')
+    return cfg, dataset
 
 
 def add_shape_arg(parser, also='') -> None:

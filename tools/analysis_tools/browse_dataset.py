@@ -17,25 +17,26 @@ import os
 import os.path as osp
 import sys
 
-from upernet_mm.cli_args import add_cfg_options_arg, tool_parser
+import cv2
+import mmcv
+import numpy as np
+from mmengine.runner import set_random_seed
+from mmseg.visualization import SegLocalVisualizer
+
+from upernet_mm.apis import blend_colours
+from upernet_mm.cli_args import add_dataset_args, load_dataset, tool_parser
 
 
 def parse_args(argv=None):
     parser = tool_parser(__doc__)
-    parser.add_argument('config', help='config file')
+    add_dataset_args(parser, 'which dataloader\'s dataset and pipeline')
     parser.add_argument('--out-dir', required=True, help='output folder')
     parser.add_argument(
         '-n', type=int, default=8, help='number of samples (default 8)')
     parser.add_argument(
-        '--split',
-        choices=['train', 'val', 'test'],
-        default='train',
-        help='which dataloader\'s dataset and pipeline (default train)')
-    parser.add_argument(
         '--opacity', type=float, default=0.5, help='weight of the colours')
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the augmentations')
-    add_cfg_options_arg(parser)
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error(f'-n must be >= 1, got {args.n}')
@@ -46,7 +47,6 @@ def parse_args(argv=None):
 
 def to_image(inputs):
     """A packed ``inputs`` tensor (C, H, W, BGR) as an RGB uint8 array."""
-    import numpy as np
     img = inputs.permute(1, 2, 0).cpu().numpy()
     return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1]
 
@@ -54,10 +54,6 @@ def to_image(inputs):
 def overlay(image, labels, colours, opacity):
     """``image`` with ``colours[label]`` blended in where ``labels`` is not
     255 (``colours``: (N, 3) uint8, ``labels``: (H, W) int)."""
-    import cv2
-    import numpy as np
-
-    from upernet_mm.apis import blend_colours
     if labels.shape != image.shape[:2]:  # e.g. val: labels at input size
         labels = cv2.resize(
             labels.astype(np.float32), (image.shape[1], image.shape[0]),
@@ -69,7 +65,6 @@ def overlay(image, labels, colours, opacity):
 
 def level_panels(image, sample, meta, opacity):
     """Part and material panels of a unified parsing sample."""
-    import numpy as np
     obj = sample.gt_sem_seg.data[0].numpy()
     part = sample.gt_part_seg.data[0].numpy()
     classes = meta['classes']
@@ -104,26 +99,8 @@ def describe_labels(sample, meta):
 
 def main(argv=None):
     args = parse_args(argv)
-    import mmcv
-    import numpy as np
-    from mmengine.config import Config
-    from mmengine.runner import set_random_seed
-    from mmseg.visualization import SegLocalVisualizer
-
-    from upernet_mm.apis.config_dataset import build_split_dataset
-    from upernet_mm.utils import register_all_modules
-
-    register_all_modules(init_default_scope=False)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
     set_random_seed(args.seed)
-    try:
-        dataset = build_split_dataset(cfg, args.split)
-    except ValueError as error:
-        sys.exit(f'error: {args.config}: {error}')
-    if len(dataset) == 0:
-        sys.exit(f'error: the {args.split} dataset of {args.config} is empty')
+    _, dataset = load_dataset(args)
     visualizer = SegLocalVisualizer(
         name='upernet_mm.browse_dataset', alpha=args.opacity)
     visualizer.dataset_meta = dict(
