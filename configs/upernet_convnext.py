@@ -20,6 +20,7 @@ _base_ = [
     '_base_/models/upernet_convnext.py',
     '_base_/datasets/synthetic_scenes.py',
     '_base_/default_runtime.py',
+    '_base_/schedules/schedule_1500_adamw.py',  # AdamW, 1500 iterations
 ]
 crop_size = (96, 96)
 num_classes = 13
@@ -39,52 +40,15 @@ model = dict(
         num_classes=num_classes,
         norm_cfg=norm_cfg))
 
-max_iters = 1500
-warmup_iters = 100
 optim_wrapper = dict(
     # tools/train.py makes it BF16AmpOptimWrapper (bfloat16 autocast) on a
     # machine without CUDA
     type='AmpOptimWrapper',
     # fused=True: one fused AdamW kernel for all parameters
-    optimizer=dict(
-        type='AdamW',
-        lr=2e-3,
-        betas=(0.9, 0.999),
-        weight_decay=0.05,
-        fused=True),
-    # no weight decay on norms and biases, as in the ConvNeXt recipes
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='LinearLR',
-        start_factor=1.0,
-        end_factor=0.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=max_iters),
-]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+    optimizer=dict(fused=True))
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='ResumableCheckpointHook',
-        by_epoch=False,
-        interval=max_iters // 2,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
     # every 25th validation image (4 of 100) drawn with its prediction
-    visualization=dict(type='SegVisualizationHook', draw=True, interval=25))
+    visualization=dict(draw=True, interval=25))
 # channels_last model, optimizer state and input; ConvNeXt's depthwise 7x7
 # convolutions in float32 (their bfloat16 backward is slower on CPU)
 custom_hooks = [

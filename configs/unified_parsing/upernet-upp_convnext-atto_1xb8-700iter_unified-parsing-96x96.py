@@ -22,6 +22,8 @@ _base_ = [
     '../_base_/models/upernet_upp_convnext.py',
     '../_base_/datasets/unified_parsing.py',
     '../_base_/default_runtime.py',
+    # the quick start's AdamW, on the shorter schedule below
+    '../_base_/schedules/schedule_1500_adamw.py',
 ]
 crop_size = (96, 96)
 # One process on CPU: plain BatchNorm (SyncBN needs a GPU per process).
@@ -37,7 +39,6 @@ model = dict(
 texture_begin = 400
 max_iters = 700
 warmup_iters = 50
-lr = 2e-3
 train_dataloader = dict(
     batch_sampler=dict(
         type='SourceBatchSampler',
@@ -50,54 +51,21 @@ train_dataloader = dict(
                 begin=texture_begin,
                 source_weights=dict(scenes=0, materials=0, textures=1))
         ]))
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='AdamW', lr=lr, betas=(0.9, 0.999), weight_decay=0.05),
-    # no weight decay on norms and biases, as in the ConvNeXt recipes
-    paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=False,
-        begin=0,
-        end=warmup_iters),
-    dict(
-        type='LinearLR',
-        start_factor=1.0,
-        end_factor=0.0,
-        by_epoch=False,
-        begin=warmup_iters,
-        end=texture_begin),
+    dict(_base_.param_scheduler[0], end=warmup_iters),
+    dict(_base_.param_scheduler[1], begin=warmup_iters, end=texture_begin),
     # texture stage: restarts at texture_lr (UnifiedParsingStageHook), then
     # decays to 0
-    dict(
-        type='LinearLR',
-        start_factor=1.0,
-        end_factor=0.0,
-        by_epoch=False,
-        begin=texture_begin,
-        end=max_iters),
+    dict(_base_.param_scheduler[1], begin=texture_begin, end=max_iters),
 ]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='ResumableCheckpointHook',
-        by_epoch=False,
-        interval=texture_begin,
-        max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook', draw=False))
+    checkpoint=dict(interval=texture_begin),
+    visualization=dict(draw=False))
 custom_hooks = [
     dict(
         type='UnifiedParsingStageHook',
         texture_begin=texture_begin,
-        texture_lr=lr),
+        texture_lr=_base_.lr),
 ]
 randomness = dict(seed=0)

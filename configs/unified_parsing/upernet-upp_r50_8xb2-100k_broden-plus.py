@@ -93,19 +93,13 @@ optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
     # the authors' group_weight: no weight decay on biases and norms
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
+# schedule_160k.py's poly decay over the main stage, and again over the
+# texture stage (restarting at texture_lr: UnifiedParsingStageHook)
 param_scheduler = [
+    dict(_base_.param_scheduler[0], eta_min=0.0, end=main_iters),
     dict(
-        type='PolyLR',
+        _base_.param_scheduler[0],
         eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
-        begin=0,
-        end=main_iters),
-    dict(
-        type='PolyLR',
-        eta_min=0.0,
-        power=0.9,
-        by_epoch=False,
         begin=main_iters,
         end=max_iters),
 ]
