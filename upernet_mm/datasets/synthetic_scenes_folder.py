@@ -18,8 +18,9 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from .generated_folder import (file_problems, generate_once, incomplete_message,
-                               regenerate_hint, write_atomically)
+from .generated_folder import (file_problems, generate_once,
+                               incomplete_message, regenerate_hint,
+                               write_atomically)
 from .synthetic_scenes_classes import CLASSES, PALETTE
 from .synthetic_scenes_generator import MIN_SIZE, SCENE_KINDS, render_scene
 

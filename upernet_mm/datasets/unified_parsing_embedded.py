@@ -16,8 +16,9 @@ import os.path as osp
 
 import numpy as np
 
-from .generated_folder import (file_problems, generate_once, incomplete_message,
-                               regenerate_hint, write_atomically)
+from .generated_folder import (file_problems, generate_once,
+                               incomplete_message, regenerate_hint,
+                               write_atomically)
 from .synthetic_scenes_generator import MIN_SIZE, render_layered_scene
 from .unified_parsing_classes import (IMAGE_TASKS, PIXEL_TASKS, SCENE_CLASSES,
                                       TEXTURE_CLASSES)
