@@ -304,8 +304,14 @@ def add_generation_args(parser, default_out) -> None:
         help='image height and width, >= 64 (default: 128)')
 
 
-def generate_dataset(out, check_settings, settings, write, check, manifest,
-                     what, errors=()):
+def generate_dataset(out,
+                     check_settings,
+                     settings,
+                     write,
+                     check,
+                     manifest,
+                     what,
+                     errors=()):
     """Generate an embedded dataset into ``out`` with
     :func:`~upernet_mm.datasets.generated_folder.write_or_reuse`, as the
     tools of :func:`add_generation_args` do; exits with ``error: ...`` on

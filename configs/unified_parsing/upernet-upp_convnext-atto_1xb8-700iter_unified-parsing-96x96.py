@@ -60,8 +60,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    checkpoint=dict(interval=texture_begin),
-    visualization=dict(draw=False))
+    checkpoint=dict(interval=texture_begin), visualization=dict(draw=False))
 custom_hooks = [
     dict(
         type='UnifiedParsingStageHook',

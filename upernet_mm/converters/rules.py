@@ -113,8 +113,7 @@ def expect_exact_gelu(act_cfg: Dict[str, Any], field: str, model: str) -> None:
         'transformers "gelu" is the exact GELU')
 
 
-def expect_batchnorm(norm_cfg: Dict[str, Any], field: str,
-                     model: str) -> None:
+def expect_batchnorm(norm_cfg: Dict[str, Any], field: str, model: str) -> None:
     """Raise unless an mm ``norm_cfg`` is BatchNorm (``BN`` or ``SyncBN``)
     with the default eps 1e-5, which transformers ``model`` has."""
     expect(

@@ -223,8 +223,8 @@ def check_generated_folder(root):
                        ] + [(osp.join(root, name, task, split), SEG_MAP_SUFFIX)
                             for task in tasks if task in PIXEL_TASKS]
             for folder, suffix in folders:
-                problems += file_problems(folder,
-                                          [s + suffix for s in stems], suffix)
+                problems += file_problems(folder, [s + suffix for s in stems],
+                                          suffix)
             if any(task in IMAGE_TASKS for task in tasks):
                 labels = osp.join(root, name, LABELS_DIR, split + '.json')
                 if not osp.isfile(labels):
