@@ -18,6 +18,7 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 from mmseg.structures import SegDataSample
+from mmseg.visualization import SegLocalVisualizer
 
 from upernet_mm.checkpoint_loaders import install_checkpoint_loaders
 from upernet_mm.deploy import deploy_segmentor
@@ -347,7 +348,6 @@ def show_result(model,
     Returns:
         np.ndarray: The drawing, RGB.
     """
-    from mmseg.visualization import SegLocalVisualizer
     if not 0 < opacity <= 1:
         raise ValueError(f'opacity must be in (0, 1], got {opacity}')
     image = mmcv.bgr2rgb(_load(img))
