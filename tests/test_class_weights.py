@@ -17,10 +17,9 @@ from helpers.class_weights import (HAND_COUNTED, label_folder_config,
 from upernet_mm.apis.config_dataset import (build_split_dataset,
                                             config_ignore_index)
 from upernet_mm.datasets import CamVidDataset
-from upernet_mm.datasets.class_frequencies import (LabelCountError,
-                                                   class_weight_line,
-                                                   count_classes, enet_weights,
-                                                   median_frequency_weights)
+from upernet_mm.datasets.class_frequencies import (
+    LabelCountError, class_weight_line, count_classes, enet_weights,
+    median_frequency_weights, sqrt_median_frequency_weights)
 from upernet_mm.utils import register_all_modules
 
 register_all_modules(init_default_scope=False)
@@ -113,6 +112,11 @@ def test_class_weights_tool(tmp_path):
     out = run_tool('analysis_tools/class_weights.py', config, '--method',
                    'enet')
     assert f'class_weight=[{1 / math.log(1.02 + 5 / 14):.4f}' in out.stdout
+    out = run_tool('analysis_tools/class_weights.py', config, '--method',
+                   'sqrt-median', '--decimals', '3')
+    assert 'sqrt median freq' in out.stdout
+    assert f'class_weight=[1.000, 1.000, {math.sqrt(5 / 7):.3f}, 0.000]' \
+        in out.stdout
 
 
 @needs_camvid
@@ -147,6 +151,8 @@ def test_shared_camvid_train_weights_near_segnet():
 def test_camvid_config_weights_ignore_void():
     # the CamVid base config: void (11) is mapped to 255 by CamVidDataset
     # and counts for nothing; the ENet weights are the base config's
+    # class_weight, the square roots of the median-frequency weights its
+    # class_weight_sqrt_median
     cfg = Config.fromfile(
         osp.join(ROOT, 'configs', '_base_', 'datasets', 'camvid.py'))
     cfg.train_dataloader.dataset.data_root = CAMVID
@@ -155,6 +161,10 @@ def test_camvid_config_weights_ignore_void():
     assert counts.classes == CamVidDataset.METAINFO['classes']
     np.testing.assert_allclose(
         enet_weights(counts), cfg.class_weight, atol=1e-3)
+    np.testing.assert_allclose(
+        sqrt_median_frequency_weights(counts),
+        cfg.class_weight_sqrt_median,
+        atol=1e-4)
     # void left out of the median: every weight but sign_symbol's within
     # 25% of SegNet's
     ratio = median_frequency_weights(counts) / np.asarray(SEGNET_WEIGHTS)

@@ -3,14 +3,16 @@
 Example:
     python tools/analysis_tools/class_weights.py CONFIG
     python tools/analysis_tools/class_weights.py CONFIG --method enet
+    python tools/analysis_tools/class_weights.py CONFIG --method sqrt-median
 
 Reads every label map of the train dataloader's dataset (--split for
 another) through the pipeline's LoadAnnotations only (no random crop or
 flip), counts the pixels of each class and prints a table with
 median-frequency weights (SegNet: median(freq) / freq(c), freq(c) = pixels
-of c / labelled pixels of the images where c is present) and ENet's
-weights (1 / ln(1.02 + p(c)), p(c) = share of c in all labelled pixels),
-then the line to paste into the loss config. Pixels with the ignore index
+of c / labelled pixels of the images where c is present), their square
+roots (a milder spread) and ENet's weights (1 / ln(1.02 + p(c)), p(c) =
+share of c in all labelled pixels), then the line to paste into the loss
+config. Pixels with the ignore index
 (the decode head's, 255 if unset) count for nothing.
 """
 import sys
@@ -23,12 +25,18 @@ from upernet_mm.apis.config_dataset import (build_split_dataset,
                                             config_ignore_index)
 from upernet_mm.cli_args import (add_cfg_options_arg, merge_cfg_options,
                                  tool_parser)
-from upernet_mm.datasets.class_frequencies import (LabelCountError,
-                                                   class_weight_line,
-                                                   count_classes, enet_weights,
-                                                   median_frequency_weights,
-                                                   num_samples, weights_table)
+from upernet_mm.datasets.class_frequencies import (
+    LabelCountError, class_weight_line, count_classes, enet_weights,
+    median_frequency_weights, num_samples, sqrt_median_frequency_weights,
+    weights_table)
 from upernet_mm.utils import register_all_modules
+
+# --method: (the table's column, the weights)
+METHODS = {
+    'median': ('median freq', median_frequency_weights),
+    'sqrt-median': ('sqrt median freq', sqrt_median_frequency_weights),
+    'enet': ('ENet', enet_weights),
+}
 
 
 def parse_args(argv=None):
@@ -41,10 +49,10 @@ def parse_args(argv=None):
         help='whose dataloader\'s dataset (default train)')
     parser.add_argument(
         '--method',
-        choices=['median', 'enet'],
+        choices=sorted(METHODS),
         default='median',
         help='which weights the config line gives (default median: '
-        'median frequency balancing)')
+        'median frequency balancing; sqrt-median: its square roots)')
     parser.add_argument(
         '--decimals',
         type=int,
@@ -76,9 +84,8 @@ def main(argv=None):
         counts = count_classes(dataset, ignore_index, progress=bar.update)
     except LabelCountError as error:
         sys.exit(f'\nerror: {error}')
-    median = median_frequency_weights(counts)
-    enet = enet_weights(counts)
-    rows = weights_table(counts, {'median freq': median, 'ENet': enet})
+    columns = {column: weigh(counts) for column, weigh in METHODS.values()}
+    rows = weights_table(counts, columns)
     table = PrettyTable(rows[0])
     for row in rows[1:]:
         table.add_row(row)
@@ -90,8 +97,7 @@ def main(argv=None):
     if absent:
         print(f'warning: no pixel of {", ".join(map(str, absent))}; their '
               'median-frequency weight is 0')
-    weights = median if args.method == 'median' else enet
-    print(class_weight_line(weights, args.decimals))
+    print(class_weight_line(columns[METHODS[args.method][0]], args.decimals))
     return 0
 
 

@@ -199,6 +199,13 @@ def median_frequency_weights(counts: ClassCounts) -> np.ndarray:
     return weights
 
 
+def sqrt_median_frequency_weights(counts: ClassCounts) -> np.ndarray:
+    """The square roots of :func:`median_frequency_weights`: the same
+    order of the classes with a smaller spread (a rare class's weight
+    grows with ``1 / sqrt(freq)`` rather than ``1 / freq``)."""
+    return np.sqrt(median_frequency_weights(counts))
+
+
 def enet_weights(counts: ClassCounts, c: float = ENET_C) -> np.ndarray:
     """ENet's ``1 / ln(c + p(c))``."""
     if c <= 1:
