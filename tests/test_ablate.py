@@ -11,9 +11,11 @@ import sys
 import numpy as np
 import pytest
 import torch
+from mmengine.config import Config
 
 from helpers import ROOT, load_tool, tiny_uper_model
-from upernet_mm.ablation import RunSpec, compare, summarize, to_markdown
+from upernet_mm.ablation import (RunSpec, compare, schedule_options,
+                                 summarize, to_markdown)
 from upernet_mm.ablation.runner import run_study
 from upernet_mm.ablation.table import fmt_diff, fmt_stat
 from upernet_mm.cli_args import add_train_args, load_config
@@ -342,3 +344,124 @@ def test_context_distance_of_a_hand_made_label_map():
     assert dist['wall'].max() == pytest.approx(99, abs=0.5)
     label[:] = CLASS_INDEX['building']  # a street without street evidence
     assert np.isinf(tool.context_distances(label)['building']).all()
+
+
+# ---------------------------------------------------------- schedule lengths
+
+
+def test_schedule_options_move_the_decay_and_keep_the_warmup():
+    cfg = Config(
+        dict(
+            train_cfg=dict(
+                type='IterBasedTrainLoop', max_iters=3000, val_interval=750),
+            param_scheduler=[
+                dict(type='LinearLR', by_epoch=False, begin=0, end=200),
+                dict(type='PolyLR', by_epoch=False, begin=200, end=3000)
+            ],
+            default_hooks=dict(
+                checkpoint=dict(
+                    type='CheckpointHook', by_epoch=False, interval=750))))
+    assert schedule_options(cfg, 750) == {
+        'train_cfg.max_iters': 750,
+        'train_cfg.val_interval': 188,  # 750 x 750 / 3000 = 187.5
+        'param_scheduler.1.end': 750,
+        'default_hooks.checkpoint.interval': 188
+    }
+    assert schedule_options(cfg, 6000)['param_scheduler.1.end'] == 6000
+    # the warm-up would not fit: named, with the scheduler
+    with pytest.raises(
+            ValueError,
+            match=r'a.py: param_scheduler.1 \(PolyLR'
+            r'\) begins at iteration 200'):
+        schedule_options(cfg, 200, 'a.py')
+    cfg.param_scheduler[0]['end'] = 1000  # a scheduler not ending at 3000
+    with pytest.raises(
+            ValueError,
+            match=r'param_scheduler.0 \(LinearLR\) '
+            'ends at iteration 1000, after the new max_iters 750'):
+        schedule_options(cfg, 750)
+    single = Config(
+        dict(
+            train_cfg=dict(max_iters=10, val_interval=1),
+            param_scheduler=dict(type='PolyLR', by_epoch=False, end=10)))
+    assert schedule_options(single, 5) == {
+        'train_cfg.max_iters': 5,
+        'train_cfg.val_interval': 1,  # 0.5 rounded up
+        'param_scheduler.end': 5
+    }
+    assert schedule_options(single, 1)['train_cfg.val_interval'] == 1
+    epochs = Config(
+        dict(
+            train_cfg=dict(max_iters=10),
+            param_scheduler=[dict(type='PolyLR', end=10)]))
+    with pytest.raises(ValueError, match='param_scheduler.0 .* epoch-based'):
+        schedule_options(epochs, 5)
+    with pytest.raises(ValueError, match='b.py: .*integer max_iters'):
+        schedule_options(Config(dict(train_cfg=dict(max_epochs=3))), 5, 'b.py')
+    with pytest.raises(ValueError, match='max_iters must be an integer'):
+        schedule_options(cfg, 0)
+
+
+def test_study_at_several_lengths_shares_runs_with_a_later_study(tmp_path):
+    parent, child = _write_tiny_configs(tmp_path, tmp_path / 'data')
+    work = str(tmp_path / 'study')
+    fake = FakeTraining()
+    # the parent alone at two lengths, one seed (the "noise" study)
+    _, failed, num_runs = run_study([parent],
+                                    work,
+                                    fake,
+                                    seeds=1,
+                                    max_iters=[1, 3],
+                                    table_name='noise')
+    assert failed == [] and num_runs == 2
+    assert fake.calls == [('tiny_parent-1iter', 0), ('tiny_parent-3iter', 0)]
+    with open(osp.join(work, 'noise.json')) as f:
+        result = json.load(f)
+    assert result['settings']['max_iters'] == [1, 3]
+    assert [(r['config'], r['max_iters'], r['parent'])
+            for r in result['rows']] == [('tiny_parent-1iter', 1, None),
+                                         ('tiny_parent-3iter', 3, None)]
+    assert not osp.exists(osp.join(work, 'ablation_results.md'))
+    # the rows at one length: the parent's run at that length is reused, the
+    # child's parent is the parent at the same length, the tables apart
+    fake = FakeTraining()
+    assert run_study([parent, child], work, fake, seeds=1,
+                     max_iters=[3])[1] == []
+    assert fake.calls == [('tiny-ch8_child-3iter', 0)]
+    with open(osp.join(work, 'ablation_results.json')) as f:
+        rows = {r['config']: r for r in json.load(f)['rows']}
+    assert rows['tiny-ch8_child-3iter']['parent'] == 'tiny_parent-3iter'
+    assert rows['tiny_parent-3iter']['runs'][0]['reused'] is True
+    assert '| tiny_parent-1iter |' in open(osp.join(work, 'noise.md')).read()
+    # a repeated length, a folder as table name
+    with pytest.raises(ValueError, match='repeats a length'):
+        run_study([parent], work, fake, max_iters=[3, 3])
+    with pytest.raises(ValueError, match='table name must be a file name'):
+        run_study([parent], work, fake, table_name='../x')
+
+
+def test_run_at_a_length_trains_what_the_study_fingerprinted(tmp_path):
+    """The options of a run's tools/train.py command give the config the
+    study resolved (and fingerprinted) for that entry."""
+    from upernet_mm.ablation.runner import load_study
+    from upernet_mm.ablation.study import plan_runs, study_entries
+    from upernet_mm.cli_args import load_config
+    tool, train = _load_tool('ablate'), _load_tool('train')
+    parent, _ = _write_tiny_configs(tmp_path, tmp_path / 'data')
+    entries = study_entries([parent], [5])
+    info = load_study(entries, 1, {'train_cfg.val_interval': 1})
+    (spec, ) = plan_runs(entries, {e.name: [0]
+                                   for e in entries}, str(tmp_path / 'w'),
+                         {e.name: info[e.name]['options']
+                          for e in entries})
+    assert spec.name == 'tiny_parent-5iter'
+    cmd = tool.train_command(spec, ['train_cfg.val_interval=1'])
+    assert cmd[-1] == 'randomness.seed=0'
+    cfg = load_config(train.parse_args(cmd[2:]))
+    resolved = info[spec.name]['resolved']
+    # the study's interval (1 instead of 2) scaled to the new length:
+    # 1 x 5 / 2 = 2.5, rounded half up; the checkpoint's 2 x 5 / 2
+    assert cfg.train_cfg.to_dict() == resolved['train_cfg'] == dict(
+        type='IterBasedTrainLoop', max_iters=5, val_interval=3)
+    assert cfg.default_hooks.checkpoint.interval == 5
+    assert cfg.default_hooks.to_dict() == resolved['default_hooks']

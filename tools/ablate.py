@@ -9,15 +9,26 @@ finished seeds, the difference to the config's parent (its nearest
 2-standard-deviation intervals overlap (within the noise), the parameters
 and the mean wall time of a run. The json keeps every run's numbers.
 
+With --max-iters N [N ...] every config is trained at each of these
+schedule lengths instead of its own (runs named CONFIG_NAME-Niter; the
+schedulers that end at the config's max_iters end at N, warm-up kept,
+validation and checkpoint intervals scaled; see
+upernet_mm/ablation/schedule.py), e.g. to measure the seed-to-seed spread
+of one config at several lengths.
+
 Finished runs are reused when the study is run again (an interrupted study
 resumes; a run is trained again if its resolved config changed, or with
 --rerun); a failed run is reported in the table and the others go on.
+Studies sharing a work dir share their runs; --table keeps their tables
+apart.
 
 Example:
     python tools/ablate.py 'configs/ablations/*.py' --seeds 3
     python tools/ablate.py configs/ablations/a.py configs/ablations/b.py \\
         --work-dir work_dirs/ablations --cfg-options train_cfg.max_iters=200
     python tools/ablate.py 'configs/ablations/*.py' --no-train  # table only
+    python tools/ablate.py configs/a.py --seeds 3 --max-iters 750 1500 \
+        --work-dir results/study --table noise
 """
 import os
 import os.path as osp
@@ -48,6 +59,18 @@ def parse_args(argv=None):
         help='root of the per-run work dirs and of the result tables')
     add_cfg_options_arg(parser)  # also passed to every run's tools/train.py
     parser.add_argument(
+        '--max-iters',
+        type=int,
+        nargs='+',
+        metavar='N',
+        help='train every config at each of these schedule lengths '
+        '(iterations) instead of its own; runs named CONFIG_NAME-Niter')
+    parser.add_argument(
+        '--table',
+        default='ablation_results',
+        help='name of the result tables in the work dir (NAME.md, '
+        'NAME.json; default: %(default)s)')
+    parser.add_argument(
         '--rerun',
         action='store_true',
         help='train again runs that already finished (default: reuse them)')
@@ -67,11 +90,13 @@ def parse_args(argv=None):
 
 
 def train_command(spec: RunSpec, cfg_options):
-    """tools/train.py command line of one run (the seed comes last, so it
-    wins); ``cfg_options`` are KEY=VALUE strings."""
+    """tools/train.py command line of one run: the study's ``cfg_options``
+    (KEY=VALUE strings), then the run's own (its schedule length), then the
+    seed, so each wins over what comes before."""
     return [
         sys.executable, TRAIN, spec.config, '--work-dir', spec.work_dir,
-        '--cfg-options', *cfg_options, f'randomness.seed={spec.seed}'
+        '--cfg-options', *cfg_options, *spec.cfg_options,
+        f'randomness.seed={spec.seed}'
     ]
 
 
@@ -107,7 +132,9 @@ def main(argv=None):
             rerun=args.rerun,
             no_train=args.no_train,
             settings=dict(
-                cfg_options=args.cfg_option_strings, threads=args.threads))
+                cfg_options=args.cfg_option_strings, threads=args.threads),
+            max_iters=args.max_iters,
+            table_name=args.table)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(f'error: {e}')
     print(table)

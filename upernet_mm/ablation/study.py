@@ -3,9 +3,14 @@ lives, whether it already finished, its parent config and its results.
 
 Layout of a study's work dir::
 
-    WORK_DIR/CONFIG_NAME/seedS/                 # tools/train.py --work-dir
-    WORK_DIR/CONFIG_NAME/seedS/ablation_run.json  # written when it ends
-    WORK_DIR/ablation_results.{md,json}
+    WORK_DIR/NAME/seedS/                 # tools/train.py --work-dir
+    WORK_DIR/NAME/seedS/ablation_run.json  # written when it ends
+    WORK_DIR/ablation_results.{md,json}  # or TABLE.{md,json}
+
+NAME is the config's file name without ``.py``, or ``CONFIG_NAME-Niter``
+for a config trained at another schedule length (``--max-iters N``, see
+:mod:`.schedule`): each (config, length) is an entry of the study, a row of
+its table.
 
 ``ablation_run.json`` records the seed, the exit code, the wall time, the
 validation metrics and a fingerprint of the resolved config (with the
@@ -19,7 +24,7 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 RUN_RECORD = 'ablation_run.json'
 # Keys of a logged validation record that are not metrics.
@@ -30,13 +35,56 @@ NON_METRIC_KEYS = frozenset(
 class RunSpec(NamedTuple):
     """One training run of a study."""
     config: str  # path of the config file
-    name: str  # config file name without .py
+    name: str  # the entry's name: config file name without .py[-Niter]
     seed: int
     work_dir: str
+    # KEY=VALUE options of this entry (its schedule length), applied after
+    # the study's --cfg-options
+    cfg_options: Tuple[str, ...] = ()
+
+
+class StudyEntry(NamedTuple):
+    """A row of a study: a config at its own schedule (``max_iters`` None)
+    or at ``max_iters`` iterations."""
+    config: str  # path of the config file
+    name: str  # unique in the study: names the row and its work dirs
+    max_iters: Optional[int] = None
 
 
 def config_name(path: str) -> str:
     return osp.splitext(osp.basename(path))[0]
+
+
+def study_entries(
+        configs: Sequence[str],
+        max_iters: Optional[Sequence[int]] = None) -> List[StudyEntry]:
+    """The entries of a study: each config at its own schedule, or, with
+    ``max_iters``, each config at each of these lengths (named
+    ``CONFIG_NAME-Niter``), length by length in the given order.
+
+    Raises:
+        ValueError: If a length is not an integer >= 1 or is repeated, or
+            two entries have the same name (they would share work dirs).
+    """
+    if not max_iters:
+        entries = [StudyEntry(c, config_name(c)) for c in configs]
+    else:
+        for n in max_iters:
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise ValueError(
+                    f'--max-iters must be integers >= 1, got {n!r}')
+        if len(set(max_iters)) != len(max_iters):
+            raise ValueError(f'--max-iters repeats a length: {max_iters}')
+        entries = [
+            StudyEntry(c, f'{config_name(c)}-{n}iter', n) for n in max_iters
+            for c in configs
+        ]
+    names = [e.name for e in entries]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f'config names must be unique in a study (they '
+                         f'name the work dirs), repeated: {dup}')
+    return entries
 
 
 def study_seeds(cli_seeds: Optional[int], cfg) -> List[int]:
@@ -56,25 +104,27 @@ def study_seeds(cli_seeds: Optional[int], cfg) -> List[int]:
     return list(range(n))
 
 
-def plan_runs(configs: Sequence[str], seeds: Dict[str, Sequence[int]],
-              work_dir: str) -> List[RunSpec]:
-    """All runs, seed by seed: every config's first seed comes before any
-    config's second seed, so an interrupted study has every row early.
+def plan_runs(
+        entries: Sequence[StudyEntry],
+        seeds: Dict[str, Sequence[int]],
+        work_dir: str,
+        options: Optional[Dict[str, Sequence[str]]] = None) -> List[RunSpec]:
+    """All runs, seed by seed: every entry's first seed comes before any
+    entry's second seed, so an interrupted study has every row early.
 
     Args:
-        configs (Sequence[str]): Config paths.
-        seeds (dict): Config path -> its seeds.
+        entries (Sequence[StudyEntry]): The study's entries
+            (:func:`study_entries`).
+        seeds (dict): Entry name -> its seeds.
         work_dir (str): Root of the study.
+        options (dict, optional): Entry name -> its own KEY=VALUE options.
     """
-    names = [config_name(c) for c in configs]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise ValueError(f'config names must be unique in a study (they '
-                         f'name the work dirs), repeated: {dup}')
-    order = sorted({s for c in configs for s in seeds[c]})
+    options = options or {}
+    order = sorted({s for e in entries for s in seeds[e.name]})
     return [
-        RunSpec(c, n, s, osp.join(work_dir, n, f'seed{s}')) for s in order
-        for c, n in zip(configs, names) if s in seeds[c]
+        RunSpec(e.config, e.name, s, osp.join(work_dir, e.name, f'seed{s}'),
+                tuple(options.get(e.name, ()))) for s in order for e in entries
+        if s in seeds[e.name]
     ]
 
 
@@ -129,6 +179,22 @@ def find_parents(configs: Sequence[str]) -> Dict[str, Optional[str]]:
                 todo = _bases(base) + todo
         parents[config] = parent
     return parents
+
+
+def entry_parents(entries: Sequence[StudyEntry]) -> Dict[str, Optional[str]]:
+    """Parent of each entry: the entry of its parent config
+    (:func:`find_parents`) at the same schedule length.
+
+    Returns:
+        dict: Entry name -> parent entry name, or None for a root.
+    """
+    configs = list(dict.fromkeys(e.config for e in entries))
+    parent_of = find_parents(configs)
+    by_key = {(e.config, e.max_iters): e.name for e in entries}
+    return {
+        e.name: by_key.get((parent_of[e.config], e.max_iters))
+        for e in entries
+    }
 
 
 def _is_val_record(record: Dict) -> bool:
