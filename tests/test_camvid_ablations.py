@@ -21,10 +21,7 @@ from upernet_mm.ablation.study import (config_fingerprint, entry_parents,
                                        plan_runs, study_entries, study_seeds)
 from upernet_mm.registry import MODELS
 
-CAMVID = osp.join('configs', 'camvid')
-PARENT = osp.join(CAMVID, 'upernet_convnext-atto_1xb8-3k_camvid-256x256.py')
-ABLATIONS = osp.join(CAMVID, 'ablations')
-SUFFIX = '_convnext-atto_1xb8-3k_camvid-256x256.py'
+ABLATIONS = osp.join('configs', 'camvid', 'ablations')
 HEAD = 'model.decode_head.'
 # prefix: (prefix of its _base_, None for the recipe; the resolved keys it
 # changes; the stride it predicts at)
@@ -36,6 +33,24 @@ ROWS = {
     'upernet-ppm': (None, {HEAD + 'in_index', HEAD + 'in_channels'}, 32),
 }
 NOISE_SEEDS = 3
+
+
+def _own_base(rel):
+    with open(osp.join(ROOT, rel)) as f:
+        tree = ast.parse(f.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            (base, ) = ast.literal_eval(node.value)
+            return osp.normpath(osp.join(osp.dirname(rel), base))
+    raise AssertionError(f'{rel} has no _base_')
+
+
+# the CamVid recipe (the _base_ of the nofusion row); the rows are named
+# after it, so that renaming it means renaming them
+(_NOFUSION, ) = glob.glob(osp.join(ROOT, ABLATIONS, 'upernet-nofusion_*.py'))
+PARENT = _own_base(osp.relpath(_NOFUSION, ROOT))
+SUFFIX = osp.basename(PARENT)[len('upernet'):]
 
 
 def _path(prefix):
@@ -58,18 +73,11 @@ def _resolved(rel):
     return _leaves(Config.fromfile(osp.join(ROOT, rel)).to_dict())
 
 
-def _own_base(rel):
-    with open(osp.join(ROOT, rel)) as f:
-        tree = ast.parse(f.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                getattr(t, 'id', None) == '_base_' for t in node.targets):
-            (base, ) = ast.literal_eval(node.value)
-            return osp.normpath(osp.join(osp.dirname(rel), base))
-    raise AssertionError(f'{rel} has no _base_')
-
-
 def test_every_child_is_a_row():
+    # the parent is the CamVid CPU recipe (a file of configs/camvid)
+    assert osp.dirname(PARENT) == osp.dirname(ABLATIONS)
+    assert osp.isfile(osp.join(ROOT, PARENT))
+    assert 'convnext-atto' in PARENT and 'camvid-256x256' in PARENT
     found = sorted(
         osp.relpath(p, ROOT)
         for p in glob.glob(osp.join(ROOT, ABLATIONS, '*.py')))
