@@ -14,9 +14,10 @@ import torch
 from mmengine.config import Config
 
 from helpers import ROOT, load_tool, tiny_uper_model
-from upernet_mm.ablation import (RunSpec, compare, schedule_options,
-                                 summarize, to_markdown)
-from upernet_mm.ablation.runner import run_study
+from upernet_mm.ablation import (RunSpec, compare, schedule_options, summarize,
+                                 to_markdown)
+from upernet_mm.ablation.runner import load_study, run_study
+from upernet_mm.ablation.study import plan_runs, study_entries
 from upernet_mm.ablation.table import fmt_diff, fmt_stat
 from upernet_mm.cli_args import add_train_args, load_config
 from upernet_mm.engine.runner_setup import build_runner
@@ -443,10 +444,7 @@ def test_study_at_several_lengths_shares_runs_with_a_later_study(tmp_path):
 def test_run_at_a_length_trains_what_the_study_fingerprinted(tmp_path):
     """The options of a run's tools/train.py command give the config the
     study resolved (and fingerprinted) for that entry."""
-    from upernet_mm.ablation.runner import load_study
-    from upernet_mm.ablation.study import plan_runs, study_entries
-    from upernet_mm.cli_args import load_config
-    tool, train = _load_tool('ablate'), _load_tool('train')
+    tool = _load_tool('ablate')
     parent, _ = _write_tiny_configs(tmp_path, tmp_path / 'data')
     entries = study_entries([parent], [5])
     info = load_study(entries, 1, {'train_cfg.val_interval': 1})
@@ -457,7 +455,9 @@ def test_run_at_a_length_trains_what_the_study_fingerprinted(tmp_path):
     assert spec.name == 'tiny_parent-5iter'
     cmd = tool.train_command(spec, ['train_cfg.val_interval=1'])
     assert cmd[-1] == 'randomness.seed=0'
-    cfg = load_config(train.parse_args(cmd[2:]))
+    parser = argparse.ArgumentParser()
+    add_train_args(parser)
+    cfg = load_config(parser.parse_args(cmd[2:]))
     resolved = info[spec.name]['resolved']
     # the study's interval (1 instead of 2) scaled to the new length:
     # 1 x 5 / 2 = 2.5, rounded half up; the checkpoint's 2 x 5 / 2
