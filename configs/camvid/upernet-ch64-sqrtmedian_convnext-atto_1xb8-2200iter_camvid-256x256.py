@@ -16,19 +16,8 @@ model = dict(
     auxiliary_head=dict(loss_decode=dict(class_weight=class_weight)))
 max_iters = 2200
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-3,
-        by_epoch=False,
-        begin=0,
-        end={{_base_.warmup_iters}}),
-    dict(
-        type='PolyLR',
-        power=1.0,
-        eta_min=0.0,
-        by_epoch=False,
-        begin={{_base_.warmup_iters}},
-        end=max_iters),
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], end=max_iters),
 ]
 train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 4)
 default_hooks = dict(checkpoint=dict(interval=max_iters // 4))
