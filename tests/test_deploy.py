@@ -11,6 +11,7 @@ from mmengine.config import ConfigDict
 from helpers.deploy import logits, small_segmentor
 from upernet_mm.deploy import deploy_segmentor, fold_batchnorm
 from upernet_mm.deploy.cli import add_deploy_args, deploy_kwargs
+from upernet_mm.deploy.pytorch import onednn
 from upernet_mm.deploy.pytorch.split_conv import SplitInputConvModule
 
 TOL = 1e-4
@@ -220,3 +221,21 @@ def test_deploy_hook_unwraps_and_deploys():
     assert logs and 'deploy form' in logs[0]
     with pytest.raises(ValueError, match='DeployHook: precision'):
         DeployHook(precision='int4')
+
+
+def test_bf16_without_bfloat16_instructions_is_unfused(monkeypatch):
+    # oneDNN has no fused bfloat16 kernels on a CPU without AVX512-BF16/AMX
+    # ("could not create a primitive descriptor"): the default leaves the
+    # layers unfused there, and fuse=True says why instead of failing later
+    monkeypatch.setattr(onednn, 'native_bf16', lambda: False)
+    model = deploy_segmentor(_segmentor(), precision='bf16')
+    assert not any(
+        isinstance(m, (onednn.FusedLinear, onednn.FusedConvAct))
+        for m in model.modules())
+    with pytest.raises(RuntimeError, match='bfloat16 instructions'):
+        deploy_segmentor(_segmentor(), precision='bf16', fuse=True)
+    monkeypatch.setattr(onednn, 'native_bf16', lambda: True)
+    model = deploy_segmentor(_segmentor(), precision='bf16')
+    assert any(
+        isinstance(m, onednn.FusedLinear) for m in model.modules()) == \
+        onednn.available()

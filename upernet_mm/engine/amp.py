@@ -2,10 +2,11 @@
 """
 import logging
 
-import torch
 from mmengine.device import (is_cuda_available, is_mlu_available,
                              is_musa_available, is_npu_available)
 from mmengine.logging import print_log
+
+from upernet_mm.deploy.pytorch.onednn import native_bf16 as cpu_has_native_bf16
 
 _AMP_ONLY_KEYS = ('loss_scale', 'dtype', 'use_fsdp')
 
@@ -14,17 +15,6 @@ def _has_amp_device() -> bool:
     """Whether mmengine's ``AmpOptimWrapper`` can run here."""
     return (is_cuda_available() or is_npu_available() or is_mlu_available()
             or is_musa_available())
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether the CPU has bfloat16 instructions (True if torch cannot
-    tell)."""
-    checks = [
-        getattr(torch.cpu, name, None)
-        for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
-    ]
-    checks = [c for c in checks if c is not None]
-    return not checks or any(c() for c in checks)
 
 
 def configure_amp(cfg,

@@ -31,6 +31,20 @@ def available() -> bool:
             and hasattr(torch.ops.mkldnn, '_linear_pointwise'))
 
 
+def native_bf16() -> bool:
+    """Whether the CPU has bfloat16 instructions (AVX512-BF16 or AMX; True
+    if this PyTorch cannot tell). Without them oneDNN has no bfloat16
+    kernels for the fused operators here ("could not create a primitive
+    descriptor") and PyTorch emulates bfloat16 several times slower than
+    float32."""
+    checks = [
+        getattr(torch.cpu, name, None)
+        for name in ('_is_avx512_bf16_supported', '_is_amx_tile_supported')
+    ]
+    checks = [c for c in checks if c is not None]
+    return not checks or any(c() for c in checks)
+
+
 def _frozen(t: torch.Tensor) -> nn.Parameter:
     return nn.Parameter(t.detach().clone(), requires_grad=False)
 

@@ -60,7 +60,9 @@ def deploy_segmentor(model: nn.Module,
         winograd (bool, optional): With ``fold_bn``, the decode head's 3x3
             convolutions by Winograd's algorithm. None: for ``'fp32'``.
         fuse (bool, optional): oneDNN post-op fusion. None: where PyTorch
-            has oneDNN, unless ``compile``.
+            has oneDNN, unless ``compile``, and for ``'bf16'`` only on a CPU
+            with bfloat16 instructions (oneDNN has no fused bfloat16
+            kernels without them).
         fp32_classifier (bool): With ``'bf16'``, ``conv_seg`` in float32.
             Default: False.
         compile (bool): ``torch.compile`` the backbone and the decode head.
@@ -108,7 +110,8 @@ def deploy_segmentor(model: nn.Module,
     if fuse is None:
         # Inductor fuses the same operators itself, and its lowering of
         # them needs the weights as graph constants, not module parameters
-        fuse = onednn.available() and not compile
+        fuse = onednn.available() and not compile and (precision != 'bf16'
+                                                       or onednn.native_bf16())
     if fuse and compile:
         raise ValueError('deploy_segmentor: fuse=True and compile=True do '
                          'not combine (Inductor fuses activations itself)')
@@ -116,6 +119,12 @@ def deploy_segmentor(model: nn.Module,
         if not onednn.available():
             raise RuntimeError('deploy_segmentor: fuse=True needs PyTorch '
                                'with oneDNN (torch.ops.mkldnn)')
+        if precision == 'bf16' and not onednn.native_bf16():
+            raise RuntimeError(
+                "deploy_segmentor: fuse=True with precision='bf16' needs a "
+                'CPU with bfloat16 instructions (AVX512-BF16 or AMX); '
+                'oneDNN has no fused bfloat16 kernels here (fuse=None '
+                'leaves the layers unfused)')
         onednn.fuse_convnext_blocks(model.backbone)
         for head in heads:
             onednn.fuse_conv_modules(head)
