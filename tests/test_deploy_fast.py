@@ -299,7 +299,15 @@ def test_deploy_fuses_by_default(precision):
 
 
 @needs_onednn
-@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize('dtype', [
+    torch.float32,
+    pytest.param(
+        torch.bfloat16,
+        marks=pytest.mark.skipif(
+            not onednn.native_bf16(),
+            reason='oneDNN has no fused bfloat16 kernels on a CPU without '
+            'AVX512-BF16 or AMX'))
+])
 def test_fused_split_conv_equals_split_conv(dtype):
     module = _conv_module(12, 5)
     fold_batchnorm(module)
