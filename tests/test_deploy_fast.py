@@ -213,6 +213,10 @@ def test_winograd_options():
 
 needs_onednn = pytest.mark.skipif(
     not onednn.available(), reason='PyTorch without oneDNN')
+needs_native_bf16 = pytest.mark.skipif(
+    not onednn.native_bf16(),
+    reason='oneDNN has no fused bfloat16 kernels on a CPU without '
+    'AVX512-BF16 or AMX')
 
 
 @needs_onednn
@@ -276,7 +280,8 @@ def test_fused_convnext_blocks_match_and_are_taken():
 
 
 @needs_onednn
-@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
+@pytest.mark.parametrize(
+    'precision', ['fp32', pytest.param('bf16', marks=needs_native_bf16)])
 def test_deploy_fuses_by_default(precision):
     model = small_segmentor()
     deployed = deploy_segmentor(copy.deepcopy(model), precision=precision)
@@ -301,12 +306,7 @@ def test_deploy_fuses_by_default(precision):
 @needs_onednn
 @pytest.mark.parametrize('dtype', [
     torch.float32,
-    pytest.param(
-        torch.bfloat16,
-        marks=pytest.mark.skipif(
-            not onednn.native_bf16(),
-            reason='oneDNN has no fused bfloat16 kernels on a CPU without '
-            'AVX512-BF16 or AMX'))
+    pytest.param(torch.bfloat16, marks=needs_native_bf16)
 ])
 def test_fused_split_conv_equals_split_conv(dtype):
     module = _conv_module(12, 5)
@@ -329,11 +329,16 @@ def test_fused_split_conv_equals_split_conv(dtype):
 
 
 @needs_onednn
+@needs_native_bf16
 def test_bf16_deploy_fuses_the_split_bottleneck():
-    model = small_segmentor()
-    deployed = deploy_segmentor(copy.deepcopy(model), precision='bf16')
+    deployed = deploy_segmentor(small_segmentor(), precision='bf16')
     assert isinstance(deployed.decode_head.fpn_bottleneck,
                       onednn.FusedSplitConv)
+
+
+@needs_onednn
+def test_fp32_deploy_without_winograd_fuses_the_split_bottleneck():
+    model = small_segmentor()
     fp32 = deploy_segmentor(copy.deepcopy(model), winograd=False)
     assert isinstance(fp32.decode_head.fpn_bottleneck, onednn.FusedSplitConv)
     x = torch.randn(2, 3, 64, 96, generator=torch.Generator().manual_seed(0))
