@@ -6,9 +6,9 @@ import torch
 
 from helpers.unified_parsing_model import (build_model, make_sample, metainfo,
                                            tiny_upp_model)
-from upernet_mm.apis import (draw_levels, is_unified_parsing, level_panel,
-                             summarize_levels, unified_dataset_meta,
-                             write_levels)
+from upernet_mm.apis import (draw_label_levels, draw_levels,
+                             is_unified_parsing, level_panel, summarize_levels,
+                             unified_dataset_meta, write_levels)
 
 
 @pytest.fixture(scope='module')
@@ -49,6 +49,32 @@ def test_level_names_are_checked_against_the_heads(model_and_result):
             dict(
                 (k, v) for k, v in metainfo().items() if k != 'scene_classes'))
     assert named['scene_classes'] == tuple(str(i) for i in range(6))
+
+
+def test_label_levels_draw_ground_truth_with_ignored_pixels():
+    meta = dict(
+        classes=('wall', 'car'),
+        palette=[[10, 20, 30], [40, 50, 60]],
+        part_palette=dict(car=[[1, 1, 1], [200, 0, 0]]),
+        material_palette=[[0, 0, 250]])
+    image = np.full((2, 4, 3), 100, np.uint8)
+    objects = np.array([[0, 1, 1, 255], [1, 1, 0, 255]])
+    parts = np.array([[255, 1, 0, 1], [255, 1, 1, 255]])
+    materials = np.array([[0, 255, 0, 255], [255, 255, 255, 0]])
+    drawn = draw_label_levels(
+        meta, image, objects, parts, materials, opacity=1.0)
+    assert drawn['object'][0, 0].tolist() == [10, 20, 30]
+    assert drawn['object'][0, 1].tolist() == [40, 50, 60]
+    assert (drawn['object'][:, 3] == 100).all()  # ignored: the image
+    # car pixels in their part colours; wall has no parts, 255 no object
+    assert drawn['part'][0, 1].tolist() == [200, 0, 0]
+    assert drawn['part'][0, 2].tolist() == [1, 1, 1]
+    assert drawn['part'][1, 0].tolist() == [100] * 3  # car, NO_PART
+    assert (drawn['part'][:, [0, 3]] == 100).all()
+    assert drawn['material'][0, 0].tolist() == [0, 0, 250]
+    assert drawn['material'][0, 1].tolist() == [100] * 3
+    with pytest.raises(ValueError, match=r'the parts map is \(2, 3\)'):
+        draw_label_levels(meta, image, objects, parts[:, :3])
 
 
 def test_drawings_summary_and_files(model_and_result, tmp_path):

@@ -23,7 +23,7 @@ import numpy as np
 from mmengine.runner import set_random_seed
 from mmseg.visualization import SegLocalVisualizer
 
-from upernet_mm.apis import blend_colours
+from upernet_mm.apis import draw_label_levels
 from upernet_mm.cli_args import add_dataset_args, load_dataset, tool_parser
 
 
@@ -51,39 +51,24 @@ def to_image(inputs):
     return np.clip(img, 0, 255).astype(np.uint8)[..., ::-1]
 
 
-def overlay(image, labels, colours, opacity):
-    """``image`` with ``colours[label]`` blended in where ``labels`` is not
-    255 (``colours``: (N, 3) uint8, ``labels``: (H, W) int)."""
-    if labels.shape != image.shape[:2]:  # e.g. val: labels at input size
-        labels = cv2.resize(
-            labels.astype(np.float32), (image.shape[1], image.shape[0]),
-            interpolation=cv2.INTER_NEAREST).astype(np.int64)
-    known = (labels != 255) & (labels < len(colours))
-    return blend_colours(image, colours[np.where(known, labels, 0)], opacity,
-                         known)
+def at_image_size(labels, image):
+    """``labels`` resized (nearest) to ``image``'s height and width."""
+    if labels.shape == image.shape[:2]:
+        return labels
+    return cv2.resize(  # e.g. val: labels at the input's size
+        labels.astype(np.float32), (image.shape[1], image.shape[0]),
+        interpolation=cv2.INTER_NEAREST).astype(np.int64)
 
 
 def level_panels(image, sample, meta, opacity):
     """Part and material panels of a unified parsing sample."""
-    obj = sample.gt_sem_seg.data[0].numpy()
-    part = sample.gt_part_seg.data[0].numpy()
-    classes = meta['classes']
-    part_palette = meta.get('part_palette', {})
-    # one colour per (object, part): parts of object o are o * 256 + p
-    colours = np.zeros((256 * len(classes), 3), np.uint8)
-    for o, name in enumerate(classes):
-        for p, colour in enumerate(part_palette.get(name, [])):
-            colours[o * 256 + p] = colour
-    combined = np.where((part != 255) & (obj != 255),
-                        obj.astype(np.int64) * 256 + part, 255 * 256 + 255)
-    combined[combined >= len(colours)] = 255
-    part_panel = overlay(image, combined, colours, opacity)
-    material = sample.gt_material_seg.data[0].numpy()
-    material_panel = overlay(
-        image, material,
-        np.asarray(meta.get('material_palette', [[0, 0, 0]]), np.uint8),
-        opacity)
-    return [part_panel, material_panel]
+    drawn = draw_label_levels(
+        dict(meta, material_palette=meta.get('material_palette', [])),
+        image,
+        *(at_image_size(sample.get(key).data[0].numpy(), image)
+          for key in ('gt_sem_seg', 'gt_part_seg', 'gt_material_seg')),
+        opacity=opacity)
+    return [drawn['part'], drawn['material']]
 
 
 def describe_labels(sample, meta):

@@ -140,11 +140,72 @@ def _to_numpy(data) -> np.ndarray:
     return data.detach().cpu().numpy()
 
 
+def _colour_labels(image_rgb: np.ndarray, labels: np.ndarray, palette,
+                   opacity: float) -> np.ndarray:
+    """``image_rgb`` with ``palette[label]`` blended in where the label has
+    a colour (labels past the palette, e.g. 255, stay uncoloured)."""
+    palette = np.asarray(palette, np.uint8).reshape(-1, 3)
+    known = labels < len(palette)
+    return blend_colours(image_rgb, palette[np.where(known, labels, 0)],
+                         opacity, known)
+
+
+def draw_label_levels(meta: dict,
+                      image_rgb: np.ndarray,
+                      objects: np.ndarray,
+                      parts: Optional[np.ndarray] = None,
+                      materials: Optional[np.ndarray] = None,
+                      opacity: float = 0.5) -> Dict[str, np.ndarray]:
+    """Colour overlays (RGB) of label maps of every pixel level, predicted
+    or ground truth.
+
+    Args:
+        meta (dict): ``palette``, ``classes`` and, for the levels drawn,
+            ``part_palette`` (object name: colours of its parts) and
+            ``material_palette``.
+        image_rgb (np.ndarray): The image, (H, W, 3) RGB.
+        objects (np.ndarray): (H, W) object labels.
+        parts (np.ndarray, optional): (H, W) part index within the group of
+            the pixel's object (:data:`NO_PART` where there is none).
+        materials (np.ndarray, optional): (H, W) material labels.
+        opacity (float): Weight of the class colours. Default: 0.5.
+
+    Returns:
+        dict: ``object``, ``part`` (parts in their object's part colours)
+        and ``material`` overlays, for the maps given. A pixel whose label
+        has no colour (the ignore index 255, :data:`NO_PART`, an object
+        without parts) keeps the image's colour.
+    """
+    for name, labels in (('objects', objects), ('parts', parts), ('materials',
+                                                                  materials)):
+        if labels is not None and labels.shape != image_rgb.shape[:2]:
+            raise ValueError(f'the {name} map is {labels.shape} but the '
+                             f'image is {image_rgb.shape[:2]}')
+    drawn = dict(
+        object=_colour_labels(image_rgb, objects, meta['palette'], opacity))
+    if parts is not None:
+        colours = np.zeros(image_rgb.shape, np.uint8)
+        coloured = np.zeros(objects.shape, bool)
+        for obj_index, name in enumerate(meta['classes']):
+            part_palette = np.asarray(
+                meta.get('part_palette', {}).get(name, []),
+                np.uint8).reshape(-1, 3)
+            where = (objects == obj_index) & (parts < len(part_palette))
+            colours[where] = part_palette[parts[where]]
+            coloured |= where
+        drawn['part'] = blend_colours(image_rgb, colours, opacity, coloured)
+    if materials is not None:
+        drawn['material'] = _colour_labels(image_rgb, materials,
+                                           meta['material_palette'], opacity)
+    return drawn
+
+
 def draw_levels(model,
                 image_rgb: np.ndarray,
                 result,
                 opacity: float = 0.5) -> Dict[str, np.ndarray]:
-    """Colour overlays (RGB) of every pixel level of one prediction.
+    """Colour overlays (RGB) of every pixel level of one prediction
+    (:func:`draw_label_levels` of its maps).
 
     Args:
         model (nn.Module): Its ``dataset_meta`` gives names and palettes.
@@ -157,33 +218,14 @@ def draw_levels(model,
         pixels of objects without parts left as they are) and ``material``
         overlays, for the levels the model predicts.
     """
-    meta = model.dataset_meta
-    drawn = {}
-    objects = _to_numpy(result.pred_sem_seg.data[0])
-    if objects.shape != image_rgb.shape[:2]:
-        raise ValueError(f'the prediction is {objects.shape} but the image '
-                         f'is {image_rgb.shape[:2]}')
-    palette = np.asarray(meta['palette'], np.uint8)
-    drawn['object'] = blend_colours(image_rgb, palette[objects], opacity)
-    if 'pred_part_seg' in result:
-        parts = _to_numpy(result.pred_part_seg.data[0])
-        colours = np.zeros(image_rgb.shape, np.uint8)
-        for obj_index, name in enumerate(meta['classes']):
-            part_palette = meta.get('part_palette', {}).get(name)
-            if not part_palette:
-                continue
-            where = objects == obj_index
-            if where.any():
-                colours[where] = np.asarray(part_palette,
-                                            np.uint8)[parts[where]]
-        drawn['part'] = blend_colours(image_rgb, colours, opacity, parts
-                                      != NO_PART)
-    if 'pred_material_seg' in result:
-        materials = _to_numpy(result.pred_material_seg.data[0])
-        material_palette = np.asarray(meta['material_palette'], np.uint8)
-        drawn['material'] = blend_colours(image_rgb,
-                                          material_palette[materials], opacity)
-    return drawn
+    maps = {
+        name: _to_numpy(result.get(key).data[0]) if key in result else None
+        for name, key in (('objects', 'pred_sem_seg'),
+                          ('parts', 'pred_part_seg'), ('materials',
+                                                       'pred_material_seg'))
+    }
+    return draw_label_levels(
+        model.dataset_meta, image_rgb, opacity=opacity, **maps)
 
 
 def _top(score, names, k: int) -> List[dict]:
