@@ -141,16 +141,12 @@ def _zigzagged(rng, size, s):
     return _mix(a, b, ((u + amplitude * tri) % period) < period / 2)
 
 
-_PATTERNS = dict(
-    blotchy=_blotchy,
-    chequered=_chequered,
-    dotted=_dotted,
-    fibrous=_fibrous,
-    grid=_grid,
-    lined=_lined,
-    marbled=_marbled,
-    striped=_striped,
-    zigzagged=_zigzagged)
+# texture name: the painter of that name
+_PATTERNS = {
+    painter.__name__[1:]: painter
+    for painter in (_blotchy, _chequered, _dotted, _fibrous, _grid, _lined,
+                    _marbled, _striped, _zigzagged)
+}
 assert tuple(_PATTERNS) == TEXTURE_CLASSES
 
 
