@@ -356,3 +356,25 @@ def test_browse_dataset_writes_samples(trained, tmp_path):
         # the 96x96 training crop beside its overlay
         assert img.shape == (96, 192, 3)
         assert not np.array_equal(img[:, :96], img[:, 96:])
+
+
+def test_confusion_matrix_agrees_with_the_validation_miou(trained, tmp_path):
+    out = tmp_path / 'confusion.json'
+    result = run_tool('analysis_tools/confusion_matrix.py', trained.config,
+                      trained.checkpoint, '--out', str(out))
+    assert 'rows: true class' in result.stdout
+    assert 'what each predicted class is' in result.stdout
+    saved = json.loads(out.read_text())
+    assert saved['classes'] == list(CLASSES) and saved['split'] == 'val'
+    counts = np.array(saved['counts'], np.float64)
+    intersect = np.diag(counts)
+    union = counts.sum(0) + counts.sum(1) - intersect
+    with np.errstate(invalid='ignore', divide='ignore'):
+        miou = np.nanmean(intersect / union) * 100
+    # mmseg's IoUMetric on the same weights, in the run's own log
+    (scalars, ) = glob.glob(str(trained.work / '*' / 'vis_data' /
+                                'scalars.json'))
+    logged = [json.loads(line) for line in open(scalars)]
+    validations = [row for row in logged if 'mIoU' in row]
+    assert len(validations) == 2  # after iterations 3 and 6 (ITERS)
+    assert abs(miou - validations[-1]['mIoU']) < 0.011

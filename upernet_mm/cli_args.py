@@ -164,12 +164,18 @@ def add_dataset_args(parser, split_help) -> None:
     dataset; ``split_help`` says what the tool reads of it) and
     ``--cfg-options``: what :func:`load_dataset` reads."""
     parser.add_argument('config', help='config file')
+    add_split_arg(parser, split_help)
+    add_cfg_options_arg(parser)
+
+
+def add_split_arg(parser, split_help, default='train') -> None:
+    """Add ``--split {train,val,test}``: which dataloader's dataset a tool
+    reads (``split_help`` says what it reads of it)."""
     parser.add_argument(
         '--split',
         choices=['train', 'val', 'test'],
-        default='train',
-        help=f'{split_help} (default train)')
-    add_cfg_options_arg(parser)
+        default=default,
+        help=f'{split_help} (default {default})')
 
 
 def load_dataset(args):

@@ -23,8 +23,8 @@ from prettytable import PrettyTable
 
 from upernet_mm.apis.config_dataset import (build_split_dataset,
                                             config_ignore_index)
-from upernet_mm.cli_args import (add_cfg_options_arg, merge_cfg_options,
-                                 tool_parser)
+from upernet_mm.cli_args import (add_cfg_options_arg, add_split_arg,
+                                 merge_cfg_options, tool_parser)
 from upernet_mm.datasets.class_frequencies import (
     LabelCountError, class_weight_line, count_classes, enet_weights,
     median_frequency_weights, num_samples, sqrt_median_frequency_weights,
@@ -42,11 +42,7 @@ METHODS = {
 def parse_args(argv=None):
     parser = tool_parser(__doc__)
     parser.add_argument('config', help='config file')
-    parser.add_argument(
-        '--split',
-        choices=['train', 'val', 'test'],
-        default='train',
-        help='whose dataloader\'s dataset (default train)')
+    add_split_arg(parser, 'whose dataloader\'s dataset')
     parser.add_argument(
         '--method',
         choices=sorted(METHODS),
