@@ -20,19 +20,23 @@ def test_counts_match_a_plain_loop_and_skip_ignored_pixels():
     np.testing.assert_array_equal(got, expected)
     # an ignore index right after the classes (CamVid's void = 11 style)
     label[label == 255] = 4
-    np.testing.assert_array_equal(confusion_matrix(pred, label, 4, 4),
-                                  expected)
+    np.testing.assert_array_equal(
+        confusion_matrix(pred, label, 4, 4), expected)
 
 
 def test_bad_values_and_shapes_are_named():
     pred = np.zeros((2, 3), np.int64)
-    with pytest.raises(ValueError, match=r'label value 7 is not one of the '
-                       r'4 classes \(nor the ignore index 255\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'label value 7 is not one of the '
+            r'4 classes \(nor the ignore index 255\)'):
         confusion_matrix(pred, np.full((2, 3), 7), 4, 255)
     with pytest.raises(ValueError, match='prediction value 5'):
         confusion_matrix(pred + 5, np.zeros((2, 3), np.int64), 4, 255)
-    with pytest.raises(ValueError, match=r'the prediction is \(2, 3\) but '
-                       r'the label map is \(3, 2\)'):
+    with pytest.raises(
+            ValueError,
+            match=r'the prediction is \(2, 3\) but '
+            r'the label map is \(3, 2\)'):
         confusion_matrix(pred, np.zeros((3, 2), np.int64), 4, 255)
 
 

@@ -281,7 +281,8 @@ def test_fused_convnext_blocks_match_and_are_taken():
 
 @needs_onednn
 @pytest.mark.parametrize(
-    'precision', ['fp32', pytest.param('bf16', marks=needs_native_bf16)])
+    'precision',
+    ['fp32', pytest.param('bf16', marks=needs_native_bf16)])
 def test_deploy_fuses_by_default(precision):
     model = small_segmentor()
     deployed = deploy_segmentor(copy.deepcopy(model), precision=precision)
@@ -304,10 +305,10 @@ def test_deploy_fuses_by_default(precision):
 
 
 @needs_onednn
-@pytest.mark.parametrize('dtype', [
-    torch.float32,
-    pytest.param(torch.bfloat16, marks=needs_native_bf16)
-])
+@pytest.mark.parametrize(
+    'dtype',
+    [torch.float32,
+     pytest.param(torch.bfloat16, marks=needs_native_bf16)])
 def test_fused_split_conv_equals_split_conv(dtype):
     module = _conv_module(12, 5)
     fold_batchnorm(module)

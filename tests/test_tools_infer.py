@@ -372,8 +372,8 @@ def test_confusion_matrix_agrees_with_the_validation_miou(trained, tmp_path):
     with np.errstate(invalid='ignore', divide='ignore'):
         miou = np.nanmean(intersect / union) * 100
     # mmseg's IoUMetric on the same weights, in the run's own log
-    (scalars, ) = glob.glob(str(trained.work / '*' / 'vis_data' /
-                                'scalars.json'))
+    (scalars, ) = glob.glob(
+        str(trained.work / '*' / 'vis_data' / 'scalars.json'))
     logged = [json.loads(line) for line in open(scalars)]
     validations = [row for row in logged if 'mIoU' in row]
     assert len(validations) == 2  # after iterations 3 and 6 (ITERS)

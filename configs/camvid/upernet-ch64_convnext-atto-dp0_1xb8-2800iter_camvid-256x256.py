@@ -11,8 +11,7 @@
 # faster. 2800 iterations are 61 epochs; validation and checkpoints every
 # 700.
 _base_ = ['./upernet_convnext-atto_1xb8-3k_camvid-256x256.py']
-model = dict(
-    backbone=dict(drop_path_rate=0.0), decode_head=dict(channels=64))
+model = dict(backbone=dict(drop_path_rate=0.0), decode_head=dict(channels=64))
 max_iters = 2800
 param_scheduler = [
     _base_.param_scheduler[0],
